@@ -1,0 +1,1 @@
+//! Code generation: Cranelift IR for kernels, compiled to native code.

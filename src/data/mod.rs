@@ -1,0 +1,1 @@
+//! Data sources: built-in synthetic sets, CSV, IDX and NPY files, splits and batches.

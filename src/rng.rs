@@ -1,0 +1,1 @@
+//! A small, seeded, reproducible random number generator.
