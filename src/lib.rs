@@ -1,5 +1,9 @@
 //! dlc: a compiler for a small language that describes neural networks and how to train them.
 
+pub mod check;
 pub mod codegen;
 pub mod data;
+pub mod diag;
+pub mod report;
 pub mod rng;
+pub mod syntax;

@@ -1,0 +1,426 @@
+//! `data` items: the source, its arguments, and the preparation settings.
+
+use super::Cx;
+use super::args::{Args, list};
+use super::layers::{fmt_shape, shape_value};
+use super::model::*;
+use super::suggest::did_you_mean;
+use super::value::Env;
+use crate::diag::{Diagnostic, codes};
+use crate::syntax::{DataDecl, Item, Setting};
+use std::collections::HashMap;
+
+pub const SOURCES: &[&str] = &[
+    "xor",
+    "spirals",
+    "moons",
+    "blobs",
+    "random_images",
+    "shapes",
+    "sine",
+    "csv",
+    "idx",
+    "npy",
+];
+pub const SETTINGS: &[&str] = &["reshape", "scale", "standardize", "validation", "seed"];
+
+pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) -> Option<DataSpec> {
+    let env = Env::new();
+    let src = &decl.source;
+    let what = format!("`{}`", src.name);
+    let positional: &[&'static str] = match src.name.name.as_str() {
+        "csv" => &["path"],
+        _ => &[],
+    };
+    let mut a = Args::bind(cx, &env, &what, src.span, &src.args, positional, &[]);
+    let source = source(cx, &mut a, decl);
+    let args_ok = a.finish(cx);
+    let (source, base_shape, classes) = source?;
+
+    let mut spec = DataSpec {
+        name: decl.name.name.clone(),
+        source,
+        sample_shape: base_shape.clone(),
+        classes,
+        reshape: None,
+        scale: None,
+        standardize: false,
+        validation: Validation::None,
+        seed: 0,
+        span: decl.name.span,
+    };
+    let ok = settings(cx, &decl.settings, &mut spec, items);
+    if let Some(shape) = spec.reshape.clone() {
+        let new_len: usize = shape.iter().product();
+        if let Some(base) = &base_shape {
+            let old_len: usize = base.iter().product();
+            if old_len != new_len {
+                let s = decl
+                    .settings
+                    .iter()
+                    .find(|s| s.name.name == "reshape")
+                    .map_or(decl.span, |s| s.span);
+                cx.err(
+                    Diagnostic::error(
+                        codes::BAD_SHAPE,
+                        format!("cannot reshape samples of shape {} ({old_len} values) to {} ({new_len} values)", fmt_shape(base), fmt_shape(&shape)),
+                        s,
+                    )
+                    .label("the number of values must stay the same"),
+                );
+                return None;
+            }
+        }
+        spec.sample_shape = Some(shape);
+    }
+    (ok && args_ok).then_some(spec)
+}
+
+type Source = (DataSource, Option<Vec<usize>>, Option<usize>);
+
+/// The source's arguments; also the sample shape and classes when known now.
+fn source(cx: &mut Cx, a: &mut Args, decl: &DataDecl) -> Option<Source> {
+    let name = decl.source.name.name.as_str();
+    let points = |cx: &mut Cx, a: &mut Args, d| a.size(cx, "points", 1, Some(d)).map(|p| p.0);
+    let noise = |cx: &mut Cx, a: &mut Args, d| {
+        a.real(cx, "noise", Some(d), |n| n >= 0.0, "must be at least 0")
+            .map(|n| n.0)
+    };
+    let classes = |cx: &mut Cx, a: &mut Args, d| a.size(cx, "classes", 2, Some(d)).map(|c| c.0);
+    Some(match name {
+        "xor" => {
+            let (p, n) = (points(cx, a, 4), noise(cx, a, 0.0));
+            (
+                DataSource::Synthetic(Synthetic::Xor {
+                    points: p?,
+                    noise: n?,
+                }),
+                Some(vec![2]),
+                Some(2),
+            )
+        }
+        "spirals" => {
+            let (p, c, n) = (points(cx, a, 1000), classes(cx, a, 3), noise(cx, a, 0.2));
+            let c = c?;
+            (
+                DataSource::Synthetic(Synthetic::Spirals {
+                    points: p?,
+                    classes: c,
+                    noise: n?,
+                }),
+                Some(vec![2]),
+                Some(c),
+            )
+        }
+        "moons" => {
+            let (p, n) = (points(cx, a, 1000), noise(cx, a, 0.1));
+            (
+                DataSource::Synthetic(Synthetic::Moons {
+                    points: p?,
+                    noise: n?,
+                }),
+                Some(vec![2]),
+                Some(2),
+            )
+        }
+        "blobs" => {
+            let (p, c) = (points(cx, a, 1000), classes(cx, a, 3));
+            let f = a.size(cx, "features", 1, Some(2));
+            let s = a.real(cx, "spread", Some(1.0), |s| s > 0.0, "must be positive");
+            let (c, f) = (c?, f?.0);
+            (
+                DataSource::Synthetic(Synthetic::Blobs {
+                    points: p?,
+                    classes: c,
+                    features: f,
+                    spread: s?.0,
+                }),
+                Some(vec![f]),
+                Some(c),
+            )
+        }
+        "random_images" => {
+            let (p, c) = (points(cx, a, 60000), classes(cx, a, 10));
+            let shape = match a.raw("shape") {
+                Some((v, s)) => shape_value(cx, &v, s, "`shape`"),
+                None => Some(vec![1, 28, 28]),
+            };
+            let (shape, c) = (shape?, c?);
+            let src = Synthetic::RandomImages {
+                points: p?,
+                shape: shape.clone(),
+                classes: c,
+            };
+            (DataSource::Synthetic(src), Some(shape), Some(c))
+        }
+        "shapes" => {
+            let p = points(cx, a, 2000);
+            let size = a.size(cx, "size", 8, Some(16));
+            let size = size?.0;
+            (
+                DataSource::Synthetic(Synthetic::Shapes { points: p?, size }),
+                Some(vec![1, size, size]),
+                Some(4),
+            )
+        }
+        "sine" => {
+            let (p, n) = (points(cx, a, 500), noise(cx, a, 0.1));
+            (
+                DataSource::Synthetic(Synthetic::Sine {
+                    points: p?,
+                    noise: n?,
+                }),
+                Some(vec![1]),
+                None,
+            )
+        }
+        "csv" => {
+            let path = a.string(cx, "path", true);
+            let label = a.string(cx, "label", false);
+            let target = a.raw("target");
+            let c = a.size(cx, "classes", 2, Some(0));
+            let (path, c) = (path?.0, c?.0);
+            let target = match (label, target) {
+                (Some((l, _)), None) => CsvTarget::Label { column: l },
+                (None, Some((v, s))) => CsvTarget::Values {
+                    columns: columns(cx, &v, s)?,
+                },
+                (Some((_, s1)), Some((_, s2))) => {
+                    cx.err(
+                        Diagnostic::error(codes::CONFLICTING_SETTINGS, "`csv` takes `label` or `target`, not both", s2)
+                            .label("`target` here")
+                            .secondary(s1, "`label` here")
+                            .help("`label` names a class column (classification); `target` names value columns (regression)"),
+                    );
+                    return None;
+                }
+                (None, None) => {
+                    cx.err(
+                        Diagnostic::error(codes::MISSING_ARGUMENT, "`csv` needs a `label` or a `target` column", decl.source.span)
+                            .label("which column is to be predicted?")
+                            .help("write `label: \"species\"` for classes, or `target: \"price\"` for values"),
+                    );
+                    return None;
+                }
+            };
+            let classes = (c > 0).then_some(c);
+            (DataSource::Csv { path, target }, None, classes)
+        }
+        "idx" => {
+            let images = a.string(cx, "images", true);
+            let labels = a.string(cx, "labels", true);
+            let c = a.size(cx, "classes", 2, Some(10));
+            (
+                DataSource::Idx {
+                    images: images?.0,
+                    labels: labels?.0,
+                },
+                None,
+                Some(c?.0),
+            )
+        }
+        "npy" => {
+            let x = a.string(cx, "x", true);
+            let y = a.string(cx, "y", true);
+            let c = a.size(cx, "classes", 2, Some(0))?.0;
+            (
+                DataSource::Npy { x: x?.0, y: y?.0 },
+                None,
+                (c > 0).then_some(c),
+            )
+        }
+        other => {
+            let mut d = Diagnostic::error(
+                codes::UNKNOWN_SOURCE,
+                format!("unknown data source `{other}`"),
+                decl.source.name.span,
+            )
+            .label("not a data source");
+            d = match did_you_mean(other, SOURCES.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("the sources are {}", list(SOURCES))),
+            };
+            cx.err(d);
+            return None;
+        }
+    })
+}
+
+fn columns(cx: &mut Cx, v: &super::value::Value, span: crate::syntax::Span) -> Option<Vec<String>> {
+    use super::value::Value;
+    let items = match v {
+        Value::Str(s) => return Some(vec![s.clone()]),
+        Value::List(items) if !items.is_empty() => items,
+        _ => {
+            cx.err(
+                Diagnostic::error(
+                    codes::ARG_TYPE,
+                    format!(
+                        "`target` must be a column name or a list of them, found {}",
+                        v.describe()
+                    ),
+                    span,
+                )
+                .label("expected e.g. `\"price\"` or `[\"x\", \"y\"]`"),
+            );
+            return None;
+        }
+    };
+    let mut out = Vec::new();
+    for (item, s) in items {
+        match item {
+            Value::Str(c) => out.push(c.clone()),
+            other => {
+                cx.err(
+                    Diagnostic::error(
+                        codes::ARG_TYPE,
+                        format!("column names are strings, found {}", other.describe()),
+                        *s,
+                    )
+                    .label("expected a string"),
+                );
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+fn settings(
+    cx: &mut Cx,
+    settings: &[Setting],
+    spec: &mut DataSpec,
+    items: &HashMap<&str, &Item>,
+) -> bool {
+    let env = Env::new();
+    let mut ok = true;
+    let mut seen: HashMap<&str, &Setting> = HashMap::new();
+    for s in settings {
+        let name = s.name.name.as_str();
+        if let Some(prev) = seen.insert(name, s) {
+            cx.err(
+                Diagnostic::error(
+                    codes::DUPLICATE_SETTING,
+                    format!("`{name}` is set twice"),
+                    s.span,
+                )
+                .label("set again here")
+                .secondary(prev.span, "first set here"),
+            );
+            ok = false;
+            continue;
+        }
+        let what = format!("`{name}`");
+        let mut a = Args::bind(cx, &env, &what, s.span, &s.args, &["value"], &[]);
+        match name {
+            "reshape" => match a.raw("value") {
+                Some((v, sp)) => spec.reshape = shape_value(cx, &v, sp, "`reshape`"),
+                None => {
+                    a.int(cx, "value", 1, None);
+                }
+            },
+            "scale" => {
+                spec.scale = a
+                    .real(cx, "value", None, |v| v != 0.0, "must not be zero")
+                    .map(|v| v.0)
+            }
+            "standardize" => spec.standardize = true,
+            "seed" => spec.seed = a.int(cx, "value", 0, None).map_or(0, |v| v.0 as u64),
+            "validation" => match a.raw("value") {
+                Some((super::value::Value::Sym(other), sp)) => {
+                    match items.get(other.as_str()) {
+                        Some(Item::Data(_)) if other != spec.name => {
+                            spec.validation = Validation::Data(Box::new(stub(&other)));
+                        }
+                        _ => {
+                            let data_names = items
+                                .iter()
+                                .filter(|(_, i)| matches!(i, Item::Data(_)))
+                                .map(|(k, _)| *k);
+                            let mut d = Diagnostic::error(codes::UNKNOWN_NAME, format!("no data set named `{other}` to validate on"), sp)
+                            .label("expected a fraction such as `0.2`, or the name of another `data` item");
+                            if let Some(m) =
+                                did_you_mean(&other, data_names.filter(|n| *n != spec.name))
+                            {
+                                d = d.help(format!("did you mean `{m}`?"));
+                            }
+                            cx.err(d);
+                            ok = false;
+                        }
+                    }
+                }
+                Some((v, sp)) => match v.as_real() {
+                    Some(f) if f > 0.0 && f < 1.0 => spec.validation = Validation::Split(f),
+                    _ => {
+                        a.range_error(
+                            cx,
+                            "validation",
+                            "must be a fraction in (0, 1) or a data set",
+                            &v.to_string(),
+                            sp,
+                        );
+                    }
+                },
+                None => {
+                    a.real(cx, "value", None, |_| true, "");
+                }
+            },
+            _ => {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_SETTING,
+                    format!("unknown data setting `{name}`"),
+                    s.name.span,
+                )
+                .label("not a data setting");
+                d = match did_you_mean(name, SETTINGS.iter().copied()) {
+                    Some(m) => d.help(format!("did you mean `{m}`?")),
+                    None => d.help(format!("the data settings are {}", list(SETTINGS))),
+                };
+                cx.err(d);
+                ok = false;
+                continue;
+            }
+        }
+        ok &= a.finish(cx);
+    }
+    ok
+}
+
+/// A placeholder naming another data item, filled in by [`resolve_validation_sets`].
+fn stub(name: &str) -> DataSpec {
+    DataSpec {
+        name: name.to_string(),
+        source: DataSource::Synthetic(Synthetic::Xor {
+            points: 0,
+            noise: 0.0,
+        }),
+        sample_shape: None,
+        classes: None,
+        reshape: None,
+        scale: None,
+        standardize: false,
+        validation: Validation::None,
+        seed: 0,
+        span: Default::default(),
+    }
+}
+
+/// Replaces each `validation other` placeholder with the checked `other`.
+pub fn resolve_validation_sets(datas: &mut HashMap<String, DataSpec>) {
+    let names: Vec<(String, String)> = datas
+        .iter()
+        .filter_map(|(k, d)| match &d.validation {
+            Validation::Data(v) => Some((k.clone(), v.name.clone())),
+            _ => None,
+        })
+        .collect();
+    for (owner, other) in names {
+        let resolved = datas.get(&other).cloned().map(|mut v| {
+            v.validation = Validation::None;
+            v
+        });
+        if let (Some(v), Some(d)) = (resolved, datas.get_mut(&owner)) {
+            d.validation = Validation::Data(Box::new(v));
+        }
+    }
+}

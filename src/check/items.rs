@@ -1,0 +1,252 @@
+//! The top level: item names, which network is trained on which data, and
+//! the checks that need more than one item (the data's shape against the
+//! network's input, the loss against the network's output).
+
+use super::Cx;
+use super::model::*;
+use super::suggest::did_you_mean;
+use super::{data, layers, network, train};
+use crate::diag::{Diagnostic, codes};
+use crate::syntax::{BlockDecl, Item, Program, Span};
+use std::collections::HashMap;
+
+pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
+    let mut names: HashMap<&str, &Item> = HashMap::new();
+    let mut blocks: HashMap<String, &BlockDecl> = HashMap::new();
+    let mut trains = Vec::new();
+    for item in &program.items {
+        if let Item::Train(t) = item {
+            trains.push(t);
+            continue;
+        }
+        let name = item.name();
+        if let Some(prev) = names.get(name.name.as_str()) {
+            cx.err(
+                Diagnostic::error(
+                    codes::DUPLICATE_NAME,
+                    format!("`{name}` is defined twice"),
+                    name.span,
+                )
+                .label("defined again here")
+                .secondary(prev.name().span, format!("`{name}` is first defined here"))
+                .help("give each data set, block and network its own name"),
+            );
+            continue;
+        }
+        if let Item::Block(b) = item {
+            if layers::is_builtin(&name.name) {
+                cx.err(
+                    Diagnostic::error(
+                        codes::SHADOWED_NAME,
+                        format!("block `{name}` has the name of a built-in layer"),
+                        name.span,
+                    )
+                    .label("choose another name")
+                    .help(format!(
+                        "`{name}` is already a layer; a block cannot replace it"
+                    )),
+                );
+                continue;
+            }
+            blocks.insert(name.name.clone(), b);
+        }
+        names.insert(&name.name, item);
+    }
+    for extra in trains.iter().skip(1) {
+        cx.err(
+            Diagnostic::error(
+                codes::DUPLICATE_NAME,
+                "a program has one `train`",
+                extra.span,
+            )
+            .label("second `train`")
+            .secondary(trains[0].span, "the first `train` is here")
+            .help("put other training plans in files of their own"),
+        );
+    }
+
+    let networks: Vec<_> = program
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Network(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    if networks.is_empty() {
+        cx.err(
+            Diagnostic::error(
+                codes::MISSING_ITEM,
+                "the program defines no network",
+                Span::new(0, 0),
+            )
+            .label("expected a `network` item")
+            .help("add one, e.g. `network net(x: [2]) -> 2 { dense 8; relu; dense 2 }`"),
+        );
+    }
+
+    // Which network and data the plan names, if they exist and are what it says.
+    let train_decl = trains.first().copied();
+    let mut chosen_net = networks.first().map(|n| n.name.name.as_str());
+    let mut chosen_data = None;
+    if let Some(t) = train_decl {
+        chosen_net = resolve(cx, &names, &t.network.name, t.network.span, "network").or(None);
+        chosen_data = resolve(cx, &names, &t.data.name, t.data.span, "data");
+    }
+
+    let mut datas: HashMap<String, DataSpec> = HashMap::new();
+    for item in &program.items {
+        if let Item::Data(d) = item
+            && let Some(spec) = data::check_data(cx, d, &names)
+        {
+            datas.insert(d.name.name.clone(), spec);
+        }
+    }
+    data::resolve_validation_sets(&mut datas);
+
+    let mut model_net = None;
+    for n in &networks {
+        if names
+            .get(n.name.name.as_str())
+            .is_some_and(|i| i.span() != n.span)
+        {
+            continue; // a duplicate, already reported
+        }
+        let built = network::check_network(cx, n, &blocks, &names);
+        if Some(n.name.name.as_str()) == chosen_net {
+            model_net = built;
+        }
+    }
+
+    let data_spec = chosen_data.and_then(|d| datas.get(d).cloned());
+    let train_spec = train_decl.and_then(|t| train::check_train(cx, t, data_spec.as_ref()));
+    let network = model_net?;
+    if let (Some(t), Some(d)) = (train_decl, &data_spec) {
+        check_data_fits(cx, &network, d, t.data.span);
+    }
+    if let (Some(ts), Some(t)) = (&train_spec, train_decl) {
+        train::check_loss_fits(cx, ts, &network, data_spec.as_ref(), t.span);
+    }
+    Some(Model {
+        network,
+        data: data_spec,
+        train: train_spec,
+    })
+}
+
+/// Looks up an item named by `train`, expecting `kind` ("network" or "data").
+fn resolve<'a>(
+    cx: &mut Cx,
+    names: &HashMap<&'a str, &Item>,
+    name: &str,
+    span: Span,
+    kind: &str,
+) -> Option<&'a str> {
+    let found = names.get_key_value(name);
+    let is_kind = |i: &Item| {
+        matches!(
+            (i, kind),
+            (Item::Network(_), "network") | (Item::Data(_), "data")
+        )
+    };
+    match found {
+        Some((k, item)) if is_kind(item) => Some(*k),
+        Some((_, item)) => {
+            cx.err(
+                Diagnostic::error(codes::WRONG_KIND, format!("`{name}` is not a {kind}"), span)
+                    .label(format!("expected a {kind} here"))
+                    .secondary(
+                        item.name().span,
+                        format!("`{name}` is defined here as {}", item_kind(item)),
+                    ),
+            );
+            None
+        }
+        None => {
+            let candidates = names.iter().filter(|(_, i)| is_kind(i)).map(|(k, _)| *k);
+            let mut d = Diagnostic::error(
+                codes::UNKNOWN_NAME,
+                format!("no {kind} named `{name}`"),
+                span,
+            )
+            .label(format!("unknown {kind}"));
+            let all: Vec<&str> = candidates.collect();
+            d = match did_you_mean(name, all.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None if all.is_empty() => d.help(format!("define it with `{kind} {name} ...`")),
+                None => d.help(format!("the {kind} items are {}", super::args::list(&all))),
+            };
+            cx.err(d);
+            None
+        }
+    }
+}
+
+pub fn item_kind(item: &Item) -> &'static str {
+    match item {
+        Item::Data(_) => "a data set",
+        Item::Block(_) => "a block",
+        Item::Network(_) => "a network",
+        Item::Train(_) => "a training plan",
+    }
+}
+
+/// The data's sample shape, when known now, must be the network's input shape.
+fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span) {
+    let Some(shape) = &data.sample_shape else {
+        return;
+    };
+    if shape.iter().product::<usize>() == net.input_shape.iter().product::<usize>()
+        && shape != &net.input_shape
+    {
+        cx.err(
+            Diagnostic::error(
+                codes::DATA_MISMATCH,
+                format!(
+                    "data `{}` gives samples of shape {}, but network `{}` takes {}",
+                    data.name,
+                    layers::fmt_shape(shape),
+                    net.name,
+                    layers::fmt_shape(&net.input_shape)
+                ),
+                use_span,
+            )
+            .label("trained on this data")
+            .secondary(
+                net.layers[0].span,
+                format!("the network takes {}", layers::fmt_shape(&net.input_shape)),
+            )
+            .secondary(
+                data.span,
+                format!("the data gives {}", layers::fmt_shape(shape)),
+            )
+            .help(format!(
+                "the sizes agree: add `reshape {}` to the data",
+                layers::fmt_shape(&net.input_shape)
+            )),
+        );
+    } else if shape != &net.input_shape {
+        cx.err(
+            Diagnostic::error(
+                codes::DATA_MISMATCH,
+                format!(
+                    "data `{}` gives samples of shape {}, but network `{}` takes {}",
+                    data.name,
+                    layers::fmt_shape(shape),
+                    net.name,
+                    layers::fmt_shape(&net.input_shape)
+                ),
+                use_span,
+            )
+            .label("trained on this data")
+            .secondary(
+                net.layers[0].span,
+                format!("the network takes {}", layers::fmt_shape(&net.input_shape)),
+            )
+            .secondary(
+                data.span,
+                format!("the data gives {}", layers::fmt_shape(shape)),
+            ),
+        );
+    }
+}

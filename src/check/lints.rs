@@ -1,0 +1,81 @@
+//! Warnings: programs that are legal but probably not what was meant.
+
+use super::Cx;
+use super::model::*;
+use crate::diag::{Diagnostic, codes};
+use crate::syntax::Program;
+
+pub fn lint(cx: &mut Cx, model: &Model, _program: &Program) {
+    let net = &model.network;
+    let last = &net.layers[net.output];
+    if let Some(t) = &model.train {
+        output_activation(cx, t.loss, last, net.output_shape());
+        learning_rate(cx, t);
+    }
+    if matches!(last.op, Op::Dropout { .. }) {
+        cx.err(
+            Diagnostic::warning(codes::W_DROPOUT_LAST, "dropout after the last layer", last.span)
+                .label("drops outputs of the network itself")
+                .help("dropout belongs between hidden layers; remove this one or move it before the last `dense`"),
+        );
+    }
+}
+
+fn output_activation(cx: &mut Cx, loss: Loss, last: &Layer, out: &[usize]) {
+    let Op::Activation(act) = last.op else { return };
+    let d = match (loss, act) {
+        (Loss::CrossEntropy, Activation::Softmax) => Diagnostic::warning(
+            codes::W_DOUBLE_SOFTMAX,
+            "`softmax` before `cross_entropy` applies softmax twice",
+            last.span,
+        )
+        .label("the loss already applies softmax to the logits")
+        .help("remove this layer; `dlc predict` still reports probabilities"),
+        (Loss::CrossEntropy, Activation::Sigmoid) => Diagnostic::warning(
+            codes::W_SIGMOID_MULTICLASS,
+            format!(
+                "`sigmoid` before a {}-class `cross_entropy`",
+                out.first().copied().unwrap_or(0)
+            ),
+            last.span,
+        )
+        .label("squashes every logit into (0, 1)")
+        .help("remove this layer: cross_entropy takes unbounded logits"),
+        (Loss::BinaryCrossEntropy, Activation::Sigmoid) => Diagnostic::warning(
+            codes::W_DOUBLE_SOFTMAX,
+            "`sigmoid` before `binary_cross_entropy` applies the sigmoid twice",
+            last.span,
+        )
+        .label("the loss already applies the sigmoid to the logit")
+        .help("remove this layer"),
+        (Loss::CrossEntropy | Loss::BinaryCrossEntropy, Activation::Relu) => {
+            Diagnostic::warning(codes::W_ACTIVATION_LAST, "`relu` on the logits", last.span)
+                .label("negative logits become 0, so the loss cannot push classes apart")
+                .help("remove this layer: the last layer should be linear")
+        }
+        _ => return,
+    };
+    cx.err(d);
+}
+
+fn learning_rate(cx: &mut Cx, t: &TrainSpec) {
+    let (limit, name) = match t.optimizer.kind {
+        OptimizerKind::Sgd { .. } => (2.0, "sgd"),
+        OptimizerKind::Adam { .. } => (0.1, "adam"),
+        OptimizerKind::AdamW { .. } => (0.1, "adamw"),
+    };
+    if t.optimizer.lr > limit {
+        cx.err(
+            Diagnostic::warning(
+                codes::W_LARGE_LR,
+                format!(
+                    "learning rate {} is unusually large for `{name}`",
+                    t.optimizer.lr
+                ),
+                t.span,
+            )
+            .label("training will likely diverge")
+            .help("`dlc tune` finds a working rate"),
+        );
+    }
+}

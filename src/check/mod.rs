@@ -1,0 +1,106 @@
+//! The checker: AST -> checked [`Model`] + diagnostics.
+//!
+//! ```text
+//! ast::Program --items.rs--> one network, its data and its training plan
+//!   network.rs: statements and blocks expanded into a graph of layers
+//!   layers.rs:  each layer's arguments, shape rule and parameters
+//!   data.rs / train.rs: sources and settings, with defaults
+//!   init.rs:    initialisation chosen from the activation that follows
+//!   lints.rs:   warnings for legal but suspicious programs
+//! ```
+//!
+//! The checker never stops at the first error: a wrong layer yields an unknown
+//! shape that later shape rules skip silently, so every independent mistake is
+//! reported once and no mistake is reported twice.
+
+mod args;
+mod data;
+mod init;
+mod items;
+mod layers;
+mod lints;
+pub mod model;
+mod network;
+mod shapes;
+mod suggest;
+mod train;
+mod value;
+
+pub use model::*;
+pub use suggest::{did_you_mean, distance};
+
+use crate::diag::Diagnostic;
+use crate::syntax::{Program, Span};
+
+/// The result of checking: the model when there is no error, and every
+/// diagnostic (errors and warnings) in source order.
+#[derive(Debug)]
+pub struct Checked {
+    pub model: Option<Model>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Checks a parsed program.
+pub fn check(program: &Program) -> Checked {
+    let mut cx = Cx::default();
+    let model = items::check_program(&mut cx, program);
+    let mut diagnostics = cx.diags;
+    diagnostics.sort_by_key(|d| (d.primary.span.start, d.severity));
+    let model = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        model
+    };
+    if let Some(m) = &model {
+        let mut lint_cx = Cx::default();
+        lints::lint(&mut lint_cx, m, program);
+        diagnostics.extend(lint_cx.diags);
+        diagnostics.sort_by_key(|d| (d.primary.span.start, d.severity));
+    }
+    Checked { model, diagnostics }
+}
+
+/// Parses and checks source text.
+pub fn check_source(text: &str) -> Checked {
+    match crate::syntax::parse(text) {
+        Ok(program) => check(&program),
+        Err(diagnostics) => Checked {
+            model: None,
+            diagnostics,
+        },
+    }
+}
+
+/// What every check function reports into.
+#[derive(Default)]
+pub struct Cx {
+    diags: Vec<Diagnostic>,
+    /// The block uses being expanded, outermost first, each with a description
+    /// of its arguments: every error inside a block names the use that led there.
+    origin: Vec<(Span, String)>,
+}
+
+impl Cx {
+    pub fn err(&mut self, mut d: Diagnostic) {
+        for (span, what) in self.origin.iter().rev() {
+            d = d.secondary(*span, what.clone());
+        }
+        // A block used twice with the same mistake is one mistake.
+        let dup = self.diags.iter().any(|e| {
+            e.code == d.code && e.primary.span == d.primary.span && e.message == d.message
+        });
+        if !dup {
+            self.diags.push(d);
+        }
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+}

@@ -1,0 +1,448 @@
+//! The checked program: what the checker hands to lowering and to the runtime.
+//!
+//! Blocks are expanded, every name is resolved, every tensor has its shape, and
+//! every setting has its value and default. Nothing after this stage needs the
+//! AST, except the spans kept here to point back at the source.
+
+use crate::syntax::Span;
+
+/// A checked program: one network, and the data and training plan if given.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub network: Network,
+    pub data: Option<DataSpec>,
+    pub train: Option<TrainSpec>,
+}
+
+pub type LayerId = usize;
+
+/// The network as a graph of layers in topological order; `layers[0]` is the input.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub name: String,
+    pub input_shape: Vec<usize>,
+    pub layers: Vec<Layer>,
+    pub output: LayerId,
+    pub span: Span,
+}
+
+impl Network {
+    pub fn output_shape(&self) -> &[usize] {
+        &self.layers[self.output].shape
+    }
+
+    /// Trainable parameters, counted as PyTorch counts them.
+    pub fn parameter_count(&self) -> usize {
+        self.layers.iter().map(Layer::parameter_count).sum()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Layer {
+    /// Unique and stable: `dense1`, `residual2.conv1`; parameter names extend it.
+    pub name: String,
+    pub op: Op,
+    pub inputs: Vec<LayerId>,
+    /// Output shape of one sample (the batch dimension is implicit).
+    pub shape: Vec<usize>,
+    pub params: Vec<Tensor>,
+    /// State that is not trained by gradients: batch norm's running statistics.
+    pub buffers: Vec<Tensor>,
+    /// The stage in the source that made this layer.
+    pub span: Span,
+    /// The block uses this layer was expanded through, innermost first.
+    pub origin: Vec<Span>,
+}
+
+impl Layer {
+    pub fn parameter_count(&self) -> usize {
+        self.params.iter().map(Tensor::len).sum()
+    }
+}
+
+/// A named parameter or buffer tensor of a layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// The part after the layer name: `weight`, `bias`, `running_mean`.
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub init: Init,
+    /// Whether L1/L2 regularisation and weight decay apply (weights: yes;
+    /// biases and norm parameters: no).
+    pub decay: bool,
+}
+
+impl Tensor {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    /// He/Kaiming normal for the ReLU family: std = gain / sqrt(fan_in), gain = sqrt(2 / (1 + slope^2)).
+    He {
+        slope: f64,
+    },
+    /// Xavier/Glorot uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
+    Xavier,
+    /// LeCun normal: std = 1 / sqrt(fan_in).
+    Lecun,
+    Normal {
+        std: f64,
+    },
+    Uniform {
+        limit: f64,
+    },
+    Const(f64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Input,
+    Dense {
+        units: usize,
+    },
+    Conv {
+        filters: usize,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        pad: [usize; 2],
+    },
+    Pool {
+        kind: PoolKind,
+        window: [usize; 2],
+        stride: [usize; 2],
+        pad: [usize; 2],
+    },
+    Flatten,
+    Activation(Activation),
+    /// Parametric ReLU: a learned slope, one shared or one per channel.
+    PRelu {
+        per_channel: bool,
+    },
+    BatchNorm {
+        momentum: f64,
+        eps: f64,
+    },
+    LayerNorm {
+        eps: f64,
+    },
+    InstanceNorm {
+        eps: f64,
+        affine: bool,
+    },
+    Dropout {
+        rate: f64,
+    },
+    Add,
+    /// Joins along the first axis of the sample: features, or channels of images.
+    Concat,
+}
+
+impl Op {
+    /// The keyword that writes this layer in the language.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Op::Input => "input",
+            Op::Dense { .. } => "dense",
+            Op::Conv { .. } => "conv",
+            Op::Pool {
+                kind: PoolKind::Max,
+                ..
+            } => "maxpool",
+            Op::Pool {
+                kind: PoolKind::Avg,
+                ..
+            } => "avgpool",
+            Op::Flatten => "flatten",
+            Op::Activation(a) => a.keyword(),
+            Op::PRelu { .. } => "prelu",
+            Op::BatchNorm { .. } => "batchnorm",
+            Op::LayerNorm { .. } => "layernorm",
+            Op::InstanceNorm { .. } => "instancenorm",
+            Op::Dropout { .. } => "dropout",
+            Op::Add => "add",
+            Op::Concat => "concat",
+        }
+    }
+
+    pub fn has_params(&self) -> bool {
+        matches!(
+            self,
+            Op::Dense { .. }
+                | Op::Conv { .. }
+                | Op::PRelu { .. }
+                | Op::BatchNorm { .. }
+                | Op::LayerNorm { .. }
+        ) || matches!(self, Op::InstanceNorm { affine: true, .. })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    Max,
+    Avg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    Identity,
+    Sigmoid,
+    Tanh,
+    Relu,
+    LeakyRelu { slope: f64 },
+    Softmax,
+}
+
+impl Activation {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu { .. } => "leaky_relu",
+            Activation::Softmax => "softmax",
+        }
+    }
+}
+
+/// Where the samples come from and how they are prepared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataSpec {
+    pub name: String,
+    pub source: DataSource,
+    /// Shape of one sample as it enters the network (after `reshape`), when it
+    /// is known without reading files (built-in sets, or a `reshape`).
+    pub sample_shape: Option<Vec<usize>>,
+    /// Classes of a classification set, when known without reading files.
+    pub classes: Option<usize>,
+    pub reshape: Option<Vec<usize>>,
+    pub scale: Option<f64>,
+    pub standardize: bool,
+    pub validation: Validation,
+    /// Seed of the split and of the shuffling of every epoch.
+    pub seed: u64,
+    pub span: Span,
+}
+
+impl DataSpec {
+    /// Whether the targets are real values (regression) rather than classes.
+    pub fn is_regression(&self) -> bool {
+        matches!(
+            self.source,
+            DataSource::Synthetic(Synthetic::Sine { .. })
+                | DataSource::Csv {
+                    target: CsvTarget::Values { .. },
+                    ..
+                }
+        )
+    }
+
+    /// The number of real-valued targets per sample, when known now.
+    pub fn target_width(&self) -> Option<usize> {
+        match &self.source {
+            DataSource::Synthetic(Synthetic::Sine { .. }) => Some(1),
+            DataSource::Csv {
+                target: CsvTarget::Values { columns },
+                ..
+            } => Some(columns.len()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSource {
+    Synthetic(Synthetic),
+    Csv { path: String, target: CsvTarget },
+    Idx { images: String, labels: String },
+    Npy { x: String, y: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CsvTarget {
+    /// A class-index column; `classes` when declared.
+    Label { column: String },
+    /// Real-valued target columns, for regression.
+    Values { columns: Vec<String> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Synthetic {
+    Xor {
+        points: usize,
+        noise: f64,
+    },
+    Spirals {
+        points: usize,
+        classes: usize,
+        noise: f64,
+    },
+    Moons {
+        points: usize,
+        noise: f64,
+    },
+    Blobs {
+        points: usize,
+        classes: usize,
+        features: usize,
+        spread: f64,
+    },
+    RandomImages {
+        points: usize,
+        shape: Vec<usize>,
+        classes: usize,
+    },
+    Shapes {
+        points: usize,
+        size: usize,
+    },
+    Sine {
+        points: usize,
+        noise: f64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Validation {
+    None,
+    /// A fraction of the samples, split off after shuffling with the data seed.
+    Split(f64),
+    /// Another `data` item.
+    Data(Box<DataSpec>),
+}
+
+/// How to train: loss, optimizer, schedule, regularisation and the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainSpec {
+    pub loss: Loss,
+    pub optimizer: Optimizer,
+    pub schedule: Schedule,
+    pub batch: Batch,
+    pub epochs: usize,
+    pub l1: f64,
+    pub l2: f64,
+    /// Largest allowed global gradient norm.
+    pub clip_norm: Option<f64>,
+    pub early_stop: Option<EarlyStop>,
+    pub checkpoint: Option<String>,
+    pub seed: u64,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    /// Softmax cross-entropy on logits, with class-index labels.
+    CrossEntropy,
+    /// Binary cross-entropy on one logit, with 0/1 labels.
+    BinaryCrossEntropy,
+    MeanSquaredError,
+}
+
+impl Loss {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Loss::CrossEntropy => "cross_entropy",
+            Loss::BinaryCrossEntropy => "binary_cross_entropy",
+            Loss::MeanSquaredError => "mse",
+        }
+    }
+
+    pub fn is_classification(self) -> bool {
+        self != Loss::MeanSquaredError
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Optimizer {
+    pub kind: OptimizerKind,
+    pub lr: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptimizerKind {
+    Sgd {
+        momentum: f64,
+        nesterov: bool,
+    },
+    Adam {
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    },
+    /// Adam with decoupled weight decay.
+    AdamW {
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        weight_decay: f64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Schedule {
+    pub kind: ScheduleKind,
+    /// Epochs of linear warm-up from 0 to the base rate.
+    pub warmup: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ScheduleKind {
+    Constant,
+    /// Multiply by `gamma` every `every` epochs.
+    Step {
+        every: usize,
+        gamma: f64,
+    },
+    /// Multiply by `gamma` every epoch.
+    Exponential {
+        gamma: f64,
+    },
+    /// Cosine from the base rate down to `min_lr` at the last epoch.
+    Cosine {
+        min_lr: f64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batch {
+    /// Full-batch gradient descent.
+    All,
+    /// Mini-batches of this size (1: SGD on one sample).
+    Size(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStop {
+    pub metric: Metric,
+    pub patience: usize,
+    pub min_delta: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    ValLoss,
+    ValAccuracy,
+    TrainLoss,
+}
+
+impl Metric {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Metric::ValLoss => "val_loss",
+            Metric::ValAccuracy => "val_accuracy",
+            Metric::TrainLoss => "train_loss",
+        }
+    }
+
+    /// Whether a larger value is better.
+    pub fn maximize(self) -> bool {
+        self == Metric::ValAccuracy
+    }
+}

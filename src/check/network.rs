@@ -1,0 +1,811 @@
+//! A network's body -> a graph of layers.
+//!
+//! Each body has a *flow*: the value the next layer applies to, at first the
+//! input. A statement applies its stages to the flow (or starts from named
+//! values, `h + input -> relu`), optionally names the result, and its result
+//! becomes the new flow. A block use expands the block's body with the flow as
+//! its `input` and its arguments as its parameters; the body's last flow is the
+//! block's result.
+
+use super::Cx;
+use super::args::list;
+use super::items::item_kind;
+use super::layers::{self, Built, Input, fmt_shape};
+use super::model::*;
+use super::suggest::did_you_mean;
+use super::value::{Env, eval};
+use super::{args::Args, init};
+use crate::diag::{Diagnostic, codes};
+use crate::syntax::{BlockDecl, ExprKind, Item, NetworkDecl, Span, Stage, Stmt};
+use std::collections::HashMap;
+
+/// More layers than this after expanding blocks is refused: it means blocks
+/// that use each other many times over, not a network anyone meant to train.
+pub const MAX_LAYERS: usize = 100_000;
+
+pub fn check_network(
+    cx: &mut Cx,
+    decl: &NetworkDecl,
+    blocks: &HashMap<String, &BlockDecl>,
+    items: &HashMap<&str, &Item>,
+) -> Option<Network> {
+    let errors_before = cx.error_count();
+    let env = Env::new();
+    let input_shape = input_shape(cx, &env, decl);
+    let mut g = Graph {
+        blocks,
+        items,
+        layers: Vec::new(),
+        inits: Vec::new(),
+        stack: Vec::new(),
+        too_large: false,
+    };
+    let input = input_shape.map(|shape| {
+        g.push(
+            Layer {
+                name: decl.input.name.clone(),
+                op: Op::Input,
+                inputs: vec![],
+                shape,
+                params: vec![],
+                buffers: vec![],
+                span: decl.input.span,
+                origin: vec![],
+            },
+            None,
+        )
+    });
+    let mut scope = Scope::new(env, String::new());
+    scope.bind_input(&decl.input.name, input, decl.input.span);
+    let out = g.body(cx, &mut scope, &decl.body, input, decl.name.span, "network");
+    let out = out?;
+    if let Some(expected) = &decl.output {
+        check_output(cx, &g, out, expected, decl);
+    }
+    if cx.error_count() > errors_before {
+        return None;
+    }
+    let mut layers = g.layers;
+    make_names_unique(&mut layers);
+    init::assign(&mut layers, &g.inits);
+    Some(Network {
+        name: decl.name.name.clone(),
+        input_shape: layers[0].shape.clone(),
+        layers,
+        output: out,
+        span: decl.span,
+    })
+}
+
+/// A value named `dense1` by the program and an unnamed first `dense` would
+/// share a name; parameters need unique ones, so later duplicates get `_2`, `_3`.
+fn make_names_unique(layers: &mut [Layer]) {
+    let mut seen = std::collections::HashSet::new();
+    for layer in layers.iter_mut() {
+        let mut name = layer.name.clone();
+        let mut n = 1;
+        while !seen.insert(name.clone()) {
+            n += 1;
+            name = format!("{}_{n}", layer.name);
+        }
+        layer.name = name;
+    }
+}
+
+fn input_shape(cx: &mut Cx, env: &Env, decl: &NetworkDecl) -> Option<Vec<usize>> {
+    let v = eval(cx, env, &decl.input_shape)?;
+    let shape = layers::shape_value(cx, &v, decl.input_shape.span, "the input shape")?;
+    if shape.len() != 1 && shape.len() != 3 {
+        cx.err(
+            Diagnostic::error(
+                codes::BAD_SHAPE,
+                format!(
+                    "the input shape {} has {} dimensions",
+                    fmt_shape(&shape),
+                    shape.len()
+                ),
+                decl.input_shape.span,
+            )
+            .label("expected a vector `[n]` or an image `[channels, height, width]`")
+            .help("the batch dimension is implicit: do not write it"),
+        );
+        return None;
+    }
+    Some(shape)
+}
+
+fn check_output(
+    cx: &mut Cx,
+    g: &Graph,
+    out: LayerId,
+    expected: &crate::syntax::Expr,
+    decl: &NetworkDecl,
+) {
+    let Some(v) = eval(cx, &Env::new(), expected) else {
+        return;
+    };
+    let Some(want) = layers::shape_value(cx, &v, expected.span, "the output shape") else {
+        return;
+    };
+    let got = &g.layers[out].shape;
+    if got != &want {
+        let last = &g.layers[out];
+        cx.err(
+            Diagnostic::error(
+                codes::OUTPUT_MISMATCH,
+                format!(
+                    "network `{}` should give {} but gives {}",
+                    decl.name,
+                    fmt_shape(&want),
+                    fmt_shape(got)
+                ),
+                expected.span,
+            )
+            .label(format!("declared output {}", fmt_shape(&want)))
+            .secondary(
+                last.span,
+                format!("the last layer gives {}", fmt_shape(got)),
+            )
+            .help(match (got.len(), want.len()) {
+                (3, 1) => "add `flatten` and a `dense` layer with the output size".to_string(),
+                _ => format!(
+                    "end the network with a layer of output size {}",
+                    fmt_shape(&want)
+                ),
+            }),
+        );
+    }
+}
+
+/// The layers built so far, shared by every block expansion of one network.
+struct Graph<'a> {
+    blocks: &'a HashMap<String, &'a BlockDecl>,
+    items: &'a HashMap<&'a str, &'a Item>,
+    layers: Vec<Layer>,
+    /// The `init:` override of each layer, if written.
+    inits: Vec<Option<Init>>,
+    /// Block uses being expanded (name, span of the use), for recursion errors.
+    stack: Vec<(String, Span)>,
+    too_large: bool,
+}
+
+/// Names visible in one body: block parameters and named values.
+struct Scope {
+    env: Env,
+    values: HashMap<String, Slot>,
+    prefix: String,
+    counters: HashMap<String, usize>,
+}
+
+struct Slot {
+    layer: Option<LayerId>,
+    span: Span,
+    used: bool,
+    is_input: bool,
+}
+
+impl Scope {
+    fn new(env: Env, prefix: String) -> Scope {
+        Scope {
+            env,
+            values: HashMap::new(),
+            prefix,
+            counters: HashMap::new(),
+        }
+    }
+
+    fn bind_input(&mut self, name: &str, layer: Option<LayerId>, span: Span) {
+        self.values.insert(
+            name.to_string(),
+            Slot {
+                layer,
+                span,
+                used: true,
+                is_input: true,
+            },
+        );
+    }
+
+    /// A fresh layer name: `dense1`, `dense2`, ... within this scope.
+    fn fresh(&mut self, kind: &str) -> String {
+        let n = self.counters.entry(kind.to_string()).or_insert(0);
+        *n += 1;
+        format!("{}{kind}{n}", self.prefix)
+    }
+}
+
+impl Graph<'_> {
+    fn push(&mut self, layer: Layer, init: Option<Init>) -> LayerId {
+        self.layers.push(layer);
+        self.inits.push(init);
+        if self.layers.len() > MAX_LAYERS {
+            self.too_large = true;
+        }
+        self.layers.len() - 1
+    }
+
+    /// Expands a body; returns the final flow (`None` if unknown after an error).
+    fn body(
+        &mut self,
+        cx: &mut Cx,
+        scope: &mut Scope,
+        stmts: &[Stmt],
+        input: Option<LayerId>,
+        owner_span: Span,
+        owner: &str,
+    ) -> Option<LayerId> {
+        if stmts.is_empty() {
+            cx.err(
+                Diagnostic::error(
+                    codes::EMPTY_BODY,
+                    format!("this {owner} has no layers"),
+                    owner_span,
+                )
+                .label(format!("empty {owner}"))
+                .help("write one layer per line inside `{ }`"),
+            );
+            return None;
+        }
+        let mut flow = input;
+        let mut ok = true;
+        for stmt in stmts {
+            if self.too_large {
+                return None;
+            }
+            let before = self.layers.len();
+            let result = self.stmt(cx, scope, stmt, flow);
+            ok &= result.is_some();
+            flow = result;
+            if let Some(name) = &stmt.bind {
+                // `h = dense 64` names that one layer `h` (its parameters `h.weight`).
+                let single_layer = stmt.head.len() == 1
+                    && stmt.rest.is_empty()
+                    && layers::is_builtin(&stmt.head[0].name.name);
+                if let (true, Some(l)) = (single_layer, flow.filter(|&l| l >= before)) {
+                    self.layers[l].name = format!("{}{}", scope.prefix, name.name);
+                }
+                self.bind(cx, scope, name, flow);
+            }
+        }
+        for (name, slot) in &scope.values {
+            let is_result = slot.layer.is_some() && slot.layer == flow;
+            if !slot.used && !slot.is_input && !is_result && ok {
+                cx.err(
+                    Diagnostic::warning(
+                        codes::W_UNUSED,
+                        format!("`{name}` is never used"),
+                        slot.span,
+                    )
+                    .label("named here, used nowhere")
+                    .help("use it, e.g. `name + ...`, or remove the name"),
+                );
+            }
+        }
+        if ok { flow } else { None }
+    }
+
+    fn bind(
+        &mut self,
+        cx: &mut Cx,
+        scope: &mut Scope,
+        name: &crate::syntax::Ident,
+        flow: Option<LayerId>,
+    ) {
+        if layers::is_builtin(&name.name) || self.blocks.contains_key(&name.name) {
+            let what = if layers::is_builtin(&name.name) {
+                "a layer"
+            } else {
+                "a block"
+            };
+            cx.err(
+                Diagnostic::error(
+                    codes::SHADOWED_NAME,
+                    format!("`{name}` is {what}, and cannot name a value"),
+                    name.span,
+                )
+                .label("choose another name"),
+            );
+            return;
+        }
+        if let Some(prev) = scope.values.get(&name.name) {
+            cx.err(
+                Diagnostic::error(
+                    codes::DUPLICATE_NAME,
+                    format!("`{name}` is already defined"),
+                    name.span,
+                )
+                .label("defined again here")
+                .secondary(prev.span, "first defined here")
+                .help("each name in a body names one value; choose a new name"),
+            );
+            return;
+        }
+        scope.values.insert(
+            name.name.clone(),
+            Slot {
+                layer: flow,
+                span: name.span,
+                used: false,
+                is_input: false,
+            },
+        );
+    }
+
+    fn stmt(
+        &mut self,
+        cx: &mut Cx,
+        scope: &mut Scope,
+        stmt: &Stmt,
+        flow: Option<LayerId>,
+    ) -> Option<LayerId> {
+        let (first, rest) = if stmt.head.len() > 1 {
+            (self.add(cx, scope, &stmt.head), &stmt.rest[..])
+        } else {
+            let head = &stmt.head[0];
+            let started = match self.value_ref(cx, scope, head) {
+                Some(v) => v,
+                None if head.name.name == "concat" => self.concat(cx, scope, head, None),
+                None => self.apply(cx, scope, head, flow),
+            };
+            (started, &stmt.rest[..])
+        };
+        let mut flow = first;
+        let mut ok = first.is_some();
+        for stage in rest {
+            if scope.values.contains_key(&stage.name.name) {
+                cx.err(
+                    Diagnostic::error(
+                        codes::VALUE_AS_LAYER,
+                        format!("`{}` is a named value, not a layer", stage.name),
+                        stage.name.span,
+                    )
+                    .label("a value can only start a line")
+                    .help(format!(
+                        "start a new line with `{} -> ...`, or join it with `+`",
+                        stage.name
+                    )),
+                );
+                ok = false;
+                continue;
+            }
+            flow = self.apply(cx, scope, stage, flow);
+            ok &= flow.is_some();
+        }
+        if ok { flow } else { None }
+    }
+
+    /// `h` alone at the start of a line: the named value (`Some(..)`), or
+    /// `None` when the stage is not a value and should be applied as a layer.
+    fn value_ref(
+        &mut self,
+        cx: &mut Cx,
+        scope: &mut Scope,
+        stage: &Stage,
+    ) -> Option<Option<LayerId>> {
+        let slot = scope.values.get_mut(&stage.name.name)?;
+        slot.used = true;
+        if !stage.args.is_empty() {
+            cx.err(
+                Diagnostic::error(
+                    codes::VALUE_AS_LAYER,
+                    format!("`{}` is a named value and takes no arguments", stage.name),
+                    stage.span,
+                )
+                .label("a value, not a layer")
+                .secondary(slot.span, "named here"),
+            );
+            return Some(None);
+        }
+        Some(slot.layer)
+    }
+
+    /// `a + b + ...`: every term a named value of the same shape.
+    fn add(&mut self, cx: &mut Cx, scope: &mut Scope, terms: &[Stage]) -> Option<LayerId> {
+        let mut ids = Vec::new();
+        let mut ok = true;
+        for t in terms {
+            match scope.values.get_mut(&t.name.name) {
+                Some(slot) if t.args.is_empty() => {
+                    slot.used = true;
+                    match slot.layer {
+                        Some(l) => ids.push((l, t.span)),
+                        None => ok = false,
+                    }
+                }
+                _ => {
+                    let what = if self.blocks.contains_key(&t.name.name)
+                        || layers::is_builtin(&t.name.name)
+                    {
+                        format!("`{}` is a layer, and `+` adds named values", t.name)
+                    } else {
+                        format!("`+` adds named values, and `{}` is not one", t.name)
+                    };
+                    let mut d = Diagnostic::error(codes::LAYER_AS_VALUE, what, t.span)
+                        .label("not a named value");
+                    d = match did_you_mean(&t.name.name, scope.values.keys().map(String::as_str)) {
+                        Some(s) if t.args.is_empty() => d.help(format!("did you mean `{s}`?")),
+                        _ => {
+                            d.help("name the result first, e.g. `b = dense 8`, then write `a + b`")
+                        }
+                    };
+                    cx.err(d);
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let span = terms[0].span.to(terms[terms.len() - 1].span);
+        let (shape, origin) = (self.layers[ids[0].0].shape.clone(), self.origin(cx));
+        for &(l, s) in &ids[1..] {
+            if self.layers[l].shape != shape {
+                cx.err(
+                    Diagnostic::error(
+                        codes::SHAPE_MISMATCH,
+                        format!(
+                            "cannot add {} and {}",
+                            fmt_shape(&shape),
+                            fmt_shape(&self.layers[l].shape)
+                        ),
+                        s,
+                    )
+                    .label(format!("this has shape {}", fmt_shape(&self.layers[l].shape)))
+                    .secondary(ids[0].1, format!("this has shape {}", fmt_shape(&shape)))
+                    .secondary(self.layers[l].span, format!("{} comes from here", fmt_shape(&self.layers[l].shape)))
+                    .secondary(self.layers[ids[0].0].span, format!("{} comes from here", fmt_shape(&shape)))
+                    .help("`+` adds values of the same shape; change a layer's size or use `concat(...)`"),
+                );
+                return None;
+            }
+        }
+        let name = scope.fresh("add");
+        Some(self.push(
+            Layer {
+                name,
+                op: Op::Add,
+                inputs: ids.iter().map(|(l, _)| *l).collect(),
+                shape,
+                params: vec![],
+                buffers: vec![],
+                span,
+                origin,
+            },
+            None,
+        ))
+    }
+
+    fn origin(&self, cx: &Cx) -> Vec<Span> {
+        cx.origin.iter().rev().map(|(s, _)| *s).collect()
+    }
+
+    /// Applies a layer, a block, or `concat(...)` to the flow.
+    fn apply(
+        &mut self,
+        cx: &mut Cx,
+        scope: &mut Scope,
+        stage: &Stage,
+        flow: Option<LayerId>,
+    ) -> Option<LayerId> {
+        let name = stage.name.name.as_str();
+        if name == "concat" {
+            return self.concat(cx, scope, stage, flow);
+        }
+        if let Some(block) = self.blocks.get(name).copied() {
+            return self.expand(cx, scope, stage, block, flow);
+        }
+        if !layers::is_builtin(name) {
+            self.unknown_layer(cx, scope, stage);
+            return None;
+        }
+        let input = flow.map(|l| Input {
+            shape: &self.layers[l].shape,
+            span: self.layers[l].span,
+        });
+        let mut args = Args::bind(
+            cx,
+            &scope.env,
+            &format!("`{name}`"),
+            stage.span,
+            &stage.args,
+            layers::positional(name),
+            layers::flags(name),
+        );
+        let built = layers::build(cx, name, &mut args, input, stage.span);
+        let args_ok = args.finish(cx);
+        let Built {
+            op,
+            shape,
+            params,
+            buffers,
+            init,
+        } = built?;
+        if !args_ok {
+            return None;
+        }
+        let layer_name = scope.fresh(op.keyword());
+        let origin = self.origin(cx);
+        Some(self.push(
+            Layer {
+                name: layer_name,
+                op,
+                inputs: flow.into_iter().collect(),
+                shape,
+                params,
+                buffers,
+                span: stage.span,
+                origin,
+            },
+            init,
+        ))
+    }
+
+    fn unknown_layer(&self, cx: &mut Cx, scope: &Scope, stage: &Stage) {
+        let name = &stage.name.name;
+        if let Some(item) = self.items.get(name.as_str()) {
+            cx.err(
+                Diagnostic::error(
+                    codes::WRONG_KIND,
+                    format!("`{name}` is {}, not a layer", item_kind(item)),
+                    stage.name.span,
+                )
+                .label("expected a layer or a block")
+                .secondary(item.name().span, format!("`{name}` is defined here")),
+            );
+            return;
+        }
+        let candidates = layers::BUILTINS
+            .iter()
+            .copied()
+            .chain(self.blocks.keys().map(String::as_str))
+            .chain(scope.values.keys().map(String::as_str))
+            .chain(std::iter::once("concat"));
+        let mut d = Diagnostic::error(
+            codes::UNKNOWN_NAME,
+            format!("unknown layer `{name}`"),
+            stage.name.span,
+        )
+        .label("not a layer, block or named value");
+        d = match did_you_mean(name, candidates) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => match layers::alias(name) {
+                Some(hint) => d.help(hint),
+                None => d.help(format!("the layers are {}", list(layers::BUILTINS))),
+            },
+        };
+        cx.err(d);
+    }
+
+    /// `concat(a, b)` joins named values; after `->` (`flow` given) the flow comes first.
+    fn concat(
+        &mut self,
+        cx: &mut Cx,
+        scope: &mut Scope,
+        stage: &Stage,
+        flow: Option<LayerId>,
+    ) -> Option<LayerId> {
+        let mut ids = Vec::new();
+        let mut ok = true;
+        // After `->`, the flow is the first value joined.
+        if let Some(l) = flow {
+            ids.push((l, self.layers[l].span));
+        }
+        for a in &stage.args {
+            let named = match (&a.name, &a.value.kind) {
+                (None, ExprKind::Name(n)) => scope.values.get_mut(n.as_str()),
+                _ => None,
+            };
+            match named {
+                Some(slot) => {
+                    slot.used = true;
+                    match slot.layer {
+                        Some(l) => ids.push((l, a.span)),
+                        None => ok = false,
+                    }
+                }
+                None => {
+                    cx.err(
+                        Diagnostic::error(codes::ARG_TYPE, "`concat` joins named values", a.span)
+                            .label("not a named value")
+                            .help(
+                                "write `concat(a, b)` with names given earlier, e.g. `a = dense 8`",
+                            ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        if ids.len() < 2 {
+            cx.err(
+                Diagnostic::error(
+                    codes::MISSING_ARGUMENT,
+                    "`concat` needs at least two values",
+                    stage.span,
+                )
+                .label("joins nothing")
+                .help("write `concat(a, b)`"),
+            );
+            return None;
+        }
+        let first = self.layers[ids[0].0].shape.clone();
+        let mut joined = 0usize;
+        for &(l, s) in &ids {
+            let shape = &self.layers[l].shape;
+            if shape.len() != first.len() || shape[1..] != first[1..] {
+                cx.err(
+                    Diagnostic::error(
+                        codes::SHAPE_MISMATCH,
+                        format!("cannot concatenate {} and {}", fmt_shape(&first), fmt_shape(shape)),
+                        s,
+                    )
+                    .label(format!("this has shape {}", fmt_shape(shape)))
+                    .secondary(ids[0].1, format!("this has shape {}", fmt_shape(&first)))
+                    .secondary(self.layers[l].span, format!("{} comes from here", fmt_shape(shape)))
+                    .help("`concat` joins along the first axis (features or channels); the other sizes must agree"),
+                );
+                return None;
+            }
+            joined = layers::checked_add(cx, joined, shape[0], s)?;
+        }
+        let mut shape = first;
+        shape[0] = joined;
+        let name = scope.fresh("concat");
+        let origin = self.origin(cx);
+        Some(self.push(
+            Layer {
+                name,
+                op: Op::Concat,
+                inputs: ids.iter().map(|(l, _)| *l).collect(),
+                shape,
+                params: vec![],
+                buffers: vec![],
+                span: stage.span,
+                origin,
+            },
+            None,
+        ))
+    }
+
+    /// Expands one use of a block.
+    fn expand(
+        &mut self,
+        cx: &mut Cx,
+        scope: &mut Scope,
+        stage: &Stage,
+        block: &BlockDecl,
+        flow: Option<LayerId>,
+    ) -> Option<LayerId> {
+        let name = &block.name.name;
+        if let Some(pos) = self.stack.iter().position(|(n, _)| n == name) {
+            let mut d = Diagnostic::error(
+                codes::RECURSIVE_BLOCK,
+                format!("block `{name}` uses itself"),
+                stage.span,
+            )
+            .label("this use expands forever")
+            .secondary(block.name.span, format!("`{name}` is defined here"));
+            for (other, span) in &self.stack[pos + 1..] {
+                d = d.secondary(*span, format!("through this use of `{other}`"));
+            }
+            cx.err(d.help("a block cannot use itself, directly or through another block"));
+            return None;
+        }
+        let mut env = Env::new();
+        let mut ok = true;
+        // Positional arguments fill the parameters in order: bind them by hand,
+        // since block parameter names are not known statically.
+        let positional: Vec<_> = stage.args.iter().filter(|a| a.name.is_none()).collect();
+        let mut described = Vec::new();
+        for (i, p) in block.params.iter().enumerate() {
+            let from_named = stage
+                .args
+                .iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| n.name == p.name.name));
+            let value = match (from_named, positional.get(i).copied()) {
+                (Some(a), Some(_)) => {
+                    cx.err(
+                        Diagnostic::error(
+                            codes::DUPLICATE_ARGUMENT,
+                            format!("`{}` is given twice to block `{name}`", p.name),
+                            a.span,
+                        )
+                        .label("given by name here")
+                        .secondary(positional[i].span, "and by position here"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                (Some(a), None) | (None, Some(a)) => {
+                    eval(cx, &scope.env, &a.value).map(|v| (v, a.value.span))
+                }
+                (None, None) => match &p.default {
+                    Some(e) => eval(cx, &env, e).map(|v| (v, e.span)),
+                    None => {
+                        cx.err(
+                            Diagnostic::error(
+                                codes::MISSING_ARGUMENT,
+                                format!("block `{name}` needs `{}`", p.name),
+                                stage.span,
+                            )
+                            .label(format!("`{}` is missing", p.name))
+                            .secondary(p.name.span, "declared here without a default"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                },
+            };
+            match value {
+                Some((v, s)) => {
+                    described.push(format!("{} = {v}", p.name));
+                    env.insert(p.name.name.clone(), (v, s));
+                }
+                None => ok = false,
+            }
+        }
+        for a in positional.iter().skip(block.params.len()) {
+            cx.err(
+                Diagnostic::error(
+                    codes::TOO_MANY_ARGUMENTS,
+                    format!("too many arguments for block `{name}`"),
+                    a.span,
+                )
+                .label("not expected")
+                .secondary(
+                    block.name.span,
+                    format!("`{name}` takes {} parameter(s)", block.params.len()),
+                ),
+            );
+            ok = false;
+        }
+        for a in stage.args.iter().filter(|a| a.name.is_some()) {
+            let n = a.name.as_ref().map(|n| n.name.as_str()).unwrap_or_default();
+            if !block.params.iter().any(|p| p.name.name == n) {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_ARGUMENT,
+                    format!("block `{name}` has no parameter `{n}`"),
+                    a.span,
+                )
+                .label("unknown parameter")
+                .secondary(block.name.span, "the block is defined here");
+                if let Some(s) = did_you_mean(n, block.params.iter().map(|p| p.name.name.as_str()))
+                {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                cx.err(d);
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let prefix = format!("{}.", scope.fresh(name));
+        let mut inner = Scope::new(env, prefix);
+        inner.bind_input("input", flow, stage.span);
+        let what = if described.is_empty() {
+            format!("in this use of `{name}`")
+        } else {
+            format!("in this use of `{name}` ({})", described.join(", "))
+        };
+        cx.origin.push((stage.span, what));
+        self.stack.push((name.clone(), stage.span));
+        let out = self.body(cx, &mut inner, &block.body, flow, block.name.span, "block");
+        self.stack.pop();
+        cx.origin.pop();
+        if self.too_large && self.stack.is_empty() {
+            cx.err(
+                Diagnostic::error(
+                    codes::EXPANSION_TOO_LARGE,
+                    format!("expanding the blocks gives more than {MAX_LAYERS} layers"),
+                    stage.span,
+                )
+                .label("this use expands too far")
+                .help("blocks that use other blocks many times multiply; use fewer repetitions"),
+            );
+        }
+        out
+    }
+}

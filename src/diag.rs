@@ -1,0 +1,261 @@
+//! Diagnostics: what every stage reports about a program, and how it is shown.
+//!
+//! A [`Diagnostic`] carries an error code, a message, a primary label at the exact
+//! span that is wrong, secondary labels at the places that explain it (the layer
+//! that produced the other shape, the block use that expanded to this line), and a
+//! help line saying what to do. They render like rustc's, through
+//! codespan-reporting, or as JSON records for tools.
+
+use crate::syntax::Span;
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term;
+use codespan_reporting::term::termcolor;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A labelled span: the primary one says what is wrong here, secondary ones say why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// A stable code such as `E0401`; see [`codes`].
+    pub code: &'static str,
+    pub message: String,
+    pub primary: Label,
+    pub secondary: Vec<Label>,
+    pub help: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            primary: Label {
+                span,
+                message: String::new(),
+            },
+            secondary: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message, span)
+        }
+    }
+
+    /// Sets the text under the primary span.
+    pub fn label(mut self, message: impl Into<String>) -> Diagnostic {
+        self.primary.message = message.into();
+        self
+    }
+
+    pub fn secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The source text a diagnostic refers to, with the name it is shown under.
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+/// Renders diagnostics as rustc does; `color` adds ANSI colours.
+pub fn render(source: &Source, diagnostics: &[Diagnostic], color: bool) -> String {
+    let file = SimpleFile::new(source.name, source.text);
+    let config = term::Config::default();
+    let mut out = termcolor::Buffer::no_color();
+    if color {
+        out = termcolor::Buffer::ansi();
+    }
+    for d in diagnostics {
+        let cs_diag = to_codespan(d, source.text.len());
+        // Rendering into memory cannot fail for a span inside the file, and
+        // `to_codespan` clamps every span to the file.
+        let _ = term::emit_to_write_style(&mut out, &config, &file, &cs_diag);
+    }
+    String::from_utf8_lossy(out.as_slice()).into_owned()
+}
+
+fn to_codespan(d: &Diagnostic, len: usize) -> cs::Diagnostic<()> {
+    let clamp = |s: Span| s.start.min(len)..s.end.min(len).max(s.start.min(len));
+    let severity = match d.severity {
+        Severity::Error => cs::Severity::Error,
+        Severity::Warning => cs::Severity::Warning,
+    };
+    let mut labels =
+        vec![cs::Label::primary((), clamp(d.primary.span)).with_message(&d.primary.message)];
+    for l in &d.secondary {
+        labels.push(cs::Label::secondary((), clamp(l.span)).with_message(&l.message));
+    }
+    let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
+    if let Some(h) = &d.help {
+        notes.push(format!("help: {h}"));
+    }
+    cs::Diagnostic::new(severity)
+        .with_code(d.code)
+        .with_message(&d.message)
+        .with_labels(labels)
+        .with_notes(notes)
+}
+
+/// One diagnostic as a flat JSON record (`dlc check --format json`).
+#[derive(Serialize)]
+pub struct JsonDiagnostic<'a> {
+    pub severity: Severity,
+    pub code: &'a str,
+    pub message: &'a str,
+    pub file: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub label: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<JsonLabel<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonLabel<'a> {
+    pub message: &'a str,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Diagnostic {
+    pub fn to_json<'a>(&'a self, source: &'a Source) -> JsonDiagnostic<'a> {
+        let (line, column) = line_col(source.text, self.primary.span.start);
+        let (end_line, end_column) = line_col(source.text, self.primary.span.end);
+        JsonDiagnostic {
+            severity: self.severity,
+            code: self.code,
+            message: &self.message,
+            file: source.name,
+            line,
+            column,
+            end_line,
+            end_column,
+            label: &self.primary.message,
+            help: self.help.as_deref(),
+            related: self
+                .secondary
+                .iter()
+                .map(|l| {
+                    let (line, column) = line_col(source.text, l.span.start);
+                    JsonLabel {
+                        message: &l.message,
+                        line,
+                        column,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// The catalogue of diagnostic codes. Each code names one kind of mistake, so a
+/// user can search for it and tests can assert which rule fired.
+pub mod codes {
+    // Syntax.
+    pub const SYNTAX: &str = "E0101";
+    pub const BAD_NUMBER: &str = "E0102";
+    pub const BAD_STRING: &str = "E0103";
+    // Names.
+    pub const UNKNOWN_NAME: &str = "E0201";
+    pub const DUPLICATE_NAME: &str = "E0202";
+    pub const UNKNOWN_SETTING: &str = "E0203";
+    pub const UNKNOWN_ARGUMENT: &str = "E0204";
+    pub const DUPLICATE_ARGUMENT: &str = "E0205";
+    pub const SHADOWED_NAME: &str = "E0206";
+    pub const UNKNOWN_SOURCE: &str = "E0207";
+    pub const DUPLICATE_SETTING: &str = "E0208";
+    pub const MISSING_ITEM: &str = "E0209";
+    pub const WRONG_KIND: &str = "E0210";
+    // Arguments.
+    pub const ARG_TYPE: &str = "E0301";
+    pub const ARG_RANGE: &str = "E0302";
+    pub const MISSING_ARGUMENT: &str = "E0303";
+    pub const TOO_MANY_ARGUMENTS: &str = "E0304";
+    pub const MISSING_SETTING: &str = "E0305";
+    pub const CONFLICTING_SETTINGS: &str = "E0306";
+    // Shapes.
+    pub const SHAPE_MISMATCH: &str = "E0401";
+    pub const NEEDS_VECTOR: &str = "E0402";
+    pub const NEEDS_IMAGE: &str = "E0403";
+    pub const WINDOW_TOO_LARGE: &str = "E0404";
+    pub const OUTPUT_MISMATCH: &str = "E0405";
+    pub const DATA_MISMATCH: &str = "E0406";
+    pub const BAD_SHAPE: &str = "E0407";
+    pub const LOSS_MISMATCH: &str = "E0408";
+    // Blocks and flow.
+    pub const RECURSIVE_BLOCK: &str = "E0501";
+    pub const EMPTY_BODY: &str = "E0502";
+    pub const LAYER_AS_VALUE: &str = "E0503";
+    pub const VALUE_AS_LAYER: &str = "E0504";
+    pub const EXPANSION_TOO_LARGE: &str = "E0505";
+    // Sizes.
+    pub const SIZE_OVERFLOW: &str = "E0601";
+    pub const DIVISION_BY_ZERO: &str = "E0602";
+    // Warnings.
+    pub const W_DOUBLE_SOFTMAX: &str = "W0101";
+    pub const W_SIGMOID_MULTICLASS: &str = "W0102";
+    pub const W_DROPOUT_LAST: &str = "W0103";
+    pub const W_UNUSED: &str = "W0104";
+    pub const W_ACTIVATION_LAST: &str = "W0105";
+    pub const W_NO_VALIDATION: &str = "W0106";
+    pub const W_NORM_AFTER_NORM: &str = "W0107";
+    pub const W_BIAS_BEFORE_NORM: &str = "W0108";
+    pub const W_LARGE_LR: &str = "W0109";
+    pub const W_NO_EFFECT: &str = "W0110";
+}

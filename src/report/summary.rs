@@ -1,0 +1,330 @@
+//! The summary of a checked model: one row per layer (name, kind, output
+//! shape, parameters), the totals, and one line each for the data and the
+//! training plan. `dlc check` prints it; the run report embeds it.
+
+use crate::check::model::{CsvTarget, DataSource, Synthetic};
+use crate::check::*;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+fn shape(s: &[usize]) -> String {
+    let parts: Vec<String> = s.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// `12345` -> `12,345`
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn pair(p: [usize; 2]) -> String {
+    if p[0] == p[1] {
+        p[0].to_string()
+    } else {
+        format!("[{}, {}]", p[0], p[1])
+    }
+}
+
+/// How a layer is written, in short: `dense 64`, `conv 16, 3x3, pad 1`.
+pub fn describe_layer(layer: &Layer) -> String {
+    let no_bias = |l: &Layer| {
+        if l.params.iter().any(|t| t.name == "bias") {
+            ""
+        } else {
+            ", no bias"
+        }
+    };
+    match &layer.op {
+        Op::Input => "input".into(),
+        Op::Dense { units } => format!("dense {units}{}", no_bias(layer)),
+        Op::Conv {
+            filters,
+            kernel,
+            stride,
+            pad,
+        } => {
+            let mut s = format!("conv {filters}, {}x{}", kernel[0], kernel[1]);
+            if *stride != [1, 1] {
+                s += &format!(", stride {}", pair(*stride));
+            }
+            if *pad != [0, 0] {
+                s += &format!(", pad {}", pair(*pad));
+            }
+            s + no_bias(layer)
+        }
+        Op::Pool {
+            window,
+            stride,
+            pad,
+            ..
+        } => {
+            let mut s = format!("{} {}x{}", layer.op.keyword(), window[0], window[1]);
+            if stride != window {
+                s += &format!(", stride {}", pair(*stride));
+            }
+            if *pad != [0, 0] {
+                s += &format!(", pad {}", pair(*pad));
+            }
+            s
+        }
+        Op::Activation(Activation::LeakyRelu { slope }) => format!("leaky_relu {slope}"),
+        Op::PRelu { per_channel: true } => "prelu, per channel".into(),
+        Op::Dropout { rate } => format!("dropout {rate}"),
+        Op::InstanceNorm { affine: true, .. } => "instancenorm, affine".into(),
+        op => op.keyword().into(),
+    }
+}
+
+/// The summary as aligned text.
+pub fn summary_table(model: &Model) -> String {
+    let net = &model.network;
+    let mut rows = vec![[
+        "layer".to_string(),
+        "kind".into(),
+        "output".into(),
+        "params".into(),
+    ]];
+    for l in &net.layers {
+        rows.push([
+            l.name.clone(),
+            describe_layer(l),
+            shape(&l.shape),
+            thousands(l.parameter_count()),
+        ]);
+    }
+    let widths: Vec<usize> = (0..4)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "network {}: {} -> {}",
+        net.name,
+        shape(&net.input_shape),
+        shape(net.output_shape())
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3]
+        );
+        if i == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 6;
+            let _ = writeln!(out, "  {}", "-".repeat(total));
+        }
+    }
+    let buffers: usize = net
+        .layers
+        .iter()
+        .flat_map(|l| &l.buffers)
+        .map(Tensor::len)
+        .sum();
+    let mut total = format!(
+        "total: {} trainable parameters",
+        thousands(net.parameter_count())
+    );
+    if buffers > 0 {
+        total += &format!(
+            ", {} buffer values (running statistics)",
+            thousands(buffers)
+        );
+    }
+    let _ = writeln!(out, "  {total}");
+    if let Some(d) = &model.data {
+        let _ = writeln!(out, "data:  {}", describe_data(d));
+    }
+    if let Some(t) = &model.train {
+        let _ = writeln!(out, "train: {}", describe_train(t));
+    }
+    out
+}
+
+fn describe_source(d: &DataSpec) -> String {
+    match &d.source {
+        DataSource::Synthetic(s) => match s {
+            Synthetic::Xor { points, noise } => format!("xor, {points} points, noise {noise}"),
+            Synthetic::Spirals {
+                points,
+                classes,
+                noise,
+            } => format!("spirals, {classes} x {points} points, noise {noise}"),
+            Synthetic::Moons { points, noise } => format!("moons, {points} points, noise {noise}"),
+            Synthetic::Blobs {
+                points,
+                classes,
+                features,
+                spread,
+            } => {
+                format!(
+                    "blobs, {points} points, {classes} classes, {features} features, spread {spread}"
+                )
+            }
+            Synthetic::RandomImages {
+                points,
+                shape: s,
+                classes,
+            } => format!("random images, {points} of {}, {classes} classes", shape(s)),
+            Synthetic::Shapes { points, size } => {
+                format!("shapes, {points} images of {size}x{size}, 4 classes")
+            }
+            Synthetic::Sine { points, noise } => format!("sine, {points} points, noise {noise}"),
+        },
+        DataSource::Csv { path, target } => match target {
+            CsvTarget::Label { column } => format!("csv {path:?}, label {column:?}"),
+            CsvTarget::Values { columns } => format!("csv {path:?}, target {}", columns.join(", ")),
+        },
+        DataSource::Idx { images, labels } => format!("idx {images:?} and {labels:?}"),
+        DataSource::Npy { x, y } => format!("npy {x:?} and {y:?}"),
+    }
+}
+
+/// One line: the source and every preparation step.
+pub fn describe_data(d: &DataSpec) -> String {
+    let mut parts = vec![format!("{}: {}", d.name, describe_source(d))];
+    if let (Some(c), DataSource::Csv { .. } | DataSource::Idx { .. } | DataSource::Npy { .. }) =
+        (d.classes, &d.source)
+    {
+        parts.push(format!("{c} classes"));
+    }
+    if let Some(r) = &d.reshape {
+        parts.push(format!("reshape {}", shape(r)));
+    }
+    if let Some(s) = d.scale {
+        parts.push(format!("scale {s}"));
+    }
+    if d.standardize {
+        parts.push("standardized".into());
+    }
+    match &d.validation {
+        Validation::None => parts.push("no validation".into()),
+        Validation::Split(f) => {
+            parts.push(format!("validation {}%", (f * 100.0 * 1e6).round() / 1e6))
+        }
+        Validation::Data(v) => parts.push(format!("validation on {}", v.name)),
+    }
+    parts.push(format!("seed {}", d.seed));
+    parts.join(", ")
+}
+
+/// One line: optimizer, schedule, batch, epochs, regularisation, stopping.
+pub fn describe_train(t: &TrainSpec) -> String {
+    let opt = match t.optimizer.kind {
+        OptimizerKind::Sgd { momentum, nesterov } => {
+            let mut s = format!("sgd lr {}", t.optimizer.lr);
+            if momentum > 0.0 {
+                s += &format!(", momentum {momentum}");
+            }
+            if nesterov {
+                s += ", nesterov";
+            }
+            s
+        }
+        OptimizerKind::Adam { beta1, beta2, .. } => {
+            format!("adam lr {}, betas {beta1}/{beta2}", t.optimizer.lr)
+        }
+        OptimizerKind::AdamW {
+            beta1,
+            beta2,
+            weight_decay,
+            ..
+        } => {
+            format!(
+                "adamw lr {}, betas {beta1}/{beta2}, weight decay {weight_decay}",
+                t.optimizer.lr
+            )
+        }
+    };
+    let mut parts = vec![format!("{} loss", t.loss.keyword()), opt];
+    let sched = match t.schedule.kind {
+        ScheduleKind::Constant => None,
+        ScheduleKind::Step { every, gamma } => {
+            Some(format!("step schedule x{gamma} every {every} epochs"))
+        }
+        ScheduleKind::Exponential { gamma } => {
+            Some(format!("exponential schedule x{gamma} per epoch"))
+        }
+        ScheduleKind::Cosine { min_lr } => Some(format!("cosine schedule to {min_lr}")),
+    };
+    parts.extend(sched);
+    if t.schedule.warmup > 0.0 {
+        parts.push(format!("warm-up {} epochs", t.schedule.warmup));
+    }
+    parts.push(match t.batch {
+        Batch::All => "full batch".into(),
+        Batch::Size(1) => "batch 1 (one sample per step)".into(),
+        Batch::Size(n) => format!("batch {n}"),
+    });
+    parts.push(format!("{} epochs", t.epochs));
+    if t.l1 > 0.0 {
+        parts.push(format!("l1 {}", t.l1));
+    }
+    if t.l2 > 0.0 {
+        parts.push(format!("l2 {}", t.l2));
+    }
+    if let Some(c) = t.clip_norm {
+        parts.push(format!("clip norm {c}"));
+    }
+    if let Some(e) = &t.early_stop {
+        parts.push(format!(
+            "early stop on {} (patience {})",
+            e.metric.keyword(),
+            e.patience
+        ));
+    }
+    if let Some(c) = &t.checkpoint {
+        parts.push(format!("checkpoint {c:?}"));
+    }
+    parts.push(format!("seed {}", t.seed));
+    parts.join(", ")
+}
+
+/// The summary as JSON (`dlc check --format json`).
+pub fn summary_json(model: &Model) -> Value {
+    let net = &model.network;
+    let layers: Vec<Value> = net
+        .layers
+        .iter()
+        .map(|l| {
+            json!({
+                "name": l.name,
+                "kind": describe_layer(l),
+                "shape": l.shape,
+                "params": l.parameter_count(),
+            })
+        })
+        .collect();
+    let buffers: usize = net
+        .layers
+        .iter()
+        .flat_map(|l| &l.buffers)
+        .map(Tensor::len)
+        .sum();
+    json!({
+        "network": {
+            "name": net.name,
+            "input": net.input_shape,
+            "output": net.output_shape(),
+            "layers": layers,
+            "parameters": net.parameter_count(),
+            "buffers": buffers,
+        },
+        "data": model.data.as_ref().map(describe_data),
+        "train": model.train.as_ref().map(describe_train),
+    })
+}

@@ -1,0 +1,15 @@
+//! Front end: `.dl` source text -> AST with spans.
+//!
+//! ```text
+//! source --pest (grammar/dl.pest)--> pairs --parser.rs--> ast::Program
+//!                                         \--errors.rs--> syntax diagnostics
+//! ```
+
+mod ast;
+mod errors;
+mod parser;
+mod print;
+
+pub use ast::*;
+pub use parser::{MAX_EXPR_TERMS, MAX_NESTING, parse};
+pub use print::print_program;
