@@ -8,7 +8,7 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
-use super::DataError;
+use super::{DataError, MAX_CLASSES};
 
 /// The element types the binary formats can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,13 +87,13 @@ impl RawArray {
         let largest = wide.iter().copied().max().unwrap_or(-1);
         if let Some(row) = wide
             .iter()
-            .position(|&l| !(0..=i128::from(u32::MAX)).contains(&l))
+            .position(|&l| !(0..MAX_CLASSES as i128).contains(&l))
         {
             return Err(DataError::LabelOutOfRange {
                 origin: format!("{}: ", self.path),
                 row,
                 label: wide[row],
-                classes: usize::try_from(largest.max(0)).unwrap_or(usize::MAX),
+                classes: usize::try_from(largest + 1).map_or(0, |n| n.min(MAX_CLASSES)),
             });
         }
         let labels = wide.into_iter().map(|l| l as u32).collect();

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::csv_reader::{Field, Reader};
 use super::error::closest_name;
-use super::{DataError, Dataset, Targets};
+use super::{DataError, Dataset, MAX_CLASSES, Targets};
 
 /// How to read a CSV file.
 #[derive(Clone, Debug, PartialEq)]
@@ -226,7 +226,19 @@ fn class_index(path: &str, field: &Field) -> Result<u32, DataError> {
         let in_range = value >= 0.0 && value <= f64::from(u32::MAX) && value.fract() == 0.0;
         in_range.then_some(value as u32)
     });
-    whole.ok_or_else(|| field_error(path, field, "a class index (a whole number from 0)"))
+    match whole {
+        Some(label) if label as usize >= MAX_CLASSES => Err(field_error(
+            path,
+            field,
+            &format!("a class index below {MAX_CLASSES} (the most classes supported)"),
+        )),
+        Some(label) => Ok(label),
+        None => Err(field_error(
+            path,
+            field,
+            "a class index (a whole number from 0)",
+        )),
+    }
 }
 
 fn field_error(path: &str, field: &Field, expected: &str) -> DataError {

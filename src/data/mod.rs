@@ -26,6 +26,11 @@ pub use shapes::shapes;
 pub use synthetic::{blobs, moons, random_images, sine, spirals, xor};
 pub use transform::{Standardizer, one_hot, reshape, scale, split};
 
+/// The most classes a classification data set may have. Labels read from files imply the
+/// number of classes, and per-class tables are allocated from it, so a corrupt label must not
+/// be able to demand billions of them.
+pub const MAX_CLASSES: usize = 1 << 20;
+
 /// A data set held in memory: one row of features and one target per sample.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
@@ -217,6 +222,11 @@ impl Dataset {
                 }
             }
             Targets::Classes { labels, classes } => {
+                if *classes > MAX_CLASSES {
+                    return Err(DataError::Inconsistent(format!(
+                        "{classes} classes; at most {MAX_CLASSES} are supported"
+                    )));
+                }
                 if let Some(row) = labels.iter().position(|&l| l as usize >= *classes) {
                     return Err(DataError::LabelOutOfRange {
                         origin: String::new(),

@@ -94,8 +94,12 @@ pub(crate) fn read_npy(path: &Path) -> Result<RawArray, DataError> {
     if &preamble[..6] != b"\x93NUMPY" {
         return Err(format_error(
             0,
-            format!("{:?}", String::from_utf8_lossy(&preamble[..6])),
-            "the NPY magic string \"\\x93NUMPY\"",
+            preamble[..6]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            "the NPY magic bytes 93 4e 55 4d 50 59 (\\x93NUMPY)",
         ));
     }
     let length_bytes = match preamble[6] {

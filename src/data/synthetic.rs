@@ -2,7 +2,7 @@
 //! benchmarks that must run without any file. Each generator shuffles its samples at the end
 //! so that classes are interleaved.
 
-use super::{DataError, Dataset, Targets};
+use super::{DataError, Dataset, MAX_CLASSES, Targets};
 use crate::rng::Rng;
 
 /// XOR: 2 inputs, 2 classes (label = a xor b).
@@ -203,12 +203,9 @@ fn check_classes(classes: usize, points: usize) -> Result<(), DataError> {
     if classes == 0 && points > 0 {
         return Err(DataError::invalid("number of classes", 0, "at least 1"));
     }
-    if u32::try_from(classes).is_err() {
-        return Err(DataError::invalid(
-            "number of classes",
-            classes,
-            "at most 2^32 - 1",
-        ));
+    if classes > MAX_CLASSES {
+        let expected = format!("at most {MAX_CLASSES}");
+        return Err(DataError::invalid("number of classes", classes, &expected));
     }
     Ok(())
 }
