@@ -2,15 +2,20 @@
 //! that names the file, line and column.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dlc::data::{self, CsvOptions, DataError, Dataset, Targets};
 
 const FIXTURES: &str = "tests/fixtures/data/csv";
 
-/// Writes `content` to a fresh file for this test and returns its path.
+/// Writes `content` to a file called `name` in a folder of its own (tests run in parallel
+/// and reuse names) and returns its path.
 fn write(name: &str, content: &[u8]) -> PathBuf {
+    static NEXT_FOLDER: AtomicUsize = AtomicUsize::new(0);
+    let folder = NEXT_FOLDER.fetch_add(1, Ordering::Relaxed).to_string();
     let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("data_csv")
+        .join(folder)
         .join(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, content).unwrap();

@@ -2,6 +2,7 @@
 //! every supported dtype in both byte orders, format versions 1–3, and the error paths.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dlc::data::{self, DataError, Targets};
 use dlc::rng::Rng;
@@ -12,9 +13,14 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)
 }
 
+/// Writes `content` to a file called `name` in a folder of its own (tests run in parallel
+/// and reuse names) and returns its path.
 fn write(name: &str, content: &[u8]) -> PathBuf {
+    static NEXT_FOLDER: AtomicUsize = AtomicUsize::new(0);
+    let folder = NEXT_FOLDER.fetch_add(1, Ordering::Relaxed).to_string();
     let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("data_npy")
+        .join(folder)
         .join(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, content).unwrap();

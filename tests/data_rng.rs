@@ -108,18 +108,23 @@ fn below_is_uniform_over_small_ranges() {
 }
 
 #[test]
-fn below_has_no_modulo_bias_for_huge_ranges() {
-    // With n = 3 * 2^62, `x % n` would put half of all draws in the lowest third.
+fn below_has_no_bias_for_huge_ranges() {
+    // With n = 3 * 2^62, `x % n` would put half of all draws in the lowest third, and a
+    // multiply-shift without rejection (`x * n >> 64`, i.e. floor(3x / 4)) would give the
+    // multiples of 3 two preimages each and other values one, so half the draws would be
+    // multiples of 3.
     let n = 3usize << 62;
     let mut rng = Rng::new(15);
-    let mut thirds = [0usize; 3];
+    let (mut thirds, mut residues) = ([0usize; 3], [0usize; 3]);
     for _ in 0..30_000 {
         let value = rng.below(n);
         assert!(value < n);
         thirds[value / (1usize << 62)] += 1;
+        residues[value % 3] += 1;
     }
     // 2 degrees of freedom: P(chi2 > 18.42) = 1e-4.
     assert!(chi_square(&thirds) < 18.42, "{thirds:?}");
+    assert!(chi_square(&residues) < 18.42, "{residues:?}");
 }
 
 #[test]

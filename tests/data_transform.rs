@@ -115,6 +115,10 @@ fn split_sizes_are_exact_and_every_sample_lands_in_one_part() {
     let dataset = numbered(labels, 3, 2);
     let (train, validation) = data::split(&dataset, 0.2, 42).unwrap();
     assert_eq!((train.len(), validation.len()), (120, 30));
+    // The validation size is rounded to nearest: 10 * 0.29 = 2.9 gives 3.
+    let (small_train, small_validation) =
+        data::split(&numbered(vec![0; 10], 1, 1), 0.29, 1).unwrap();
+    assert_eq!((small_train.len(), small_validation.len()), (7, 3));
     let mut all: Vec<usize> = ids(&train).into_iter().chain(ids(&validation)).collect();
     all.sort_unstable();
     assert_eq!(all, (0..150).collect::<Vec<_>>());

@@ -22,7 +22,7 @@ pub use csv::{CsvOptions, CsvTarget, csv};
 pub use error::DataError;
 pub use idx::idx;
 pub use npy::npy;
-pub use shapes::shapes;
+pub use shapes::{SHAPE_CLASSES, shapes};
 pub use synthetic::{blobs, moons, random_images, sine, spirals, xor};
 pub use transform::{Standardizer, one_hot, reshape, scale, split};
 
@@ -84,6 +84,9 @@ impl Targets {
 
     /// Writes sample `index`'s target into `out` (`target_len()` values): the class index as
     /// `f32`, or the regression values.
+    ///
+    /// # Panics
+    /// If `index` is not below `len()` or `out` does not hold exactly `target_len()` values.
     pub fn write_target(&self, index: usize, out: &mut [f32]) {
         match self {
             Targets::Classes { labels, .. } => out[0] = labels[index] as f32,
@@ -156,6 +159,9 @@ impl Dataset {
     }
 
     /// The features of sample `index`.
+    ///
+    /// # Panics
+    /// If `index` is not below `len()`.
     pub fn sample(&self, index: usize) -> &[f32] {
         let n = self.sample_len();
         &self.features[index * n..(index + 1) * n]
