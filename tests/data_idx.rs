@@ -249,7 +249,7 @@ fn nan_pixels_are_rejected_with_their_index() {
     let labels = idx_bytes(0x08, &[1], &[0]);
     assert_eq!(
         error_for(("nan.idx", &images), ("one.idx", &labels)),
-        "nan.idx: element 4 is NaN; expected finite numbers only"
+        "nan.idx: element 4 is NaN; expected finite numbers within the range of f32"
     );
 }
 

@@ -151,7 +151,7 @@ fn unsupported_layouts_and_types_are_named() {
     );
     assert_eq!(
         error("x_nan.npy", "y_i8.npy"),
-        "x_nan.npy: element 3 is NaN; expected finite numbers only"
+        "x_nan.npy: element 3 is NaN; expected finite numbers within the range of f32"
     );
     let structured = npy_bytes(
         "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }",
@@ -163,6 +163,25 @@ fn unsupported_layouts_and_types_are_named() {
             .unwrap_err()
             .to_string()
             .contains("unsupported dtype '[('a', '<f4')]'")
+    );
+}
+
+#[test]
+fn doubles_beyond_the_f32_range_are_reported_with_their_value() {
+    let values = [1.0f64, 1e300, 2.0, 3.0, 4.0]
+        .map(f64::to_le_bytes)
+        .concat();
+    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (5,), }";
+    let path = write("big.npy", &npy_bytes(header, &values));
+    let message = data::npy(&path, &fixture("y_i8.npy"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        format!(
+            "{}: element 1 is 1e300; expected finite numbers within the range of f32",
+            path.display()
+        )
     );
 }
 

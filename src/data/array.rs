@@ -59,13 +59,15 @@ impl RawArray {
             return Ok(self.bytes.iter().map(|&b| f32::from(b)).collect());
         }
         let values: Vec<f32> = self.elements().map(f32::from).collect();
+        // Integers always fit (if rounded); floats may be NaN, infinite, or beyond f32's range.
         if self.scalar.is_float()
             && let Some(index) = values.iter().position(|v| !v.is_finite())
         {
+            let original = self.elements().nth(index);
             return Err(DataError::NotFinite {
                 path: self.path.clone(),
                 index,
-                value: f64::from(values[index]),
+                value: original.map_or(f64::NAN, Wide::as_f64),
             });
         }
         Ok(values)
@@ -118,6 +120,15 @@ impl RawArray {
 enum Wide {
     Int(i128),
     Float(f64),
+}
+
+impl Wide {
+    fn as_f64(self) -> f64 {
+        match self {
+            Wide::Int(i) => i as f64,
+            Wide::Float(f) => f,
+        }
+    }
 }
 
 impl From<Wide> for f32 {

@@ -96,8 +96,11 @@ pub enum DataError {
         expected: String,
     },
 
-    /// A float element is NaN or infinite.
-    #[error("{path}: element {index} is {value}; expected finite numbers only")]
+    /// A float element is NaN, infinite, or too large for `f32`. `index` counts elements
+    /// in storage order from 0.
+    #[error(
+        "{path}: element {index} is {value:e}; expected finite numbers within the range of f32"
+    )]
     NotFinite {
         path: String,
         index: usize,
