@@ -22,8 +22,8 @@ fn write(name: &str, content: &[u8]) -> PathBuf {
     path
 }
 
-/// The error message for loading `content` with the label in `label`, with the test
-/// file's path replaced by its bare name.
+/// The error message for loading `content` (written to a file called `name`) with
+/// `options`, with the file's full path shortened back to `name`.
 fn error_for(name: &str, content: &str, options: &CsvOptions) -> String {
     let path = write(name, content.as_bytes());
     let error = data::csv(&path, options).unwrap_err();
@@ -224,8 +224,8 @@ fn structural_problems_point_at_the_right_place() {
     );
     assert_eq!(
         error_for("only_label.csv", "y\n1\n", &label("y")),
-        "invalid CSV columns: expected at least one feature column besides the targets, \
-         found only_label.csv: only target columns"
+        "only_label.csv: expected at least one feature column besides the targets, \
+         found only the target columns (y)"
     );
     let path = write("latin1.csv", b"a,y\n1,0\n2\xe9,1\n");
     let message = data::csv(&path, &label("y")).unwrap_err().to_string();

@@ -99,11 +99,11 @@ pub fn csv(path: &Path, options: &CsvOptions) -> Result<Dataset, DataError> {
         .filter(|c| !target_columns.contains(c))
         .collect();
     if feature_columns.is_empty() {
-        return Err(DataError::invalid(
-            "CSV columns",
-            format!("{name}: only target columns"),
-            "at least one feature column besides the targets",
-        ));
+        return Err(DataError::Content {
+            path: name,
+            found: format!("only the target columns ({})", columns.join(", ")),
+            expected: "at least one feature column besides the targets".into(),
+        });
     }
 
     let mut features = Vec::new();
