@@ -1,0 +1,233 @@
+//! Loading features and targets from NumPy `.npy` files (format versions 1, 2 and 3).
+//!
+//! Layout: the magic string `\x93NUMPY`, a major and minor version byte, the header length
+//! (`u16` little-endian in version 1, `u32` in versions 2 and 3), then the header — a Python
+//! dict literal such as `{'descr': '<f4', 'fortran_order': False, 'shape': (150, 4), }` —
+//! and the raw elements.
+
+use std::path::Path;
+
+use super::array::{RawArray, Scalar, open, read_header, read_payload};
+use super::npy_header::{Header, parse_header};
+use super::{DataError, Dataset, Targets};
+
+/// Headers longer than this are treated as corrupt rather than read (numpy itself refuses
+/// headers over 10 000 bytes by default).
+const MAX_HEADER_LEN: usize = 1 << 20;
+
+/// Reads features from `x` and targets from `y`.
+///
+/// `x`'s first dimension counts the samples; the rest is the sample shape (`[1]` if `x` is
+/// 1-D). `y` holds one target per sample: a 1-D integer (or bool) array gives class labels,
+/// with as many classes as the largest label plus one; a 1-D float array gives regression
+/// values of width 1, a 2-D float array `[n, k]` values of width `k`.
+pub fn npy(x: &Path, y: &Path) -> Result<Dataset, DataError> {
+    let features = read_npy(x)?;
+    let targets = read_npy(y)?;
+    let Some(&count) = features.shape.first() else {
+        return Err(DataError::Content {
+            path: features.path.clone(),
+            found: "a 0-dimensional array (a single number)".into(),
+            expected: "an array whose first dimension counts the samples".into(),
+        });
+    };
+    let sample_shape = match &features.shape[1..] {
+        [] => vec![1],
+        rest => rest.to_vec(),
+    };
+    let target_count = targets.shape.first().copied().unwrap_or(1);
+    if target_count != count {
+        return Err(DataError::CountMismatch {
+            features_path: features.path.clone(),
+            features: count,
+            targets_path: targets.path.clone(),
+            targets: target_count,
+        });
+    }
+    let targets = match (targets.scalar.is_float(), targets.shape.as_slice()) {
+        (false, [_] | [_, 1]) => {
+            let (labels, classes) = targets.to_labels()?;
+            Targets::Classes { labels, classes }
+        }
+        (true, [_]) => Targets::Values {
+            values: targets.to_f32()?,
+            width: 1,
+        },
+        (true, [_, width]) if *width > 0 => Targets::Values {
+            values: targets.to_f32()?,
+            width: *width,
+        },
+        (is_float, shape) => {
+            let expected = if is_float {
+                "regression targets of shape [n] or [n, k] with k >= 1"
+            } else {
+                "class labels of shape [n]"
+            };
+            return Err(DataError::Content {
+                path: targets.path.clone(),
+                found: format!("an array of shape {shape:?}"),
+                expected: expected.into(),
+            });
+        }
+    };
+    Dataset::new(features.to_f32()?, sample_shape, targets)
+}
+
+/// Reads one `.npy` file (plain or gzip) into its shape and raw elements.
+pub(crate) fn read_npy(path: &Path) -> Result<RawArray, DataError> {
+    let name = path.display().to_string();
+    let format_error = |offset: u64, found: String, expected: &str| DataError::Format {
+        path: name.clone(),
+        offset,
+        found,
+        expected: expected.to_string(),
+    };
+    let (mut reader, capacity_hint) = open(path)?;
+    let mut preamble = [0u8; 8];
+    read_header(
+        &mut reader,
+        path,
+        0,
+        &mut preamble,
+        "the 8-byte NPY preamble",
+    )?;
+    if &preamble[..6] != b"\x93NUMPY" {
+        return Err(format_error(
+            0,
+            preamble[..6]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            "the NPY magic bytes 93 4e 55 4d 50 59 (\\x93NUMPY)",
+        ));
+    }
+    let length_bytes = match preamble[6] {
+        1 => 2,
+        2 | 3 => 4,
+        major => {
+            let found = format!("format version {major}.{}", preamble[7]);
+            return Err(format_error(6, found, "format version 1, 2 or 3"));
+        }
+    };
+    let mut length = [0u8; 4];
+    read_header(
+        &mut reader,
+        path,
+        8,
+        &mut length[..length_bytes],
+        "the header length",
+    )?;
+    let header_len = u32::from_le_bytes(length) as usize;
+    if header_len > MAX_HEADER_LEN {
+        return Err(format_error(
+            8,
+            format!("a header length of {header_len} bytes"),
+            &format!("a header of at most {MAX_HEADER_LEN} bytes"),
+        ));
+    }
+    let header_offset = 8 + length_bytes as u64;
+    let mut header_bytes = vec![0u8; header_len];
+    read_header(
+        &mut reader,
+        path,
+        header_offset,
+        &mut header_bytes,
+        "the array header",
+    )?;
+    let Header {
+        descr,
+        fortran_order,
+        shape,
+    } = parse_header(&header_bytes).map_err(|(at, found, expected)| {
+        format_error(header_offset + at as u64, found, &expected)
+    })?;
+    let (scalar, big_endian) = parse_descr(&descr).ok_or_else(|| DataError::UnsupportedDtype {
+        path: name.clone(),
+        dtype: descr.clone(),
+    })?;
+    if fortran_order && shape.len() > 1 {
+        return Err(DataError::FortranOrder { path: name });
+    }
+    let element_size = scalar.size() as u64;
+    let (items, rest) = shape
+        .split_first()
+        .map_or((1, &[][..]), |(n, rest)| (*n, rest));
+    let item_size = rest
+        .iter()
+        .try_fold(element_size, |size, &d| size.checked_mul(d as u64))
+        .ok_or_else(|| {
+            let found = format!("shape {shape:?}");
+            format_error(header_offset, found, "a shape whose size fits in memory")
+        })?;
+    let unit = if rest.is_empty() {
+        "items".to_string()
+    } else {
+        format!("rows of {item_size} bytes")
+    };
+    let data_offset = header_offset + header_len as u64;
+    let bytes = read_payload(
+        &mut reader,
+        path,
+        data_offset,
+        items as u64,
+        item_size,
+        &unit,
+        capacity_hint,
+    )?;
+    Ok(RawArray {
+        path: name,
+        shape,
+        scalar,
+        big_endian,
+        bytes,
+    })
+}
+
+/// The element type and byte order of a numpy type string such as `<f4`, `>i8` or `|u1`.
+fn parse_descr(descr: &str) -> Option<(Scalar, bool)> {
+    let mut chars = descr.chars();
+    let order = chars.next()?;
+    let kind = chars.next()?;
+    let size: usize = chars.as_str().parse().ok()?;
+    let scalar = match (kind, size) {
+        ('b', 1) => Scalar::Bool,
+        ('u', 1) => Scalar::U8,
+        ('i', 1) => Scalar::I8,
+        ('u', 2) => Scalar::U16,
+        ('i', 2) => Scalar::I16,
+        ('u', 4) => Scalar::U32,
+        ('i', 4) => Scalar::I32,
+        ('u', 8) => Scalar::U64,
+        ('i', 8) => Scalar::I64,
+        ('f', 4) => Scalar::F32,
+        ('f', 8) => Scalar::F64,
+        _ => return None,
+    };
+    // numpy writes '<' or '>' for multi-byte types and '|' (order irrelevant) for single
+    // bytes; '=' (the writer's native order) cannot be interpreted reliably.
+    match (order, size) {
+        ('<', _) => Some((scalar, false)),
+        ('>', _) => Some((scalar, true)),
+        ('|' | '=', 1) => Some((scalar, false)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descr_strings_map_to_element_types_and_byte_orders() {
+        assert_eq!(parse_descr("<f4"), Some((Scalar::F32, false)));
+        assert_eq!(parse_descr(">f8"), Some((Scalar::F64, true)));
+        assert_eq!(parse_descr("|u1"), Some((Scalar::U8, false)));
+        assert_eq!(parse_descr("|b1"), Some((Scalar::Bool, false)));
+        assert_eq!(parse_descr(">i2"), Some((Scalar::I16, true)));
+        assert_eq!(parse_descr("<u8"), Some((Scalar::U64, false)));
+        for unsupported in ["<c8", "<f2", "|S5", "<U3", "|f4", "=i4", "f4", "", "<i"] {
+            assert_eq!(parse_descr(unsupported), None, "{unsupported}");
+        }
+    }
+}
