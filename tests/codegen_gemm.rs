@@ -213,18 +213,34 @@ fn oversized_products_are_rejected_with_a_message() {
     }
 }
 
-/// GFLOP/s of both paths, best of several trials.
+/// Best-of-many GFLOP/s of one path on one product.
+fn gflops(spec: GemmSpec, path: Path) -> f64 {
+    let GemmSpec { m, n, k, .. } = spec;
+    let a = random_matrix(m * k, 1);
+    let b = random_matrix(k * n, 2);
+    let mut c = vec![0.0f32; m * n];
+    let flops = 2.0 * (m * n * k) as f64;
+    // Short trials, many of them: the best one ran without interference.
+    let rounds = (1e7 / flops).ceil() as usize;
+    let compiled = compile(spec, path).expect("product compiles");
+    let mut best = f64::INFINITY;
+    for _ in 0..200 {
+        let start = std::time::Instant::now();
+        for _ in 0..rounds {
+            // SAFETY: buffers sized as `spec` describes.
+            unsafe { (compiled.function)(a.as_ptr(), b.as_ptr(), c.as_mut_ptr()) };
+        }
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    flops * rounds as f64 / best / 1e9
+}
+
+/// GFLOP/s of both paths on layer-sized products and on a grid around the crossover.
 #[test]
 #[ignore = "measurement; run with --release -- --ignored --nocapture"]
 fn measure_gflops() {
     let sizes = [
-        (4, 64, 64),
-        (8, 64, 64),
-        (16, 64, 64),
         (32, 64, 64),
-        (64, 64, 64),
-        (16, 128, 128),
-        (32, 128, 128),
         (128, 256, 128),
         (128, 784, 256),
         (256, 256, 256),
@@ -232,29 +248,23 @@ fn measure_gflops() {
     for (m, k, n) in sizes {
         for (a_t, b_t) in [(false, false), (true, false), (false, true)] {
             let spec = spec(m, k, n, a_t, b_t, false);
-            let a = random_matrix(m * k, 1);
-            let b = random_matrix(k * n, 2);
-            let mut c = vec![0.0f32; m * n];
-            let flops = 2.0 * (m * n * k) as f64;
-            let rounds = (2e8 / flops).ceil() as usize;
-            let mut rates = Vec::new();
-            for path in [Path::Inline, Path::External] {
-                let compiled = compile(spec, path).expect("product compiles");
-                let mut best = f64::INFINITY;
-                for _ in 0..15 {
-                    let start = std::time::Instant::now();
-                    for _ in 0..rounds {
-                        // SAFETY: buffers sized as `spec` describes.
-                        unsafe { (compiled.function)(a.as_ptr(), b.as_ptr(), c.as_mut_ptr()) };
-                    }
-                    best = best.min(start.elapsed().as_secs_f64());
-                }
-                rates.push(flops * rounds as f64 / best / 1e9);
-            }
+            let (inline, external) = (gflops(spec, Path::Inline), gflops(spec, Path::External));
             eprintln!(
-                "{m}x{k}x{n} a_t={a_t} b_t={b_t}: inline {:.1} GFLOP/s, external {:.1} GFLOP/s",
-                rates[0], rates[1]
+                "{m}x{k}x{n} a_t={a_t} b_t={b_t}: inline {inline:.1} GFLOP/s, external {external:.1} GFLOP/s"
             );
+        }
+    }
+    eprintln!("crossover grid (m x k x n: inline / external GFLOP/s, policy choice)");
+    for m in [1, 2, 4, 8, 16, 32] {
+        for kn in [8, 16, 32, 64, 128, 256] {
+            let spec = spec(m, kn, kn, false, false, false);
+            let (inline, external) = (gflops(spec, Path::Inline), gflops(spec, Path::External));
+            let choice = if gemm::use_external_gemm(m, kn, kn) {
+                "external"
+            } else {
+                "inline"
+            };
+            eprintln!("{m}x{kn}x{kn}: {inline:.1} / {external:.1} -> {choice}");
         }
     }
 }

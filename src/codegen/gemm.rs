@@ -8,12 +8,15 @@
 //! [`emit_external_gemm_call`] calls [`dlc_sgemm`] instead, which the JIT must register under
 //! [`EXTERNAL_GEMM_SYMBOL`] (see [`gemm_symbols`]). [`use_external_gemm`] picks between them.
 //!
-//! The inline kernel keeps a 6x8 tile of C in twelve f32x4 registers and updates it with one
-//! broadcast of A and two vector loads of B per step of k (FMA throughout). B is read in
-//! panels of 8 columns and blocks of 256 rows; when its columns are not contiguous
-//! (transposed B) or a panel is narrower than 8, the panel is first copied into a zero-padded
-//! stack buffer so the tile loop always sees contiguous rows. A is read one element at a
-//! time, so its layout never matters.
+//! The inline kernel keeps a 4x8 tile of C in eight f32x4 registers and updates it with one
+//! broadcast of A per row and two vector loads of B per step of k (FMA throughout). Larger
+//! tiles measured slower: x86 FMA overwrites a multiplicand, so every broadcast needs a copy,
+//! and with twelve accumulators Cranelift's register allocator spills inside the loop.
+//! B is read in panels of 8 columns and blocks of 256 rows. A panel block is copied into a
+//! zero-padded 8 KiB stack buffer when several row tiles reuse it (in place, rows a power of
+//! two apart evict each other from L1), when B is transposed (its columns are not
+//! contiguous) or when the panel is narrower than 8; so the tile loop always reads
+//! contiguous rows. A is read one element at a time, so its layout never matters.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{F32, F32X4, I8, I64};
@@ -29,8 +32,8 @@ use super::jit::CodegenError;
 /// The name under which [`dlc_sgemm`] must be registered with the JIT.
 pub const EXTERNAL_GEMM_SYMBOL: &str = "dlc_sgemm";
 
-/// Rows of C per register tile.
-const TILE_ROWS: usize = 6;
+/// Rows of C per register tile (6 measured slower, see the module docs).
+const TILE_ROWS: usize = 4;
 /// Columns of C per register tile (two f32x4 vectors).
 const TILE_COLS: usize = 8;
 /// Rows of B per block, so a packed panel (256 x 8 floats, 8 KiB) stays in L1.
@@ -87,14 +90,20 @@ pub fn external_gemm_signature(call_conv: CallConv) -> Signature {
     signature
 }
 
-/// Whether a product of these sizes should go to the external GEMM rather than the inline
-/// kernel. Measured on the development machine (single thread, GFLOP/s inline / external):
-/// 8x64x64: 28 / 12; 32x64x64: 37 / 40; 128x256x128: 40 / 77; 128x784x256: 40 / 90. The
-/// external routine's packing and call overhead only pay off once the product has about a
-/// quarter million multiply-adds and every side is at least 16.
+/// Whether a product of these sizes (`op(A)` is `m x k`, `op(B)` is `k x n`) should go to
+/// the external GEMM rather than the inline kernel.
+///
+/// Measured on the development machine, one thread, best of 200 short trials
+/// (`measure_gflops` in the GEMM tests), GFLOP/s inline / external:
+/// 1x64x64 9.9 / 4.7, 4x64x64 28.3 / 24.0, 4x256x256 28.1 / 20.9, 8x16x16 29.1 / 18.3,
+/// 16x16x16 29.8 / 25.2, 8x32x32 29.8 / 38.0, 32x16x16 28.5 / 31.8, 32x64x64 30.4 / 64.8,
+/// 128x256x128 29.7 / 76.9, 128x784x256 29.0 / 77.7 (m x k x n). The inline kernel runs
+/// at about 30 GFLOP/s from tiny sizes on; the external one needs a few rows and columns to
+/// amortise its packing and call, then reaches about 2.6 times that. With four rows or
+/// fewer it never caught up.
 pub fn use_external_gemm(m: usize, n: usize, k: usize) -> bool {
     let work = m.saturating_mul(n).saturating_mul(k);
-    m.min(n).min(k) >= 16 && work >= 1 << 18
+    m >= 8 && n >= 16 && k >= 16 && work >= 8 * 32 * 32
 }
 
 /// One product `C (=|+=) op(A) op(B)` with `op(A)` of size `m x k`, `op(B)` of `k x n`.
@@ -180,7 +189,7 @@ pub fn emit_external_gemm_call(
 }
 
 /// Emits the inline product `spec` on pointers `a`, `b`, `c` (values of type I64). The
-/// builder must be in an open block; on return it is in a fresh block after the loop nest.
+/// builder must be in an open block; on return it is in an open block after the loop nest.
 pub fn emit_gemm(
     builder: &mut FunctionBuilder,
     spec: &GemmSpec,
@@ -208,7 +217,11 @@ pub fn emit_gemm(
     }
     let full_panels = spec.n / TILE_COLS;
     let edge_cols = spec.n % TILE_COLS;
-    let needs_pack = spec.b_transposed || edge_cols != 0;
+    // Packing makes each panel block contiguous: read in place, rows of B that are a power
+    // of two apart fall into few cache sets and evict each other between row tiles.
+    let reused = spec.m > TILE_ROWS;
+    let pack_full = spec.b_transposed || reused;
+    let needs_pack = pack_full || edge_cols != 0;
     let pack = needs_pack.then(|| {
         let bytes = (K_BLOCK * TILE_COLS) as u32 * FLOAT_BYTES as u32;
         builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, bytes, 6))

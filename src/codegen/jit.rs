@@ -88,6 +88,7 @@ pub struct Jit {
     context: Context,
     builder_context: FunctionBuilderContext,
     defined: Vec<(FuncId, String)>,
+    registered: Vec<String>,
     clif: Vec<ClifFunction>,
     finalized: bool,
 }
@@ -134,6 +135,7 @@ impl Jit {
             context,
             builder_context: FunctionBuilderContext::new(),
             defined: Vec::new(),
+            registered: symbols.iter().map(|(name, _)| name.to_string()).collect(),
             clif: Vec::new(),
             finalized: false,
         })
@@ -166,11 +168,26 @@ impl Jit {
     }
 
     /// Declares a host function (registered in [`Jit::new`]) so generated code can call it.
+    /// Only registered names are accepted: linking an unknown name would otherwise fall
+    /// back to whatever the process happens to export, or abort.
     pub fn declare_import(
         &mut self,
         name: &str,
         signature: &Signature,
     ) -> Result<FuncId, CodegenError> {
+        if !self.registered.iter().any(|registered| registered == name) {
+            return Err(CodegenError::Declare {
+                name: name.to_string(),
+                message: format!(
+                    "no host function is registered under this name (registered: {}); pass it to `Jit::new`",
+                    if self.registered.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.registered.join(", ")
+                    }
+                ),
+            });
+        }
         self.module_mut()
             .declare_function(name, Linkage::Import, signature)
             .map_err(|err| declare_error(name, err))
@@ -211,9 +228,21 @@ impl Jit {
         }
         let text = self.context.func.display().to_string();
         let module = self.module.as_mut().unwrap_or_else(|| unreachable!());
+        self.context.set_disasm(true);
         module
             .define_function(id, &mut self.context)
             .map_err(|err| compile_error(name, &self.context.func, err))?;
+        if std::env::var("DLC_DISASM").is_ok() {
+            eprintln!(
+                "{}",
+                self.context
+                    .compiled_code()
+                    .unwrap()
+                    .vcode
+                    .as_ref()
+                    .unwrap()
+            );
+        }
         module.clear_context(&mut self.context);
         self.clif.push(ClifFunction {
             name: name.to_string(),

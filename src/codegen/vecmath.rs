@@ -9,15 +9,19 @@
 //! evaluated with fused multiply-add. The code is branch-free (both sides of a case split are
 //! computed and blended), so results are deterministic and independent of neighbouring lanes.
 //!
-//! Measured accuracy against an f64 reference (see `tests/codegen_vecmath.rs`, 1.2 million
-//! points per function plus special values):
-//! - `exp`: max relative error 1.19e-7 (2 ulp) over [-87, 88]; +inf above 88.72, 0 below
-//!   -103.97 with gradual underflow in between; NaN in, NaN out.
-//! - `log`: max relative error 1.04e-7 over normal and subnormal inputs; log(±0) = -inf,
-//!   log(+inf) = +inf, log(x < 0) and log(NaN) = NaN.
-//! - `tanh`: max absolute error 1.2e-7, max relative error 1.9e-7; exact ±1 for |x| > 9.1.
-//! - `sigmoid`: max absolute error 6.0e-8, max relative error 2.4e-7 for all finite inputs
-//!   (including deep in the negative tail, where it is ~e^x).
+//! Measured accuracy against f64 reference values (`tests/codegen_vecmath.rs`: a million
+//! evenly spaced points plus every 97th f32 bit pattern in each range, and special values):
+//! - `exp`: at most 0.91 ulp (relative 7.7e-8) over [-87, 88]; +inf above 88.72, 0 below
+//!   -103.97, gradual underflow in between (within one subnormal step); NaN stays NaN.
+//! - `log`: at most 0.90 ulp (relative 8.4e-8) over all positive floats, subnormals
+//!   included; log(±0) = -inf, log(+inf) = +inf, log(x < 0) = log(NaN) = NaN.
+//! - `tanh`: absolute error at most 8.2e-8, relative 1.5e-7 (1.4 ulp) over [-20, 20];
+//!   exactly ±1 for |x| > 9.1; tanh(-0) = -0; NaN stays NaN.
+//! - `sigmoid`: absolute error at most 9e-8, relative 1.9e-7 (2.6 ulp) over [-100, 40],
+//!   the negative tail keeping full relative precision; NaN stays NaN.
+//!
+//! Speed (f32x4 loop over 4096 values, best of 50 runs, shared machine): exp 1.3-1.6 ns per
+//! value against 4-5 ns for a call to libm's `expf`; tanh 2.4 ns against 17-26 ns.
 
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::types::{F32, F32X4, I32, I32X4};
