@@ -1,1 +1,5 @@
 //! Code generation: Cranelift IR for kernels, compiled to native code.
+
+pub mod gemm;
+pub mod jit;
+pub mod vecmath;

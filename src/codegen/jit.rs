@@ -1,0 +1,315 @@
+//! The JIT wrapper: turns Cranelift IR into callable machine code for the host CPU.
+//!
+//! This is the last step of the pipeline. Kernel emitters (see [`super::vecmath`] and
+//! [`super::gemm`]) write Cranelift IR into a [`FunctionBuilder`] handed out by
+//! [`Jit::define_function`]; once every function is defined, [`Jit::finalize`] links them
+//! (resolving calls to host functions registered up front, such as the external GEMM) and
+//! [`Jit::function_pointer`] hands out their addresses.
+//!
+//! The target is always the host: its ISA flags are detected at start-up, so the backend
+//! uses every vector and FMA extension the CPU offers. The textual IR of each defined
+//! function is kept (as written by the emitters, before optimisation) so a driver can
+//! show it on request.
+
+use cranelift_codegen::ir::{self, AbiParam, FuncRef, Signature, Type, UserFuncName};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, print_errors::pretty_error};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module, ModuleError, default_libcall_names};
+
+/// Everything that can go wrong while generating or linking machine code.
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    /// The host CPU is not one Cranelift can generate code for.
+    #[error("the code generator does not support this machine: {0}")]
+    UnsupportedHost(String),
+    /// A Cranelift setting was rejected (a bug in this module's choice of settings).
+    #[error("the code generator rejected setting `{name}={value}`: {message}")]
+    Setting {
+        name: String,
+        value: String,
+        message: String,
+    },
+    /// A function could not be declared (duplicate name with another signature, ...).
+    #[error("cannot declare function `{name}`: {message}")]
+    Declare { name: String, message: String },
+    /// Cranelift refused to compile the IR of a function (verifier or backend error).
+    #[error("cannot compile function `{name}`: {message}")]
+    Compile { name: String, message: String },
+    /// Linking the module failed (typically an imported symbol that was never registered).
+    #[error("cannot link the generated code: {0}")]
+    Link(String),
+    /// A function pointer was requested before [`Jit::finalize`] ran.
+    #[error("function `{name}` is not ready: call `finalize` after defining all functions")]
+    NotFinalized { name: String },
+    /// A function was defined after the module was finalized.
+    #[error("cannot define `{name}`: the module was already finalized")]
+    AlreadyFinalized { name: String },
+    /// An emitter was asked to work on a value type it does not handle.
+    #[error("{operation} expects a value of type {expected}, found {found}")]
+    UnsupportedType {
+        operation: &'static str,
+        expected: &'static str,
+        found: String,
+    },
+    /// A kernel's sizes or strides are inconsistent or too large to address.
+    #[error("invalid kernel shape: {0}")]
+    InvalidShape(String),
+}
+
+/// The IR text of one defined function, as the emitters produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClifFunction {
+    /// The name the function was declared with.
+    pub name: String,
+    /// The function body in Cranelift's textual IR.
+    pub text: String,
+}
+
+/// Handle for importing host functions into the body that is being built.
+pub struct Imports<'m> {
+    module: &'m mut JITModule,
+}
+
+impl Imports<'_> {
+    /// Makes a declared function (usually a registered host symbol) callable from `builder`.
+    pub fn reference(&mut self, id: FuncId, builder: &mut FunctionBuilder) -> FuncRef {
+        self.module.declare_func_in_func(id, builder.func)
+    }
+}
+
+/// A JIT module for the host CPU plus the state needed to build functions into it.
+///
+/// Function pointers handed out by [`Jit::function_pointer`] stay valid as long as this
+/// value lives; dropping it frees the machine code.
+pub struct Jit {
+    module: Option<JITModule>,
+    context: Context,
+    builder_context: FunctionBuilderContext,
+    defined: Vec<(FuncId, String)>,
+    registered: Vec<String>,
+    clif: Vec<ClifFunction>,
+    finalized: bool,
+}
+
+impl Jit {
+    /// Creates a module targeting the host with `opt_level=speed`, native ISA flags, and the
+    /// IR verifier on in debug builds. `symbols` are host functions that generated code may
+    /// call by name (declare them with [`Jit::declare_import`]).
+    pub fn new(symbols: &[(&str, *const u8)]) -> Result<Self, CodegenError> {
+        let mut flags = settings::builder();
+        let verifier = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
+        for (name, value) in [
+            ("opt_level", "speed"),
+            ("enable_verifier", verifier),
+            // Calls into the host can be anywhere in the address space.
+            ("use_colocated_libcalls", "false"),
+            ("is_pic", "false"),
+        ] {
+            flags
+                .set(name, value)
+                .map_err(|err| CodegenError::Setting {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                    message: err.to_string(),
+                })?;
+        }
+        let isa_builder = cranelift_native::builder()
+            .map_err(|msg| CodegenError::UnsupportedHost(msg.to_string()))?;
+        let isa = isa_builder
+            .finish(settings::Flags::new(flags))
+            .map_err(|err| CodegenError::UnsupportedHost(err.to_string()))?;
+        let mut jit_builder = JITBuilder::with_isa(isa, default_libcall_names());
+        for (name, pointer) in symbols {
+            jit_builder.symbol(*name, *pointer);
+        }
+        let module = JITModule::new(jit_builder);
+        let context = module.make_context();
+        Ok(Self {
+            module: Some(module),
+            context,
+            builder_context: FunctionBuilderContext::new(),
+            defined: Vec::new(),
+            registered: symbols.iter().map(|(name, _)| name.to_string()).collect(),
+            clif: Vec::new(),
+            finalized: false,
+        })
+    }
+
+    fn module(&self) -> &JITModule {
+        // Only `Drop` takes the module out, so it is always present here.
+        self.module.as_ref().unwrap_or_else(|| unreachable!())
+    }
+
+    fn module_mut(&mut self) -> &mut JITModule {
+        self.module.as_mut().unwrap_or_else(|| unreachable!())
+    }
+
+    /// The integer type of a host pointer (I64 on x86-64).
+    pub fn pointer_type(&self) -> Type {
+        self.module().target_config().pointer_type()
+    }
+
+    /// A signature with the host's default calling convention.
+    pub fn signature(&self, params: &[Type], returns: &[Type]) -> Signature {
+        let mut signature = self.module().make_signature();
+        signature
+            .params
+            .extend(params.iter().map(|ty| AbiParam::new(*ty)));
+        signature
+            .returns
+            .extend(returns.iter().map(|ty| AbiParam::new(*ty)));
+        signature
+    }
+
+    /// Declares a host function (registered in [`Jit::new`]) so generated code can call it.
+    /// Only registered names are accepted: linking an unknown name would otherwise fall
+    /// back to whatever the process happens to export, or abort.
+    pub fn declare_import(
+        &mut self,
+        name: &str,
+        signature: &Signature,
+    ) -> Result<FuncId, CodegenError> {
+        if !self.registered.iter().any(|registered| registered == name) {
+            return Err(CodegenError::Declare {
+                name: name.to_string(),
+                message: format!(
+                    "no host function is registered under this name (registered: {}); pass it to `Jit::new`",
+                    if self.registered.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.registered.join(", ")
+                    }
+                ),
+            });
+        }
+        self.module_mut()
+            .declare_function(name, Linkage::Import, signature)
+            .map_err(|err| declare_error(name, err))
+    }
+
+    /// Declares and defines a function whose body `emit_body` writes. The builder comes
+    /// with nothing in it: the body creates its entry block, appends the parameters, and
+    /// must end every block with a terminator. The builder is sealed and finished here.
+    pub fn define_function<F>(
+        &mut self,
+        name: &str,
+        signature: Signature,
+        emit_body: F,
+    ) -> Result<FuncId, CodegenError>
+    where
+        F: FnOnce(&mut FunctionBuilder, &mut Imports) -> Result<(), CodegenError>,
+    {
+        if self.finalized {
+            return Err(CodegenError::AlreadyFinalized {
+                name: name.to_string(),
+            });
+        }
+        let module = self.module.as_mut().unwrap_or_else(|| unreachable!());
+        let frontend_config = module.target_config();
+        let id = module
+            .declare_function(name, Linkage::Export, &signature)
+            .map_err(|err| declare_error(name, err))?;
+        module.clear_context(&mut self.context);
+        self.context.func.signature = signature;
+        self.context.func.name = UserFuncName::user(0, id.as_u32());
+        {
+            let mut builder =
+                FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);
+            let mut imports = Imports { module };
+            emit_body(&mut builder, &mut imports)?;
+            builder.seal_all_blocks();
+            builder.finalize(frontend_config);
+        }
+        let text = self.context.func.display().to_string();
+        let module = self.module.as_mut().unwrap_or_else(|| unreachable!());
+        self.context.set_disasm(true);
+        module
+            .define_function(id, &mut self.context)
+            .map_err(|err| compile_error(name, &self.context.func, err))?;
+        if std::env::var("DLC_DISASM").is_ok() {
+            eprintln!(
+                "{}",
+                self.context
+                    .compiled_code()
+                    .unwrap()
+                    .vcode
+                    .as_ref()
+                    .unwrap()
+            );
+        }
+        module.clear_context(&mut self.context);
+        self.clif.push(ClifFunction {
+            name: name.to_string(),
+            text,
+        });
+        self.defined.push((id, name.to_string()));
+        Ok(id)
+    }
+
+    /// Links every defined function; afterwards their pointers can be fetched.
+    pub fn finalize(&mut self) -> Result<(), CodegenError> {
+        if !self.finalized {
+            self.module_mut()
+                .finalize_definitions()
+                .map_err(|err| CodegenError::Link(err.to_string()))?;
+            self.finalized = true;
+        }
+        Ok(())
+    }
+
+    /// The entry address of a defined function. Casting it to the right `extern "C" fn`
+    /// type (matching the signature it was defined with) is the caller's responsibility.
+    pub fn function_pointer(&self, id: FuncId) -> Result<*const u8, CodegenError> {
+        let name = self
+            .defined
+            .iter()
+            .find(|(defined, _)| *defined == id)
+            .map(|(_, name)| name.clone());
+        match (self.finalized, name) {
+            (true, Some(_)) => Ok(self.module().get_finalized_function(id)),
+            (false, Some(name)) => Err(CodegenError::NotFinalized { name }),
+            (_, None) => Err(CodegenError::NotFinalized {
+                name: format!("#{} (not defined in this module)", id.as_u32()),
+            }),
+        }
+    }
+
+    /// The IR of every function defined so far, in definition order.
+    pub fn clif(&self) -> &[ClifFunction] {
+        &self.clif
+    }
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: the pointers handed out are documented to live only as long as `self`.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+fn declare_error(name: &str, err: ModuleError) -> CodegenError {
+    CodegenError::Declare {
+        name: name.to_string(),
+        message: err.to_string(),
+    }
+}
+
+fn compile_error(name: &str, func: &ir::Function, err: ModuleError) -> CodegenError {
+    let message = match err {
+        // The pretty form points at the offending instruction in the IR listing.
+        ModuleError::Compilation(inner) => pretty_error(func, inner),
+        other => other.to_string(),
+    };
+    CodegenError::Compile {
+        name: name.to_string(),
+        message,
+    }
+}
