@@ -2,4 +2,5 @@
 
 pub mod gemm;
 pub mod jit;
+pub mod plan;
 pub mod vecmath;

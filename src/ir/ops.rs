@@ -1,0 +1,242 @@
+//! The primitive operations of the graph IR.
+//!
+//! Layers are built from these; each has one gradient rule (autodiff), one
+//! reference implementation (interp) and one code generator (codegen). The set
+//! is small on purpose, with three exceptions kept whole for speed: matrix
+//! products, convolutions and pooling (with their gradients), which a
+//! compiler should hand to tuned kernels rather than rediscover in loops.
+
+use std::fmt;
+
+/// Index of a node (and of the value it produces) in a [`super::Graph`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ValueId(pub u32);
+
+impl ValueId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for ValueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "%{}", self.0)
+    }
+}
+
+pub type ParamId = usize;
+pub type StateId = usize;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// A batch of data fed by the runtime.
+    Input(InputKind),
+    /// A trainable parameter (read from the parameter buffer).
+    Param(ParamId),
+    /// Persistent state: running statistics, optimizer moments.
+    State(StateId),
+    /// A parameter's gradient, read from the gradient buffer (in a
+    /// separately compiled update step).
+    GradIn(ParamId),
+    /// A per-call number set by the runtime (learning rate, batch size, ...).
+    Scalar(ScalarKind),
+    /// A tensor filled with one value (rank 0 for a plain constant).
+    Fill(f32),
+    Unary(UnaryOp, ValueId),
+    Binary(BinaryOp, ValueId, ValueId),
+    /// `cond != 0 ? a : b`, elementwise with broadcasting.
+    Select(ValueId, ValueId, ValueId),
+    /// The same elements in another shape (row-major order is kept).
+    Reshape(ValueId),
+    /// Broadcast to the node's shape along size-1 axes.
+    Expand(ValueId),
+    /// Sum over axes, keeping them as size 1.
+    Sum(ValueId, Vec<usize>),
+    /// Maximum over axes, keeping them as size 1.
+    Max(ValueId, Vec<usize>),
+    /// `op(a) x op(b)` on matrices, `op` transposing when its flag is set.
+    MatMul {
+        a: ValueId,
+        b: ValueId,
+        ta: bool,
+        tb: bool,
+    },
+    /// NCHW convolution of `x` by weights `[F, C, kh, kw]` (no bias).
+    Conv2d {
+        x: ValueId,
+        w: ValueId,
+        stride: [usize; 2],
+        pad: [usize; 2],
+    },
+    /// Gradient of [`Op::Conv2d`] with respect to its input (shape: the input's).
+    Conv2dInputGrad {
+        dy: ValueId,
+        w: ValueId,
+        stride: [usize; 2],
+        pad: [usize; 2],
+    },
+    /// Gradient of [`Op::Conv2d`] with respect to its weights (shape: the weights').
+    Conv2dWeightGrad {
+        x: ValueId,
+        dy: ValueId,
+        stride: [usize; 2],
+        pad: [usize; 2],
+    },
+    Pool2d {
+        kind: PoolKind,
+        x: ValueId,
+        window: [usize; 2],
+        stride: [usize; 2],
+        pad: [usize; 2],
+    },
+    /// Gradient of [`Op::Pool2d`]: `dy` routed back to the input positions.
+    Pool2dGrad {
+        kind: PoolKind,
+        x: ValueId,
+        dy: ValueId,
+        window: [usize; 2],
+        stride: [usize; 2],
+        pad: [usize; 2],
+    },
+    Concat(Vec<ValueId>, usize),
+    /// A range `start..start + len` of one axis (len from the node's shape).
+    Slice {
+        x: ValueId,
+        axis: usize,
+        start: usize,
+    },
+    /// Class indices `[N]` (as f32) to rows of a `[N, C]` identity.
+    OneHot(ValueId),
+    /// Inverted dropout mask: `1 / (1 - rate)` with probability `1 - rate`,
+    /// else 0, drawn from a counter-based generator keyed by the run's seed,
+    /// the step and `salt` (one per dropout layer).
+    DropoutMask {
+        rate: f32,
+        salt: u64,
+    },
+    /// Identity whose gradient is zero (e.g. the max subtracted in softmax).
+    Detach(ValueId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputKind {
+    /// Samples, `[N, ...sample shape]`.
+    Features,
+    /// Class indices as f32, `[N]`.
+    Labels,
+    /// Regression targets, `[N, T]`.
+    Targets,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScalarKind {
+    /// The batch size `N`, as a number.
+    BatchSize,
+    /// The learning rate of this step (after the schedule).
+    LearningRate,
+    /// Adam's `1 / (1 - beta1^t)`.
+    AdamCorrection1,
+    /// Adam's `1 / sqrt(1 - beta2^t)`.
+    AdamCorrection2,
+}
+
+impl ScalarKind {
+    /// Every kind, in the order of the scalars buffer a compiled function reads.
+    pub const ALL: [ScalarKind; 4] = [
+        ScalarKind::BatchSize,
+        ScalarKind::LearningRate,
+        ScalarKind::AdamCorrection1,
+        ScalarKind::AdamCorrection2,
+    ];
+
+    /// This kind's index in the scalars buffer.
+    pub fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    /// Natural logarithm.
+    Log,
+    Tanh,
+    Sigmoid,
+    Relu,
+    /// 1 where x > 0, else 0 (the derivative of relu).
+    Step,
+    Sqrt,
+    /// 1 / sqrt(x)
+    Rsqrt,
+    /// 1 / x
+    Recip,
+    Abs,
+    /// -1, 0 or 1.
+    Sign,
+    Square,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Max,
+    Min,
+    /// 1 where a > b, else 0.
+    Gt,
+    /// 1 where a == b, else 0.
+    Eq,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PoolKind {
+    Max,
+    Avg,
+}
+
+impl Op {
+    /// The values this op reads.
+    pub fn operands(&self) -> Vec<ValueId> {
+        match self {
+            Op::Input(_)
+            | Op::Param(_)
+            | Op::State(_)
+            | Op::GradIn(_)
+            | Op::Scalar(_)
+            | Op::Fill(_)
+            | Op::DropoutMask { .. } => vec![],
+            Op::Unary(_, x)
+            | Op::Reshape(x)
+            | Op::Expand(x)
+            | Op::Sum(x, _)
+            | Op::Max(x, _)
+            | Op::Slice { x, .. }
+            | Op::OneHot(x)
+            | Op::Detach(x)
+            | Op::Pool2d { x, .. } => vec![*x],
+            Op::Binary(_, a, b) | Op::MatMul { a, b, .. } => vec![*a, *b],
+            Op::Select(c, a, b) => vec![*c, *a, *b],
+            Op::Conv2d { x, w, .. } => vec![*x, *w],
+            Op::Conv2dInputGrad { dy, w, .. } => vec![*dy, *w],
+            Op::Conv2dWeightGrad { x, dy, .. } | Op::Pool2dGrad { x, dy, .. } => vec![*x, *dy],
+            Op::Concat(xs, _) => xs.clone(),
+        }
+    }
+
+    /// Whether each output element depends only on the same element of its
+    /// (broadcast) operands: such ops fuse into one loop.
+    pub fn is_elementwise(&self) -> bool {
+        matches!(
+            self,
+            Op::Unary(..)
+                | Op::Binary(..)
+                | Op::Select(..)
+                | Op::Expand(_)
+                | Op::Detach(_)
+                | Op::Fill(_)
+        )
+    }
+}

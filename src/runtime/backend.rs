@@ -1,0 +1,140 @@
+//! Back ends run a model's entry points on its buffers: the JIT (native code)
+//! and the reference interpreter (slow, obviously right).
+
+use super::graphs::{Entry, Graphs};
+use crate::codegen::plan::Layout;
+use crate::interp::{Inputs, evaluate};
+use crate::ir::{ScalarKind, Sink};
+
+/// The model's memory: parameters, their gradients, and state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Buffers {
+    pub params: Vec<f32>,
+    pub grads: Vec<f32>,
+    pub states: Vec<f32>,
+}
+
+/// What one call reads besides the buffers.
+#[derive(Clone, Copy, Debug)]
+pub struct Call<'a> {
+    /// Samples in this batch.
+    pub n: usize,
+    pub features: &'a [f32],
+    /// Class indices or regression targets (empty for `predict`).
+    pub labels: &'a [f32],
+    /// Scalars by [`ScalarKind::slot`]; the batch size slot is filled in by the back end.
+    pub scalars: [f32; 4],
+    pub seed: u64,
+    pub step: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("this model has no `{0}` function (it has no training plan)")]
+    Missing(&'static str),
+    #[error("batch of {n} samples is larger than the compiled maximum {max}")]
+    BatchTooLarge { n: usize, max: usize },
+    #[error(transparent)]
+    Interp(#[from] crate::interp::InterpError),
+}
+
+pub trait Backend {
+    /// Runs `entry`: reads and updates `buffers`, writes the network's output
+    /// for the batch into `output` (if it has room) and returns the loss (0
+    /// for entries without one).
+    fn call(
+        &mut self,
+        entry: Entry,
+        buffers: &mut Buffers,
+        call: &Call,
+        output: &mut [f32],
+    ) -> Result<f32, BackendError>;
+}
+
+/// The reference interpreter as a back end (in f32, like the JIT).
+pub struct Interpreter {
+    graphs: Graphs,
+    layout: Layout,
+}
+
+impl Interpreter {
+    pub fn new(graphs: Graphs) -> Interpreter {
+        let layout = Layout::of(graphs.layout_graph());
+        Interpreter { graphs, layout }
+    }
+}
+
+fn split(flat: &[f32], offsets: &[usize], lens: impl Iterator<Item = usize>) -> Vec<Vec<f32>> {
+    offsets
+        .iter()
+        .zip(lens)
+        .map(|(&o, l)| flat[o..o + l].to_vec())
+        .collect()
+}
+
+impl Backend for Interpreter {
+    fn call(
+        &mut self,
+        entry: Entry,
+        buffers: &mut Buffers,
+        call: &Call,
+        output: &mut [f32],
+    ) -> Result<f32, BackendError> {
+        let g = self
+            .graphs
+            .get(entry)
+            .ok_or(BackendError::Missing(entry.name()))?;
+        let lay = &self.layout;
+        let params = split(
+            &buffers.params,
+            &lay.params,
+            g.params.iter().map(|p| p.len()),
+        );
+        let grads = split(
+            &buffers.grads,
+            &lay.params,
+            g.params.iter().map(|p| p.len()),
+        );
+        let states = split(
+            &buffers.states,
+            &lay.states,
+            g.states.iter().map(|s| s.shape.iter().product()),
+        );
+        let mut scalars = [0.0; 4];
+        for k in ScalarKind::ALL {
+            scalars[k.slot()] = call.scalars[k.slot()] as f64;
+        }
+        let inputs = Inputs {
+            batch: call.n,
+            features: call.features,
+            labels: call.labels,
+            params: &params,
+            states: &states,
+            grads: &grads,
+            scalars,
+            seed: call.seed,
+            step: call.step,
+        };
+        let vals = evaluate::<f32>(g, &inputs)?;
+        let mut loss = 0.0;
+        for s in &g.sinks {
+            match s {
+                Sink::Loss(v) => loss = vals[v.index()][0],
+                Sink::Output(v) => {
+                    let out = &vals[v.index()];
+                    let n = out.len().min(output.len());
+                    output[..n].copy_from_slice(&out[..n]);
+                }
+                Sink::Grad(p, v) => buffers.grads[lay.params[*p]..][..g.params[*p].len()]
+                    .copy_from_slice(&vals[v.index()]),
+                Sink::Param(p, v) => buffers.params[lay.params[*p]..][..g.params[*p].len()]
+                    .copy_from_slice(&vals[v.index()]),
+                Sink::State(st, v) => {
+                    let len: usize = g.states[*st].shape.iter().product();
+                    buffers.states[lay.states[*st]..][..len].copy_from_slice(&vals[v.index()]);
+                }
+            }
+        }
+        Ok(loss)
+    }
+}

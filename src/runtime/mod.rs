@@ -1,0 +1,5 @@
+//! The runtime: buffers, back ends and the training loop.
+
+pub mod backend;
+pub mod graphs;
+pub mod init;

@@ -1,0 +1,126 @@
+//! Whole-network gradients against central finite differences, in f64,
+//! through the reference interpreter, for every example program.
+
+use dlc::autodiff::differentiate;
+use dlc::interp::{Inputs, evaluate};
+use dlc::ir::{Mode, lower, sink_value};
+
+/// A tiny deterministic generator for test data (independent of dlc's own).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    }
+}
+
+fn check_example(path: &str, batch: usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let checked = dlc::check::check_source(&text);
+    let model = checked
+        .model
+        .unwrap_or_else(|| panic!("{path} does not check"));
+    let lowered = lower(&model, Mode::Train, true);
+    let mut g = lowered.graph;
+    let loss = lowered.loss.unwrap();
+    let grads = differentiate(&mut g, loss);
+    dlc::ir::verify(&g).unwrap();
+    let mut rng = Lcg(42);
+    let params: Vec<Vec<f64>> = g
+        .params
+        .iter()
+        .map(|p| (0..p.len()).map(|_| rng.next() * 0.5).collect())
+        .collect();
+    let states: Vec<Vec<f64>> = g
+        .states
+        .iter()
+        .map(|s| vec![s.init as f64; s.shape.iter().product()])
+        .collect();
+    let sample: usize = model.network.input_shape.iter().product();
+    let features: Vec<f64> = (0..batch * sample).map(|_| rng.next()).collect();
+    let out_width = model.network.output_shape()[0];
+    let labels: Vec<f64> = match model.train.as_ref().unwrap().loss {
+        dlc::check::Loss::CrossEntropy => (0..batch).map(|i| (i % out_width) as f64).collect(),
+        dlc::check::Loss::BinaryCrossEntropy => (0..batch).map(|i| (i % 2) as f64).collect(),
+        dlc::check::Loss::MeanSquaredError => (0..batch * out_width).map(|_| rng.next()).collect(),
+    };
+    let run = |params: &[Vec<f64>]| {
+        let inputs = Inputs {
+            batch,
+            features: &features,
+            labels: &labels,
+            params,
+            states: &states,
+            grads: &[],
+            scalars: [batch as f64, 0.1, 10.0, 31.6],
+            seed: 7,
+            step: 3,
+        };
+        evaluate(&g, &inputs).unwrap()
+    };
+    let vals = run(&params);
+    let mut worst = 0.0f64;
+    for (p, grad) in grads.iter().enumerate() {
+        let Some(grad) = grad else { continue };
+        let analytic = &vals[grad.index()];
+        let len = params[p].len();
+        for k in (0..len).step_by((len / 12).max(1)) {
+            let h = 1e-6;
+            let mut plus = params.clone();
+            plus[p][k] += h;
+            let mut minus = params.clone();
+            minus[p][k] -= h;
+            let lp = run(&plus)[loss.index()][0];
+            let lm = run(&minus)[loss.index()][0];
+            let numeric = (lp - lm) / (2.0 * h);
+            let a = analytic[k];
+            let err = (a - numeric).abs() / a.abs().max(numeric.abs()).max(1e-4);
+            worst = worst.max(err);
+            assert!(
+                err < 1e-4,
+                "{path}: {} [{k}]: analytic {a}, numeric {numeric}",
+                g.params[p].name
+            );
+        }
+    }
+    let _ = sink_value;
+    eprintln!("{path}: worst relative error {worst:.2e}");
+}
+
+#[test]
+fn xor() {
+    check_example("examples/xor.dl", 4);
+}
+
+#[test]
+fn spirals() {
+    check_example("examples/spirals.dl", 5);
+}
+
+#[test]
+fn digits_mlp() {
+    check_example("examples/digits_mlp.dl", 6);
+}
+
+#[test]
+fn digits_cnn() {
+    check_example("examples/digits_cnn.dl", 3);
+}
+
+#[test]
+fn residual() {
+    check_example("examples/residual.dl", 3);
+}
+
+#[test]
+fn regression() {
+    check_example("examples/regression.dl", 5);
+}
+
+#[test]
+fn branches() {
+    check_example("examples/branches.dl", 5);
+}
