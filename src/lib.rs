@@ -1,5 +1,6 @@
 //! dlc: a compiler for a small language that describes neural networks and how to train them.
 
+mod api;
 pub mod autodiff;
 pub mod check;
 pub mod codegen;
@@ -11,3 +12,9 @@ pub mod report;
 pub mod rng;
 pub mod runtime;
 pub mod syntax;
+
+pub use api::{Error, compile, compile_file, compile_with};
+pub use runtime::{
+    BackendKind, CompiledModel, EpochMetrics, Evaluation, RunError, StopReason, TrainOptions,
+    TrainReport,
+};

@@ -39,7 +39,27 @@ enum Command {
         color: Color,
     },
     /// Compile and train a program as its `train` item says.
-    Run { file: PathBuf },
+    Run {
+        file: PathBuf,
+        /// Train this many epochs in all (overrides the program).
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Seed of initialisation and dropout (overrides the program).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print nothing but errors and the final result.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Print one JSON object per epoch on stdout, then a last one with `"event": "done"`.
+        #[arg(long)]
+        json: bool,
+        /// Continue from a checkpoint (default: the program's `checkpoint` path).
+        #[arg(long, num_args = 0..=1, default_missing_value = "")]
+        resume: Option<PathBuf>,
+        /// Run on the reference interpreter instead of native code (slow; for checking).
+        #[arg(long)]
+        interpret: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,7 +90,25 @@ fn main() -> ExitCode {
             emit,
             color,
         } => check(&files, format, emit, color),
-        Command::Run { file } => run(&file),
+        Command::Run {
+            file,
+            epochs,
+            seed,
+            quiet,
+            json,
+            resume,
+            interpret,
+        } => run(
+            &file,
+            RunArgs {
+                epochs,
+                seed,
+                quiet,
+                json,
+                resume,
+                interpret,
+            },
+        ),
     };
     ExitCode::from(code)
 }
@@ -193,28 +231,120 @@ fn print_json(out: &mut impl Write, source: &Source, checked: &Checked) {
     let _ = writeln!(out, "{obj}");
 }
 
-fn run(file: &PathBuf) -> u8 {
+struct RunArgs {
+    epochs: Option<usize>,
+    seed: Option<u64>,
+    quiet: bool,
+    json: bool,
+    resume: Option<PathBuf>,
+    interpret: bool,
+}
+
+fn run(file: &PathBuf, args: RunArgs) -> u8 {
     let Some(text) = read(file) else { return 2 };
     let name = file.display().to_string();
-    let checked = dlc::check::check_source(&text);
-    if checked.has_errors() {
-        let color = std::io::stderr().is_terminal();
-        eprint!(
-            "{}",
-            render(
-                &Source {
-                    name: &name,
-                    text: &text
-                },
-                &checked.diagnostics,
-                color
-            )
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let backend = if args.interpret {
+        dlc::BackendKind::Interpreter
+    } else {
+        dlc::BackendKind::Jit
+    };
+    let compile_start = std::time::Instant::now();
+    let mut model = match dlc::compile_with(&text, backend) {
+        Ok(m) => m,
+        Err(e @ dlc::Error::Program { .. }) => {
+            eprint!("{}", e.render(&name, &text, color));
+            return 1;
+        }
+        Err(e) => {
+            eprint!("{}", e.render(&name, &text, color));
+            return 2;
+        }
+    };
+    let compile_seconds = compile_start.elapsed().as_secs_f64();
+    if model.model.train.is_none() {
+        eprintln!(
+            "error: {name} has no `train` item, so there is nothing to run\nhelp: add `train NETWORK on DATA {{ ... }}`"
         );
-        return 1;
+        return 2;
     }
-    eprintln!(
-        "error: `dlc run` cannot train yet: the compiler back end (tensor IR, autodiff, JIT) is not built.\n\
-         `dlc check {name}` checks the program and prints its summary."
-    );
-    2
+    if let Some(path) = &args.resume {
+        let path = if path.as_os_str().is_empty() {
+            match model
+                .model
+                .train
+                .as_ref()
+                .and_then(|t| t.checkpoint.clone())
+            {
+                Some(p) => PathBuf::from(p),
+                None => {
+                    eprintln!(
+                        "error: --resume names no checkpoint and {name} has no `checkpoint` setting"
+                    );
+                    return 2;
+                }
+            }
+        } else {
+            path.clone()
+        };
+        match dlc::runtime::checkpoint::load(&mut model, &path, &text) {
+            Ok(info) => {
+                if !args.quiet && !args.json {
+                    eprintln!(
+                        "resuming from {} at epoch {} (step {})",
+                        path.display(),
+                        info.epoch,
+                        info.step
+                    );
+                }
+                if !info.same_source && !args.quiet {
+                    eprintln!(
+                        "warning: {} was written by a different version of {name}",
+                        path.display()
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
+    let total = args
+        .epochs
+        .unwrap_or(model.model.train.as_ref().map_or(0, |t| t.epochs));
+    if !args.quiet && !args.json {
+        eprintln!("compiled {name} in {:.1} ms", compile_seconds * 1e3);
+    }
+    let options = dlc::TrainOptions {
+        epochs: args.epochs,
+        seed: args.seed,
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut on_epoch = |m: &dlc::EpochMetrics| {
+        if args.json {
+            let _ = writeln!(stdout, "{}", dlc::report::epoch_json(m));
+        } else if !args.quiet {
+            eprintln!("{}", dlc::report::epoch_line(m, total));
+        }
+    };
+    let result = model.train(&options, &mut on_epoch);
+    match result {
+        Ok(report) => {
+            if args.json {
+                let _ = writeln!(std::io::stdout(), "{}", dlc::report::done_json(&report));
+            } else {
+                println!("{}", dlc::report::done_text(&report));
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            if matches!(e, dlc::RunError::Diverged { .. }) {
+                3
+            } else {
+                2
+            }
+        }
+    }
 }

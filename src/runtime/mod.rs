@@ -1,5 +1,21 @@
-//! The runtime: buffers, back ends and the training loop.
+//! The runtime: a compiled model's buffers and back ends, the training loop,
+//! data loading, the learning-rate schedule, initialisation and checkpoints.
+//!
+//! ```text
+//! check::Model --graphs.rs--> entry points (train_step, backward, update, eval, predict)
+//!   --backend.rs--> JIT (codegen) or reference interpreter
+//!   model.rs: buffers + back end;  train.rs: epochs, validation, early stopping
+//!   load.rs: data item -> data sets;  checkpoint.rs: safetensors files
+//! ```
 
 pub mod backend;
+pub mod checkpoint;
 pub mod graphs;
 pub mod init;
+pub mod load;
+pub mod model;
+pub mod schedule;
+pub mod train;
+
+pub use model::{BackendKind, CompiledModel, RunError};
+pub use train::{EpochMetrics, Evaluation, StopReason, TrainOptions, TrainReport};

@@ -1,0 +1,92 @@
+//! From a checked data item to data sets in memory: load or generate, then
+//! reshape, scale, split, and standardise with the training part's statistics.
+
+use crate::check::{CsvTarget, DataSource, DataSpec, Synthetic, Validation};
+use crate::data::{self, CsvOptions, DataError, Dataset, Standardizer};
+use std::path::Path;
+
+/// The training set and, if the program asks for one, the validation set.
+pub struct Loaded {
+    pub train: Dataset,
+    pub validation: Option<Dataset>,
+}
+
+pub fn load(spec: &DataSpec) -> Result<Loaded, DataError> {
+    let mut all = source(spec)?;
+    prepare(&mut all, spec)?;
+    let (mut train, mut validation) = match &spec.validation {
+        Validation::None => (all, None),
+        Validation::Split(f) => {
+            let (t, v) = data::split(&all, *f as f32, spec.seed)?;
+            (t, Some(v))
+        }
+        Validation::Data(other) => {
+            let mut v = source(other)?;
+            prepare(&mut v, other)?;
+            (all, Some(v))
+        }
+    };
+    if spec.standardize {
+        // Statistics from the training part only: the validation set must
+        // not leak into what the model sees.
+        let s = Standardizer::fit(&train);
+        s.apply(&mut train)?;
+        if let Some(v) = &mut validation {
+            s.apply(v)?;
+        }
+    }
+    Ok(Loaded { train, validation })
+}
+
+fn prepare(ds: &mut Dataset, spec: &DataSpec) -> Result<(), DataError> {
+    if let Some(shape) = &spec.reshape {
+        data::reshape(ds, shape)?;
+    }
+    if let Some(s) = spec.scale {
+        data::scale(ds, s as f32);
+    }
+    Ok(())
+}
+
+fn source(spec: &DataSpec) -> Result<Dataset, DataError> {
+    let seed = spec.seed;
+    match &spec.source {
+        DataSource::Synthetic(s) => match s {
+            Synthetic::Xor { points, noise } => data::xor(*points, *noise as f32, seed),
+            Synthetic::Spirals {
+                points,
+                classes,
+                noise,
+            } => data::spirals(*points, *classes, *noise as f32, seed),
+            Synthetic::Moons { points, noise } => data::moons(*points, *noise as f32, seed),
+            Synthetic::Blobs {
+                points,
+                classes,
+                features,
+                spread,
+            } => data::blobs(*points, *classes, *features, *spread as f32, seed),
+            Synthetic::RandomImages {
+                points,
+                shape,
+                classes,
+            } => data::random_images(*points, shape, *classes, seed),
+            Synthetic::Shapes { points, size } => data::shapes(*points, *size, seed),
+            Synthetic::Sine { points, noise } => data::sine(*points, *noise as f32, seed),
+        },
+        DataSource::Csv { path, target } => {
+            let mut options = match target {
+                CsvTarget::Label { column } => CsvOptions::label(column),
+                CsvTarget::Values { columns } => {
+                    let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+                    CsvOptions::values(&cols)
+                }
+            };
+            if let Some(c) = spec.classes {
+                options = options.with_classes(c);
+            }
+            data::csv(Path::new(path), &options)
+        }
+        DataSource::Idx { images, labels } => data::idx(Path::new(images), Path::new(labels)),
+        DataSource::Npy { x, y } => data::npy(Path::new(x), Path::new(y)),
+    }
+}

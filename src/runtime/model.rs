@@ -1,0 +1,255 @@
+//! A compiled model: the checked program, its entry points on a back end,
+//! and its buffers (parameters, gradients, state). Training, evaluation and
+//! prediction are methods of it (see `train.rs`).
+
+use super::backend::{Backend, BackendError, Buffers, Call, Interpreter};
+use super::graphs::{Entry, Graphs};
+use super::init::{init_params, init_states};
+use crate::check::{Loss, Model};
+use crate::codegen::plan::Layout;
+use crate::data::{Dataset, Targets};
+use crate::ir::VerifyError;
+
+/// Which back end runs the entry points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BackendKind {
+    /// Native code from Cranelift.
+    #[default]
+    Jit,
+    /// The reference interpreter (slow; for checking).
+    Interpreter,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error(transparent)]
+    Codegen(#[from] crate::codegen::jit::CodegenError),
+    #[error("internal compiler error: {0}")]
+    Verify(#[from] VerifyError),
+    #[error("{0}")]
+    Mismatch(String),
+    #[error("the program has no `train` item: it says nothing about how to train")]
+    NoTrainPlan,
+    #[error(
+        "training diverged at epoch {epoch}, step {step}: the loss became {loss}\n\
+         help: the learning rate is likely too high; lower it (e.g. by 10x) or clip gradients with `clip 1.0`"
+    )]
+    Diverged { epoch: usize, step: u64, loss: f32 },
+    #[error("parameter `{0}` does not exist")]
+    UnknownParameter(String),
+    #[error("parameter `{name}` has {want} values, {got} were given")]
+    ParameterSize {
+        name: String,
+        want: usize,
+        got: usize,
+    },
+    #[error(transparent)]
+    Checkpoint(#[from] super::checkpoint::CheckpointError),
+}
+
+pub struct CompiledModel {
+    pub model: Model,
+    /// The program text, for checkpoints (which record its hash).
+    pub source: String,
+    pub graphs: Graphs,
+    pub layout: Layout,
+    pub buffers: Buffers,
+    backend: Box<dyn Backend>,
+    kind: BackendKind,
+    /// The largest batch the compiled code accepts.
+    max_batch: usize,
+    /// Optimizer steps taken so far (Adam's `t`, the dropout stream position).
+    pub step: u64,
+    /// Epochs completed so far.
+    pub epoch: usize,
+}
+
+/// The batch size entry points are compiled for when the plan does not say.
+pub const DEFAULT_MAX_BATCH: usize = 256;
+
+impl CompiledModel {
+    /// Builds the entry points and fresh buffers (parameters initialised
+    /// from the training seed, or 0 without a plan).
+    pub fn new(model: Model, source: &str, kind: BackendKind) -> Result<CompiledModel, RunError> {
+        let graphs = Graphs::build(&model)?;
+        let layout = Layout::of(graphs.layout_graph());
+        let seed = model.train.as_ref().map_or(0, |t| t.seed);
+        let buffers = Buffers {
+            params: init_params(graphs.layout_graph(), seed),
+            grads: vec![0.0; layout.params_len],
+            states: init_states(graphs.layout_graph()),
+        };
+        let max_batch = match model.train.as_ref().map(|t| t.batch) {
+            Some(crate::check::Batch::Size(b)) => b.max(1),
+            _ => DEFAULT_MAX_BATCH,
+        };
+        let backend = make_backend(&graphs, kind, max_batch)?;
+        Ok(CompiledModel {
+            model,
+            source: source.to_string(),
+            graphs,
+            layout,
+            buffers,
+            backend,
+            kind,
+            max_batch,
+            step: 0,
+            epoch: 0,
+        })
+    }
+
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
+    }
+
+    /// Recompiles for larger batches if needed (full-batch training).
+    pub fn ensure_max_batch(&mut self, n: usize) -> Result<(), RunError> {
+        if n > self.max_batch {
+            self.backend = make_backend(&self.graphs, self.kind, n)?;
+            self.max_batch = n;
+        }
+        Ok(())
+    }
+
+    /// Re-initialises parameters and state from `seed` and resets the counters.
+    pub fn reset(&mut self, seed: u64) {
+        self.buffers.params = init_params(self.graphs.layout_graph(), seed);
+        self.buffers.states = init_states(self.graphs.layout_graph());
+        self.buffers.grads.iter_mut().for_each(|g| *g = 0.0);
+        self.step = 0;
+        self.epoch = 0;
+    }
+
+    pub fn call(&mut self, entry: Entry, call: &Call, output: &mut [f32]) -> Result<f32, RunError> {
+        Ok(self.backend.call(entry, &mut self.buffers, call, output)?)
+    }
+
+    /// Values per sample of the network's output.
+    pub fn output_width(&self) -> usize {
+        self.model.network.output_shape().iter().product()
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.model.network.input_shape.iter().product()
+    }
+
+    /// The loss the program trains with (cross-entropy without a plan).
+    pub fn loss_kind(&self) -> Loss {
+        self.model
+            .train
+            .as_ref()
+            .map_or(Loss::CrossEntropy, |t| t.loss)
+    }
+
+    /// Named parameter tensors with their shapes, in layout order.
+    pub fn parameters(&self) -> Vec<(&str, &[usize], &[f32])> {
+        let g = self.graphs.layout_graph();
+        g.params
+            .iter()
+            .zip(&self.layout.params)
+            .map(|(p, &o)| {
+                (
+                    p.name.as_str(),
+                    p.shape.as_slice(),
+                    &self.buffers.params[o..o + p.len()],
+                )
+            })
+            .collect()
+    }
+
+    pub fn parameter(&self, name: &str) -> Option<&[f32]> {
+        self.parameters()
+            .into_iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, _, v)| v)
+    }
+
+    pub fn set_parameter(&mut self, name: &str, values: &[f32]) -> Result<(), RunError> {
+        let g = self.graphs.layout_graph();
+        let i = g
+            .params
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| RunError::UnknownParameter(name.into()))?;
+        let want = g.params[i].len();
+        if values.len() != want {
+            return Err(RunError::ParameterSize {
+                name: name.into(),
+                want,
+                got: values.len(),
+            });
+        }
+        let o = self.layout.params[i];
+        self.buffers.params[o..o + want].copy_from_slice(values);
+        Ok(())
+    }
+
+    /// Checks that a data set fits the network's input and output.
+    pub fn check_data(&self, ds: &Dataset, what: &str) -> Result<(), RunError> {
+        let net = &self.model.network;
+        if ds.sample_shape != net.input_shape {
+            let same_len = ds.sample_len() == self.input_len();
+            let hint = if same_len {
+                format!(
+                    "\nhelp: the sizes agree: add `reshape {:?}` to the data item",
+                    net.input_shape
+                )
+            } else {
+                String::new()
+            };
+            return Err(RunError::Mismatch(format!(
+                "the {what} data has samples of shape {:?}, but network `{}` takes {:?}{hint}",
+                ds.sample_shape, net.name, net.input_shape
+            )));
+        }
+        let width = self.output_width();
+        match (&ds.targets, self.loss_kind()) {
+            (Targets::Classes { classes, .. }, Loss::CrossEntropy) if *classes > width => {
+                Err(RunError::Mismatch(format!(
+                    "the {what} data has {classes} classes, but network `{}` gives {width} outputs\nhelp: end the network with `dense {classes}`",
+                    net.name
+                )))
+            }
+            (Targets::Classes { classes, .. }, Loss::BinaryCrossEntropy) if *classes > 2 => {
+                Err(RunError::Mismatch(format!(
+                    "the {what} data has {classes} classes, but `binary_cross_entropy` is for two\nhelp: use `loss cross_entropy` and `dense {classes}`"
+                )))
+            }
+            (Targets::Values { width: w, .. }, Loss::MeanSquaredError) if *w != width => {
+                Err(RunError::Mismatch(format!(
+                    "the {what} data has {w} target values per sample, but network `{}` gives {width}",
+                    net.name
+                )))
+            }
+            (Targets::Values { .. }, Loss::CrossEntropy | Loss::BinaryCrossEntropy) => {
+                Err(RunError::Mismatch(format!(
+                    "the {what} data has real-valued targets, but the loss is a classification loss\nhelp: use `loss mse`"
+                )))
+            }
+            (Targets::Classes { .. }, Loss::MeanSquaredError) => Err(RunError::Mismatch(format!(
+                "the {what} data has class labels, but the loss is `mse`\nhelp: use `loss cross_entropy`"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn make_backend(
+    graphs: &Graphs,
+    kind: BackendKind,
+    max_batch: usize,
+) -> Result<Box<dyn Backend>, RunError> {
+    Ok(match kind {
+        BackendKind::Interpreter => Box::new(Interpreter::new(graphs.clone())),
+        BackendKind::Jit => jit_backend(graphs, max_batch)?,
+    })
+}
+
+/// The JIT back end; until it is linked in, the interpreter stands in.
+fn jit_backend(graphs: &Graphs, _max_batch: usize) -> Result<Box<dyn Backend>, RunError> {
+    Ok(Box::new(Interpreter::new(graphs.clone())))
+}
