@@ -38,7 +38,13 @@ pub enum BackendError {
     Interp(#[from] crate::interp::InterpError),
 }
 
-pub trait Backend {
+/// A back end is `Send` so that a model can train on another thread, and
+/// forks (sharing compiled code, not scratch memory) so that several
+/// models train at once without compiling again.
+pub trait Backend: Send {
+    /// Another instance over the same compiled code, with its own scratch.
+    fn fork(&self) -> Box<dyn Backend>;
+
     /// Runs `entry`: reads and updates `buffers`, writes the network's output
     /// for the batch into `output` (if it has room) and returns the loss (0
     /// for entries without one).
@@ -52,15 +58,19 @@ pub trait Backend {
 }
 
 /// The reference interpreter as a back end (in f32, like the JIT).
+#[derive(Clone)]
 pub struct Interpreter {
-    graphs: Graphs,
+    graphs: std::sync::Arc<Graphs>,
     layout: Layout,
 }
 
 impl Interpreter {
     pub fn new(graphs: Graphs) -> Interpreter {
         let layout = Layout::of(graphs.layout_graph());
-        Interpreter { graphs, layout }
+        Interpreter {
+            graphs: std::sync::Arc::new(graphs),
+            layout,
+        }
     }
 }
 
@@ -73,6 +83,10 @@ fn split(flat: &[f32], offsets: &[usize], lens: impl Iterator<Item = usize>) -> 
 }
 
 impl Backend for Interpreter {
+    fn fork(&self) -> Box<dyn Backend> {
+        Box::new(self.clone())
+    }
+
     fn call(
         &mut self,
         entry: Entry,

@@ -102,6 +102,23 @@ impl CompiledModel {
         })
     }
 
+    /// An independent copy (own buffers and scratch) sharing the compiled
+    /// code: for training several settings at once.
+    pub fn fork(&self) -> CompiledModel {
+        CompiledModel {
+            model: self.model.clone(),
+            source: self.source.clone(),
+            graphs: self.graphs.clone(),
+            layout: self.layout.clone(),
+            buffers: self.buffers.clone(),
+            backend: self.backend.fork(),
+            kind: self.kind,
+            max_batch: self.max_batch,
+            step: self.step,
+            epoch: self.epoch,
+        }
+    }
+
     pub fn max_batch(&self) -> usize {
         self.max_batch
     }

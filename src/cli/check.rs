@@ -1,0 +1,96 @@
+//! `dlc check`: parse and check programs, print a summary or diagnostics.
+
+use super::read;
+use crate::{Color, Emit, Format};
+use dlc::check::Checked;
+use dlc::diag::{Source, render};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+pub fn check(files: &[PathBuf], format: Format, emit: Option<Emit>, color: Color) -> u8 {
+    let color = match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut worst = 0u8;
+    let mut stdout = std::io::stdout().lock();
+    for path in files {
+        let Some(text) = read(path) else {
+            worst = 2;
+            continue;
+        };
+        let name = path.display().to_string();
+        let source = Source {
+            name: &name,
+            text: &text,
+        };
+        if emit == Some(Emit::Ast) {
+            match dlc::syntax::parse(&text) {
+                Ok(program) => {
+                    let _ = write!(stdout, "{}", dlc::syntax::print_program(&program, &text));
+                }
+                Err(diags) => {
+                    eprint!("{}", render(&source, &diags, color));
+                    worst = worst.max(1);
+                }
+            }
+            continue;
+        }
+        let checked = dlc::check::check_source(&text);
+        let failed = checked.has_errors();
+        match format {
+            Format::Human => print_human(&mut stdout, &source, &checked, color),
+            Format::Json => print_json(&mut stdout, &source, &checked),
+        }
+        if failed {
+            worst = worst.max(1);
+        }
+    }
+    worst
+}
+
+fn print_human(out: &mut impl Write, source: &Source, checked: &Checked, color: bool) {
+    if !checked.diagnostics.is_empty() {
+        eprint!("{}", render(source, &checked.diagnostics, color));
+    }
+    let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = checked.diagnostics.len() - errors;
+    match &checked.model {
+        Some(model) => {
+            let _ = writeln!(out, "{}: ok", source.name);
+            let _ = write!(out, "{}", dlc::report::summary_table(model));
+        }
+        None => {
+            let plural = |n: usize, w: &str| {
+                if n == 1 {
+                    format!("1 {w}")
+                } else {
+                    format!("{n} {w}s")
+                }
+            };
+            let mut line = format!("{}: {}", source.name, plural(errors, "error"));
+            if warnings > 0 {
+                line += &format!(", {}", plural(warnings, "warning"));
+            }
+            eprintln!("{line}");
+        }
+    }
+}
+
+fn print_json(out: &mut impl Write, source: &Source, checked: &Checked) {
+    let diagnostics: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.to_json(source))
+        .collect();
+    let mut obj = serde_json::json!({
+        "file": source.name,
+        "ok": checked.model.is_some(),
+        "diagnostics": diagnostics,
+    });
+    if let Some(m) = &checked.model {
+        obj["summary"] = dlc::report::summary_json(m);
+    }
+    let _ = writeln!(out, "{obj}");
+}
