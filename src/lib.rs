@@ -8,6 +8,7 @@ pub mod data;
 pub mod diag;
 pub mod interp;
 pub mod ir;
+pub mod recipe;
 pub mod report;
 pub mod rng;
 pub mod runtime;

@@ -1,13 +1,16 @@
 //! The `dlc` command: a thin layer over the `dlc` library.
 //!
-//! Exit codes: 0 success, 1 the program has errors (diagnostics printed),
-//! 2 usage or I/O errors, 3 training diverged.
+//! Exit codes: 0 success, 1 the program has errors (diagnostics printed) or
+//! a sanity check failed, 2 usage or I/O errors, 3 training diverged.
 
 mod cli;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cli::check::check;
+use cli::lr_find::{LrFindArgs, lr_find};
 use cli::run::{RunArgs, run};
+use cli::sanity::{SanityArgs, sanity};
+use cli::tune::{TuneArgs, tune};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,6 +63,77 @@ enum Command {
         /// Run on the reference interpreter instead of native code (slow; for checking).
         #[arg(long)]
         interpret: bool,
+        /// Where to write metrics, curves and report.html (default: runs/<file stem>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a program before a long run: initial loss, gradients, and
+    /// overfitting a few batches. Exit status 1 if a check fails.
+    Sanity {
+        file: PathBuf,
+        /// The most optimizer steps for overfitting the small sample.
+        #[arg(long)]
+        max_steps: Option<usize>,
+        /// Samples to learn by heart (default: two batches, 8 to 128).
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Run on the reference interpreter instead of native code.
+        #[arg(long)]
+        interpret: bool,
+    },
+    /// Find a learning rate: sweep it exponentially, plot loss against rate.
+    LrFind {
+        file: PathBuf,
+        /// The first rate of the sweep.
+        #[arg(long, default_value_t = 1e-6)]
+        start: f64,
+        /// The last rate of the sweep.
+        #[arg(long, default_value_t = 10.0)]
+        end: f64,
+        /// Steps of the sweep.
+        #[arg(long, default_value_t = 200)]
+        steps: usize,
+        /// Weight decay during the sweep (default: the program's, or a small one).
+        #[arg(long)]
+        decay: Option<f64>,
+        /// Where to write lr_find.csv/.svg/.png (default: runs/<file stem>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run on the reference interpreter instead of native code.
+        #[arg(long)]
+        interpret: bool,
+    },
+    /// Tune the learning rate and weight decay: a coarse grid around the
+    /// finder's suggestion, then a finer grid around the best points.
+    Tune {
+        file: PathBuf,
+        /// Epochs of each coarse grid point.
+        #[arg(long, default_value_t = 3)]
+        epochs: usize,
+        /// Epochs of each fine grid point (default: twice --epochs).
+        #[arg(long)]
+        fine_epochs: Option<usize>,
+        /// Coarse points refined by the fine grid.
+        #[arg(long, default_value_t = 2)]
+        top: usize,
+        /// Threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Steps of the learning-rate sweep.
+        #[arg(long, default_value_t = 200)]
+        finder_steps: usize,
+        /// Write the winning values into FILE.
+        #[arg(long, conflicts_with = "write_to")]
+        write: bool,
+        /// Write the program with the winning values to a new file.
+        #[arg(long, value_name = "NEW")]
+        write_to: Option<PathBuf>,
+        /// Where to write the report (default: runs/<file stem>/tune).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run on the reference interpreter instead of native code.
+        #[arg(long)]
+        interpret: bool,
     },
 }
 
@@ -99,6 +173,7 @@ fn main() -> ExitCode {
             json,
             resume,
             interpret,
+            out,
         } => run(
             &file,
             RunArgs {
@@ -107,6 +182,64 @@ fn main() -> ExitCode {
                 quiet,
                 json,
                 resume,
+                interpret,
+                out,
+            },
+        ),
+        Command::Sanity {
+            file,
+            max_steps,
+            samples,
+            interpret,
+        } => sanity(
+            &file,
+            SanityArgs {
+                max_steps,
+                samples,
+                interpret,
+            },
+        ),
+        Command::LrFind {
+            file,
+            start,
+            end,
+            steps,
+            decay,
+            out,
+            interpret,
+        } => lr_find(
+            &file,
+            LrFindArgs {
+                start,
+                end,
+                steps,
+                decay,
+                out,
+                interpret,
+            },
+        ),
+        Command::Tune {
+            file,
+            epochs,
+            fine_epochs,
+            top,
+            threads,
+            finder_steps,
+            write,
+            write_to,
+            out,
+            interpret,
+        } => tune(
+            &file,
+            TuneArgs {
+                epochs,
+                fine_epochs,
+                top,
+                threads,
+                finder_steps,
+                write,
+                write_to,
+                out,
                 interpret,
             },
         ),

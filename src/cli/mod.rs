@@ -1,7 +1,10 @@
 //! The subcommands of `dlc`, each a thin layer over the library.
 
 pub mod check;
+pub mod lr_find;
 pub mod run;
+pub mod sanity;
+pub mod tune;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -39,5 +42,40 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::IsADirectory => "it is a directory".into(),
         _ => e.to_string(),
+    }
+}
+
+pub fn backend(interpret: bool) -> dlc::BackendKind {
+    if interpret {
+        dlc::BackendKind::Interpreter
+    } else {
+        dlc::BackendKind::Jit
+    }
+}
+
+/// Reads, checks and compiles a program and loads its data for a recipe.
+/// On failure, prints why and gives the exit code: 1 when the program has
+/// errors, 2 for I/O and data errors.
+pub fn open_bench(
+    path: &PathBuf,
+    kind: dlc::BackendKind,
+    what: &'static str,
+) -> Result<(dlc::recipe::Bench, String), u8> {
+    let text = read(path).ok_or(2u8)?;
+    let name = path.display().to_string();
+    match dlc::recipe::Bench::new(&text, kind, what) {
+        Ok(b) => Ok((b, text)),
+        Err(dlc::recipe::RecipeError::Program(e)) => {
+            eprint!("{}", e.render(&name, &text, stderr_color()));
+            Err(if matches!(e, dlc::Error::Program { .. }) {
+                1
+            } else {
+                2
+            })
+        }
+        Err(e) => {
+            eprintln!("error: {name}: {e}");
+            Err(2)
+        }
     }
 }

@@ -1,8 +1,10 @@
-//! `dlc run`: compile and train a program as its `train` item says.
+//! `dlc run`: compile and train a program as its `train` item says, then
+//! judge the curves and write the run directory (metrics, curves, report).
 
 use super::{read, stderr_color};
+use dlc::report::{Fit, RunRecord, Verdict, baseline_loss, judge, write_run};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub struct RunArgs {
     pub epochs: Option<usize>,
@@ -11,6 +13,8 @@ pub struct RunArgs {
     pub json: bool,
     pub resume: Option<PathBuf>,
     pub interpret: bool,
+    /// The run directory (default: `runs/<file stem>`).
+    pub out: Option<PathBuf>,
 }
 
 pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
@@ -93,31 +97,130 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         epochs: args.epochs,
         seed: args.seed,
     };
+    let Some(spec) = model.model.data.clone() else {
+        eprintln!("error: {name} has no `data` item to train on");
+        return 2;
+    };
+    let loaded = match dlc::runtime::load::load(&spec) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let mut stdout = std::io::stdout().lock();
+    let mut epochs = Vec::new();
     let mut on_epoch = |m: &dlc::EpochMetrics| {
         if args.json {
             let _ = writeln!(stdout, "{}", dlc::report::epoch_json(m));
         } else if !args.quiet {
             eprintln!("{}", dlc::report::epoch_line(m, total));
         }
+        epochs.push(m.clone());
     };
-    let result = model.train(&options, &mut on_epoch);
+    let result = model.train_on(
+        &loaded.train,
+        loaded.validation.as_ref(),
+        &options,
+        &mut on_epoch,
+    );
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| dlc::report::default_dir(file));
     match result {
         Ok(report) => {
+            // The training loss as the validation loss is measured: in
+            // evaluation mode, on the weights that were kept.
+            let final_train = model.evaluate(&loaded.train);
+            let baseline = baseline_loss(model.loss_kind(), &loaded.train);
+            let verdict = judge(
+                &report.epochs,
+                report.best_epoch,
+                final_train.as_ref().ok(),
+                baseline,
+            );
+            let written = write_report(
+                &dir,
+                &name,
+                &text,
+                &model.model,
+                &epochs,
+                Some(&report),
+                &verdict,
+                None,
+            );
             if args.json {
-                let _ = writeln!(std::io::stdout(), "{}", dlc::report::done_json(&report));
+                let mut done = dlc::report::done_json(&report);
+                done["verdict"] = verdict.to_json();
+                if let Some(d) = &written {
+                    done["run_dir"] = serde_json::json!(d.display().to_string());
+                }
+                let _ = writeln!(std::io::stdout(), "{done}");
             } else {
                 println!("{}", dlc::report::done_text(&report));
+                println!("{}", verdict.text());
+                if let (Some(d), false) = (&written, args.quiet) {
+                    eprintln!("report: {}", d.join("report.html").display());
+                }
             }
-            0
+            if written.is_none() { 2 } else { 0 }
         }
         Err(e) => {
             eprintln!("error: {e}");
-            if matches!(e, dlc::RunError::Diverged { .. }) {
-                3
-            } else {
-                2
+            let diverged = matches!(e, dlc::RunError::Diverged { .. });
+            if diverged && !epochs.is_empty() {
+                let verdict = Verdict {
+                    fit: Fit::Unknown,
+                    reasons: vec![format!("training diverged after {} epochs", epochs.len())],
+                    advice: vec!["lower the learning rate (`dlc lr-find` suggests one)".into()],
+                    evidence: Default::default(),
+                };
+                let written = write_report(
+                    &dir,
+                    &name,
+                    &text,
+                    &model.model,
+                    &epochs,
+                    None,
+                    &verdict,
+                    Some(e.to_string()),
+                );
+                if let (Some(d), false) = (written, args.quiet) {
+                    eprintln!("report: {}", d.join("report.html").display());
+                }
             }
+            if diverged { 3 } else { 2 }
+        }
+    }
+}
+
+/// Writes the run directory; prints why not and returns `None` if it cannot.
+#[allow(clippy::too_many_arguments)]
+fn write_report(
+    dir: &Path,
+    name: &str,
+    source: &str,
+    model: &dlc::check::Model,
+    epochs: &[dlc::EpochMetrics],
+    report: Option<&dlc::TrainReport>,
+    verdict: &Verdict,
+    error: Option<String>,
+) -> Option<PathBuf> {
+    let record = RunRecord {
+        name,
+        source,
+        model,
+        epochs,
+        report,
+        verdict,
+        error,
+    };
+    match write_run(dir, &record) {
+        Ok(_) => Some(dir.to_path_buf()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
         }
     }
 }

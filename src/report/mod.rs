@@ -1,9 +1,26 @@
-//! Reports for people: the summary table of a checked model (and, later,
-//! curves, the verdict and the HTML report).
+//! Reports for people: the summary table of a checked model, progress lines,
+//! and the run directory of `dlc run`, `dlc lr-find` and `dlc tune`: metrics
+//! as CSV and JSON, curves as SVG and PNG, the verdict, and an HTML report.
+//!
+//! ```text
+//! summary.rs, epochs.rs: text and JSON for the terminal
+//! verdict.rs:  under-fitting / over-fitting / good fit, from the curves
+//! plot.rs, charts.rs: charts (plotters; bundled font) -> SVG and PNG
+//! html.rs:     the self-contained report page
+//! files.rs, writers.rs: the run directory, written atomically
+//! ```
 
+pub mod charts;
 mod epochs;
+pub mod files;
+pub mod html;
+pub mod plot;
 mod summary;
+pub mod verdict;
+mod writers;
 
 pub use epochs::{done_json, done_text, epoch_json, epoch_line};
-
+pub use files::{ReportError, default_dir};
 pub use summary::{describe_data, describe_layer, describe_train, summary_json, summary_table};
+pub use verdict::{Fit, Verdict, baseline_loss, judge};
+pub use writers::{RunRecord, grid_rows, write_lr_find, write_run, write_tune};

@@ -1,0 +1,297 @@
+//! The tuner (`dlc tune`): a grid over learning rate and decay.
+//!
+//! 1. The learning-rate finder gives a centre rate (its suggestion, or the
+//!    program's rate if the loss never fell).
+//! 2. A coarse grid: the centre times each of `rate_factors`, crossed with
+//!    each decay of `decays`, each trained `coarse_epochs` epochs.
+//! 3. A fine grid around the `top` best coarse points: rates a factor √3
+//!    apart and decays a factor √10 apart (decay 0 pairs with a tenth of the
+//!    smallest decay tried), each trained `fine_epochs` epochs.
+//!
+//! A point's score is its best validation loss over its epochs (its best
+//! training loss without validation data); the winner is the fine point
+//! with the lowest score. Every point trains from the same initialisation
+//! (the plan's seed) on a fork of one compiled model; the points are shared
+//! out to one thread per core, and the results do not depend on how.
+
+use super::{
+    Bench, DecayKind, LrFind, LrFindOptions, RecipeError, Setting, lr_find, train_setting,
+};
+use crate::runtime::{CompiledModel, EpochMetrics, RunError};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Clone, Debug)]
+pub struct TuneOptions {
+    pub finder: LrFindOptions,
+    pub coarse_epochs: usize,
+    pub fine_epochs: usize,
+    /// Multiples of the centre rate in the coarse grid.
+    pub rate_factors: Vec<f64>,
+    /// Decays of the coarse grid; `None`: 0 and three decades (see [`default_decays`]).
+    pub decays: Option<Vec<f64>>,
+    /// Coarse points refined by the fine grid.
+    pub top: usize,
+    /// Threads; 0: one per core.
+    pub threads: usize,
+}
+
+impl Default for TuneOptions {
+    fn default() -> Self {
+        TuneOptions {
+            finder: LrFindOptions::default(),
+            coarse_epochs: 3,
+            fine_epochs: 6,
+            rate_factors: vec![0.1, 0.3, 1.0, 3.0],
+            decays: None,
+            top: 2,
+            threads: 0,
+        }
+    }
+}
+
+/// The coarse decays: none, and three decades around the usual values.
+pub fn default_decays(kind: DecayKind) -> Vec<f64> {
+    match kind {
+        DecayKind::L2 => vec![0.0, 1e-5, 1e-4, 1e-3],
+        DecayKind::AdamW => vec![0.0, 1e-3, 1e-2, 1e-1],
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Coarse,
+    Fine,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Coarse => "coarse",
+            Stage::Fine => "fine",
+        }
+    }
+}
+
+/// One trained point of the grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridPoint {
+    pub stage: Stage,
+    pub setting: Setting,
+    pub epochs: usize,
+    pub curve: Vec<EpochMetrics>,
+    /// The epoch (from 1) whose loss became Inf or NaN.
+    pub diverged: Option<usize>,
+}
+
+impl GridPoint {
+    /// The epoch with the lowest validation loss (training loss without validation).
+    pub fn best(&self) -> Option<&EpochMetrics> {
+        self.curve
+            .iter()
+            .min_by(|a, b| score_of(a).total_cmp(&score_of(b)))
+    }
+
+    /// Lower is better; a diverged point scores +inf.
+    pub fn score(&self) -> f64 {
+        match (self.diverged, self.best()) {
+            (None, Some(m)) => score_of(m),
+            _ => f64::INFINITY,
+        }
+    }
+}
+
+fn score_of(m: &EpochMetrics) -> f64 {
+    let s = m.val_loss.unwrap_or(m.train_loss);
+    if s.is_nan() { f64::INFINITY } else { s }
+}
+
+#[derive(Clone, Debug)]
+pub struct TuneResult {
+    pub finder: LrFind,
+    /// The rate the coarse grid is centred on.
+    pub center: f64,
+    pub points: Vec<GridPoint>,
+    /// Index of the winning point in `points`.
+    pub winner: usize,
+    pub decay_kind: DecayKind,
+    pub threads: usize,
+}
+
+impl TuneResult {
+    pub fn best(&self) -> &GridPoint {
+        &self.points[self.winner]
+    }
+}
+
+pub fn tune(
+    bench: &Bench,
+    options: &TuneOptions,
+    on_point: &(dyn Fn(&GridPoint) + Sync),
+) -> Result<TuneResult, RecipeError> {
+    if options.rate_factors.is_empty() || options.coarse_epochs == 0 || options.fine_epochs == 0 {
+        return Err(RecipeError::Options(
+            "the grid needs at least one rate factor and at least one epoch per stage".into(),
+        ));
+    }
+    let finder = lr_find(bench, &options.finder)?;
+    let center = finder.suggestion.unwrap_or(bench.plan.optimizer.lr);
+    let kind = bench.decay_kind();
+    let decays = options
+        .decays
+        .clone()
+        .unwrap_or_else(|| default_decays(kind));
+    if decays.iter().any(|d| !(d.is_finite() && *d >= 0.0)) {
+        return Err(RecipeError::Options(format!(
+            "decays must be at least 0, got {decays:?}"
+        )));
+    }
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let coarse: Vec<Setting> = options
+        .rate_factors
+        .iter()
+        .flat_map(|f| {
+            decays.iter().map(move |&d| Setting {
+                lr: center * f,
+                decay: d,
+            })
+        })
+        .collect();
+    let mut points = run_grid(
+        bench,
+        &coarse,
+        Stage::Coarse,
+        options.coarse_epochs,
+        threads,
+        on_point,
+    )?;
+
+    let mut ranked: Vec<&GridPoint> = points.iter().filter(|p| p.score().is_finite()).collect();
+    ranked.sort_by(|a, b| a.score().total_cmp(&b.score()));
+    let smallest = decays
+        .iter()
+        .copied()
+        .filter(|&d| d > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let mut fine: Vec<Setting> = Vec::new();
+    for p in ranked.iter().take(options.top.max(1)) {
+        let (r, d) = (p.setting.lr, p.setting.decay);
+        let step = 3f64.sqrt();
+        let around_decay = if d > 0.0 {
+            vec![d / 10f64.sqrt(), d, d * 10f64.sqrt()]
+        } else if smallest.is_finite() {
+            vec![0.0, smallest / 10.0]
+        } else {
+            vec![0.0]
+        };
+        for lr in [r / step, r, r * step] {
+            for &decay in &around_decay {
+                let s = Setting { lr, decay };
+                if !fine.iter().any(|f| same(f, &s)) {
+                    fine.push(s);
+                }
+            }
+        }
+    }
+    if fine.is_empty() {
+        // Every coarse point diverged: retry below the smallest rate.
+        let lr = center
+            * options
+                .rate_factors
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+            / 10.0;
+        fine.push(Setting { lr, decay: 0.0 });
+    }
+    let fine_points = run_grid(
+        bench,
+        &fine,
+        Stage::Fine,
+        options.fine_epochs,
+        threads,
+        on_point,
+    )?;
+    let first_fine = points.len();
+    points.extend(fine_points);
+    let winner = (first_fine..points.len())
+        .min_by(|&a, &b| points[a].score().total_cmp(&points[b].score()))
+        .unwrap_or(first_fine);
+    Ok(TuneResult {
+        finder,
+        center,
+        points,
+        winner,
+        decay_kind: kind,
+        threads,
+    })
+}
+
+fn same(a: &Setting, b: &Setting) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs());
+    close(a.lr, b.lr) && close(a.decay, b.decay)
+}
+
+/// Trains every setting, each on a fork, spread over `threads` threads.
+fn run_grid(
+    bench: &Bench,
+    settings: &[Setting],
+    stage: Stage,
+    epochs: usize,
+    threads: usize,
+    on_point: &(dyn Fn(&GridPoint) + Sync),
+) -> Result<Vec<GridPoint>, RecipeError> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<GridPoint>>> = Mutex::new(vec![None; settings.len()]);
+    let failure: Mutex<Option<RunError>> = Mutex::new(None);
+    let context = &bench.context;
+    let forks: Vec<CompiledModel> = (0..threads.clamp(1, settings.len().max(1)))
+        .map(|_| bench.model.fork())
+        .collect();
+    std::thread::scope(|scope| {
+        for fork in forks {
+            let (next, results, failure) = (&next, &results, &failure);
+            scope.spawn(move || {
+                let mut model = fork;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&setting) = settings.get(i) else {
+                        break;
+                    };
+                    match train_setting(context, model, setting, epochs) {
+                        Ok((curve, back)) => {
+                            model = back;
+                            let point = GridPoint {
+                                stage,
+                                setting,
+                                epochs,
+                                curve: curve.epochs,
+                                diverged: curve.diverged,
+                            };
+                            on_point(&point);
+                            if let Ok(mut r) = results.lock() {
+                                r[i] = Some(point);
+                            }
+                        }
+                        Err(e) => {
+                            if let Ok(mut f) = failure.lock() {
+                                f.get_or_insert(e);
+                            }
+                            // Stop the other threads too.
+                            next.store(settings.len(), Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().ok().flatten() {
+        return Err(e.into());
+    }
+    let results = results.into_inner().unwrap_or_default();
+    Ok(results.into_iter().flatten().collect())
+}

@@ -1,0 +1,153 @@
+//! The charts of the reports, built from what a run measured: loss and
+//! accuracy curves, the finder's loss against rate, the tuner's heat maps.
+
+use super::plot::{BLUE, Chart, GREY, HeatMap, Legend, ORANGE, Series};
+use crate::recipe::{GridPoint, LrFind, Stage, TuneResult, format_number};
+use crate::runtime::EpochMetrics;
+
+fn series(name: &str, color: plotters::style::RGBColor, points: Vec<(f64, f64)>) -> Option<Series> {
+    (!points.is_empty()).then(|| Series {
+        name: name.into(),
+        points,
+        color,
+        width: 2,
+    })
+}
+
+/// Training and validation loss by epoch.
+pub fn loss_chart(title: &str, epochs: &[EpochMetrics]) -> Chart {
+    let train = epochs
+        .iter()
+        .map(|m| (m.epoch as f64, m.train_loss))
+        .collect();
+    let val = epochs
+        .iter()
+        .filter_map(|m| m.val_loss.map(|l| (m.epoch as f64, l)))
+        .collect();
+    Chart {
+        title: format!("{title}: loss"),
+        x_label: "epoch".into(),
+        y_label: "loss".into(),
+        series: [
+            series("training", BLUE, train),
+            series("validation", ORANGE, val),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        ..Chart::default()
+    }
+}
+
+/// Training and validation accuracy by epoch, in percent; `None` for regression.
+pub fn accuracy_chart(title: &str, epochs: &[EpochMetrics]) -> Option<Chart> {
+    let train: Vec<(f64, f64)> = epochs
+        .iter()
+        .filter_map(|m| m.train_acc.map(|a| (m.epoch as f64, a * 100.0)))
+        .collect();
+    if train.is_empty() {
+        return None;
+    }
+    let val = epochs
+        .iter()
+        .filter_map(|m| m.val_acc.map(|a| (m.epoch as f64, a * 100.0)))
+        .collect();
+    Some(Chart {
+        title: format!("{title}: accuracy"),
+        x_label: "epoch".into(),
+        y_label: "accuracy (%)".into(),
+        series: [
+            series("training", BLUE, train),
+            series("validation", ORANGE, val),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        // Accuracy rises to the top right.
+        legend: Legend::LowerRight,
+        ..Chart::default()
+    })
+}
+
+/// The finder's loss against the rate (log scale), the safe range shaded
+/// and the suggestion marked.
+pub fn lr_chart(title: &str, f: &LrFind) -> Chart {
+    let raw = f.points.iter().map(|p| (p.lr, p.loss)).collect();
+    let smooth = f.points.iter().map(|p| (p.lr, p.smoothed)).collect();
+    let first = f.points.first().map_or(1.0, |p| p.smoothed);
+    let lowest = f
+        .points
+        .iter()
+        .map(|p| p.smoothed)
+        .fold(f64::INFINITY, f64::min);
+    Chart {
+        title: format!("{title}: loss against learning rate"),
+        x_label: "learning rate".into(),
+        y_label: "loss".into(),
+        log_x: true,
+        series: [
+            series("loss of each step", GREY, raw),
+            series("smoothed", BLUE, smooth),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        markers: f
+            .suggestion
+            .map(|s| vec![(s, format!(" suggested {}", format_number(s)))])
+            .unwrap_or_default(),
+        band: f.safe,
+        // The tail after the minimum explodes; show it up to twice the start.
+        y_max: Some((2.0 * first).max(lowest * 1.5)),
+        // The flat start leaves room at the upper left; the tail fills the right.
+        legend: Legend::UpperLeft,
+    }
+}
+
+/// One heat map per stage: the best validation loss of each (rate, decay).
+pub fn tune_heatmaps(title: &str, t: &TuneResult) -> Vec<HeatMap> {
+    [Stage::Coarse, Stage::Fine]
+        .into_iter()
+        .filter_map(|stage| {
+            let points: Vec<&GridPoint> = t.points.iter().filter(|p| p.stage == stage).collect();
+            let epochs = points.first()?.epochs;
+            let mut rates: Vec<f64> = points.iter().map(|p| p.setting.lr).collect();
+            let mut decays: Vec<f64> = points.iter().map(|p| p.setting.decay).collect();
+            for v in [&mut rates, &mut decays] {
+                v.sort_by(f64::total_cmp);
+                v.dedup_by(|a, b| (*a - *b).abs() <= 1e-9 * a.abs().max(b.abs()));
+            }
+            let index = |v: &[f64], x: f64| {
+                v.iter()
+                    .position(|&y| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()))
+            };
+            let mut values = vec![vec![None; rates.len()]; decays.len()];
+            for p in &points {
+                if let (Some(c), Some(r)) =
+                    (index(&rates, p.setting.lr), index(&decays, p.setting.decay))
+                {
+                    values[r][c] = Some(p.score());
+                }
+            }
+            let measure = if points
+                .iter()
+                .any(|p| p.curve.iter().any(|m| m.val_loss.is_some()))
+            {
+                "best validation loss"
+            } else {
+                "best training loss"
+            };
+            Some(HeatMap {
+                title: format!(
+                    "{title}: {} grid, {measure} after {epochs} epochs",
+                    stage.name()
+                ),
+                x_label: "learning rate".into(),
+                y_label: t.decay_kind.keyword().into(),
+                columns: rates.iter().map(|&r| format_number(r)).collect(),
+                rows: decays.iter().map(|&d| format_number(d)).collect(),
+                values,
+            })
+        })
+        .collect()
+}

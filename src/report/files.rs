@@ -1,0 +1,93 @@
+//! The run directory and its files: written atomically (a temporary file in
+//! the same directory, then a rename), so a reader never sees half a file and
+//! an interrupted run leaves the previous report whole.
+
+use crate::runtime::EpochMetrics;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot create the run directory {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Plot(#[from] super::plot::PlotError),
+}
+
+/// `runs/<file stem>`: where a program's reports go unless told otherwise.
+pub fn default_dir(program: &Path) -> PathBuf {
+    let stem = program
+        .file_stem()
+        .map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
+    Path::new("runs").join(stem)
+}
+
+/// Creates `dir` and its parents as needed.
+pub fn create_dir(dir: &Path) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+/// Writes `bytes` to `dir/name` atomically; returns the path.
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ReportError> {
+    let path = dir.join(name);
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let fail = |source| ReportError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, &path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(e));
+    }
+    Ok(path)
+}
+
+fn cell(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| x.to_string())
+}
+
+/// One row per epoch: `epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds`;
+/// a value that was not measured is an empty cell.
+pub fn metrics_csv(epochs: &[EpochMetrics]) -> String {
+    let mut s = String::from("epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds\n");
+    for m in epochs {
+        s += &format!(
+            "{},{},{},{},{},{},{}\n",
+            m.epoch,
+            m.train_loss,
+            cell(m.train_acc),
+            cell(m.val_loss),
+            cell(m.val_acc),
+            m.lr,
+            m.seconds
+        );
+    }
+    s
+}
+
+/// Escapes text for HTML (and SVG text).
+pub fn escape(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => s.push_str("&amp;"),
+            '<' => s.push_str("&lt;"),
+            '>' => s.push_str("&gt;"),
+            '"' => s.push_str("&quot;"),
+            '\'' => s.push_str("&#39;"),
+            c => s.push(c),
+        }
+    }
+    s
+}
