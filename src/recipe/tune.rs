@@ -19,7 +19,7 @@ use super::{
 };
 use crate::runtime::{CompiledModel, EpochMetrics, RunError};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Clone, Debug)]
 pub struct TuneOptions {
@@ -235,7 +235,9 @@ fn same(a: &Setting, b: &Setting) -> bool {
     close(a.lr, b.lr) && close(a.decay, b.decay)
 }
 
-/// Trains every setting, each on a fork, spread over `threads` threads.
+/// Trains every setting, each on a fork, spread over `threads` threads:
+/// thread k takes settings k, k + threads, ... (the points of a grid cost
+/// about the same, and a fixed share keeps every thread busy).
 fn run_grid(
     bench: &Bench,
     settings: &[Setting],
@@ -244,23 +246,21 @@ fn run_grid(
     threads: usize,
     on_point: &(dyn Fn(&GridPoint) + Sync),
 ) -> Result<Vec<GridPoint>, RecipeError> {
-    let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<GridPoint>>> = Mutex::new(vec![None; settings.len()]);
     let failure: Mutex<Option<RunError>> = Mutex::new(None);
+    let stop = AtomicBool::new(false);
     let context = &bench.context;
-    let forks: Vec<CompiledModel> = (0..threads.clamp(1, settings.len().max(1)))
-        .map(|_| bench.model.fork())
-        .collect();
+    let workers = threads.clamp(1, settings.len().max(1));
+    let forks: Vec<CompiledModel> = (0..workers).map(|_| bench.model.fork()).collect();
     std::thread::scope(|scope| {
-        for fork in forks {
-            let (next, results, failure) = (&next, &results, &failure);
+        for (k, fork) in forks.into_iter().enumerate() {
+            let (results, failure, stop) = (&results, &failure, &stop);
             scope.spawn(move || {
                 let mut model = fork;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&setting) = settings.get(i) else {
+                for (i, &setting) in settings.iter().enumerate().skip(k).step_by(workers) {
+                    if stop.load(Ordering::Relaxed) {
                         break;
-                    };
+                    }
                     match train_setting(context, model, setting, epochs) {
                         Ok((curve, back)) => {
                             model = back;
@@ -280,8 +280,7 @@ fn run_grid(
                             if let Ok(mut f) = failure.lock() {
                                 f.get_or_insert(e);
                             }
-                            // Stop the other threads too.
-                            next.store(settings.len(), Ordering::Relaxed);
+                            stop.store(true, Ordering::Relaxed);
                             break;
                         }
                     }

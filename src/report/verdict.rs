@@ -13,9 +13,10 @@
 //!   the inputs could tell it on the data it trains on.
 //! - *gap* = (validation loss - training loss) / baseline, both measured in
 //!   evaluation mode on the kept weights. It is *large* above [`GAP_LIMIT`].
-//! - *growth*: how much the per-epoch gap widened from its narrowest, and how
-//!   far the validation loss rose from its best (both / baseline). The gap is
-//!   *growing* when either exceeds [`GROWTH_LIMIT`]. An epoch's training
+//! - *growth*: how much the per-epoch gap widened since the epoch of the
+//!   best validation loss, and how far the validation loss rose from that
+//!   best (both / baseline). The gap is *growing* when either exceeds
+//!   [`GROWTH_LIMIT`]. An epoch's training
 //!   loss is the running average over the epoch, so the loss at the epoch's
 //!   end is estimated as the mean of its and the next epoch's averages.
 //!
@@ -198,19 +199,15 @@ pub fn judge(
             Some((m.epoch, (l - end) / unit))
         })
         .collect();
-    let (narrow_epoch, narrowest) = gaps
-        .iter()
-        .copied()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .unwrap_or((last.epoch, gap));
-    let last_gap = gaps.last().map_or(gap, |g| g.1);
-    let growth = last_gap - narrowest;
-    e.gap_growth = Some(growth);
     let (best_epoch, best_val) = epochs
         .iter()
         .filter_map(|m| m.val_loss.map(|l| (m.epoch, l)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .unwrap_or((last.epoch, val_loss));
+    let gap_at = |epoch: usize| gaps.iter().find(|g| g.0 == epoch).map_or(gap, |g| g.1);
+    let last_gap = gaps.last().map_or(gap, |g| g.1);
+    let growth = last_gap - gap_at(best_epoch);
+    e.gap_growth = Some(growth);
     let last_val = last.val_loss.unwrap_or(val_loss);
     let rise = (last_val - best_val) / unit;
     e.val_rise = Some(rise);
@@ -225,7 +222,7 @@ pub fn judge(
         if large { "above the limit" } else { "within the limit" }
     ));
     v.reasons.push(format!(
-        "over the epochs the gap widened by {growth:.3} from its narrowest at epoch {narrow_epoch}, and the validation loss rose by {rise:.3} from its best {best_val:.4} at epoch {best_epoch} (growth limit {GROWTH_LIMIT})"
+        "since epoch {best_epoch} (the best validation loss, {best_val:.4}) the gap widened by {growth:.3} and the validation loss rose by {rise:.3} (growth limit {GROWTH_LIMIT})"
     ));
     v.fit = if large && growing {
         v.advice.push(

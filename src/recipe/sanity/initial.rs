@@ -134,6 +134,27 @@ fn regression(loss: f64, outputs: &[f32], sample: &Dataset) -> Check {
 /// Why the outputs may start too large: explicit wide initialisations, then
 /// large inputs.
 fn scale_causes(bench: &Bench) -> Vec<String> {
+    let mut causes = wide_inits(bench);
+    let f = &bench.train.features;
+    let rms = (f.iter().map(|&x| x as f64 * x as f64).sum::<f64>() / f.len().max(1) as f64).sqrt();
+    if rms > 10.0 {
+        causes.push(format!(
+            "the inputs are large (RMS {rms:.1}): add `scale` or `standardize` to the data item"
+        ));
+    }
+    if causes.is_empty() {
+        causes.push(
+            "the initialisation scale is too large for this network: check the `init:` arguments \
+             and that the inputs are scaled"
+                .into(),
+        );
+    }
+    causes
+}
+
+/// Layers whose `init:` draws weights far wider (3x) than He initialisation,
+/// the widest default; a saturating activation can hide them from the loss.
+pub(super) fn wide_inits(bench: &Bench) -> Vec<String> {
     let mut causes = Vec::new();
     for layer in &bench.model.model.network.layers {
         if !matches!(layer.op, Op::Dense { .. } | Op::Conv { .. }) {
@@ -159,20 +180,6 @@ fn scale_causes(bench: &Bench) -> Vec<String> {
                 ));
             }
         }
-    }
-    let f = &bench.train.features;
-    let rms = (f.iter().map(|&x| x as f64 * x as f64).sum::<f64>() / f.len().max(1) as f64).sqrt();
-    if rms > 10.0 {
-        causes.push(format!(
-            "the inputs are large (RMS {rms:.1}): add `scale` or `standardize` to the data item"
-        ));
-    }
-    if causes.is_empty() {
-        causes.push(
-            "the initialisation scale is too large for this network: check the `init:` arguments \
-             and that the inputs are scaled"
-                .into(),
-        );
     }
     causes
 }

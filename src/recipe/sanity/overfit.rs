@@ -171,6 +171,7 @@ pub fn overfit(
         }
     }
     if !check.passed {
+        check.advice.extend(super::initial::wide_inits(bench));
         check.advice.extend(structure_causes(bench, &sample));
     }
     Ok(check)
