@@ -47,6 +47,24 @@ fn both_poor_and_close_is_under_fitting() {
 }
 
 #[test]
+fn worse_than_the_baseline_blames_the_rate() {
+    let e = curves(10, |_| 500.0, |_| 500.0);
+    let v = judge(&e, None, None, 1.0986);
+    assert_eq!(v.fit, Fit::UnderFitting, "{}", v.text());
+    assert!(
+        v.advice.iter().any(|a| a.contains("likely too high")),
+        "{}",
+        v.text()
+    );
+    let mild = judge(&curves(5, |_| 0.9, |_| 0.9), None, None, 1.0986);
+    assert!(
+        mild.advice.iter().all(|a| !a.contains("too high")),
+        "{}",
+        mild.text()
+    );
+}
+
+#[test]
 fn both_good_and_close_is_a_good_fit() {
     let e = curves(30, |t| 0.05 + 1.0 / t, |t| 0.07 + 1.0 / t);
     let v = judge(&e, None, None, 1.0986);

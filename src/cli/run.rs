@@ -169,10 +169,13 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         Err(e) => {
             eprintln!("error: {e}");
             let diverged = matches!(e, dlc::RunError::Diverged { .. });
-            if diverged && !epochs.is_empty() {
+            if let dlc::RunError::Diverged { epoch, step, loss } = e {
+                // The curves up to the divergence say how it came about.
                 let verdict = Verdict {
                     fit: Fit::Unknown,
-                    reasons: vec![format!("training diverged after {} epochs", epochs.len())],
+                    reasons: vec![format!(
+                        "training diverged at epoch {epoch}, step {step}: the loss became {loss}"
+                    )],
                     advice: vec!["lower the learning rate (`dlc lr-find` suggests one)".into()],
                     evidence: Default::default(),
                 };

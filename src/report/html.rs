@@ -29,6 +29,8 @@ pub enum Block {
         highlight: Option<usize>,
     },
     Verdict(Verdict),
+    /// A block shown on request, under a one-line summary.
+    Folded(String, Box<Block>),
 }
 
 const STYLE: &str = "
@@ -46,6 +48,7 @@ table { border-collapse: collapse; background: #fff; font-size: 14px; }
 th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
 th { background: #f0f0f0; }
 tr.best td { background: #e3f4e3; font-weight: bold; }
+summary { cursor: pointer; margin: 8px 0; }
 .verdict { border-left: 8px solid; padding: 10px 16px; background: #fff; }
 .verdict h3 { margin: 0 0 8px 0; font-size: 20px; }
 .good { border-color: #2ca02c; } .over { border-color: #d62728; }
@@ -123,6 +126,11 @@ fn render_block(block: &Block) -> String {
             }
             s + "</table>\n"
         }
+        Block::Folded(summary, inner) => format!(
+            "<details>\n<summary>{}</summary>\n{}</details>\n",
+            escape(summary),
+            render_block(inner)
+        ),
         Block::Verdict(v) => {
             let class = match v.fit {
                 Fit::GoodFit => "good",

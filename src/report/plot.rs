@@ -174,10 +174,11 @@ impl Chart {
         if let Some(m) = self.y_max {
             y1 = y1.min(m);
         }
-        if !(x0 <= x1) {
+        // No finite point: an empty range (both infinite) becomes [0, 1].
+        if x0 > x1 {
             (x0, x1) = (0.0, 1.0);
         }
-        if !(y0 <= y1) {
+        if y0 > y1 {
             (y0, y1) = (0.0, 1.0);
         }
         if x1 - x0 < 1e-12 {

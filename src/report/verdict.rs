@@ -21,7 +21,9 @@
 //!   end is estimated as the mean of its and the next epoch's averages.
 //!
 //! The verdict: a large and growing gap is over-fitting; otherwise a poor
-//! training fit is under-fitting; otherwise a good fit.
+//! training fit is under-fitting; otherwise a good fit. A negative skill
+//! (training left the model worse than the baseline) is under-fitting too,
+//! but the advice is a lower rate, not more training.
 
 use crate::check::Loss;
 use crate::data::{Dataset, Targets};
@@ -172,7 +174,7 @@ pub fn judge(
             v.fit = Fit::UnderFitting;
             v.reasons
                 .push(format!("the training skill is below {POOR_SKILL}"));
-            v.advice.push(under_advice());
+            v.advice.push(under_advice(e.skill));
         } else {
             v.reasons
                 .push("there is no validation data, so over-fitting cannot be judged".into());
@@ -231,7 +233,7 @@ pub fn judge(
         );
         Fit::OverFitting
     } else if e.skill < POOR_SKILL {
-        v.advice.push(under_advice());
+        v.advice.push(under_advice(e.skill));
         Fit::UnderFitting
     } else {
         if large {
@@ -242,8 +244,16 @@ pub fn judge(
     v
 }
 
-fn under_advice() -> String {
-    "train longer (more epochs, or a higher rate: `dlc lr-find`), or use a bigger model".into()
+/// A negative skill means training made the model worse than ignoring the
+/// inputs: not too little training, but steps too large to settle.
+fn under_advice(skill: f64) -> String {
+    if skill < 0.0 {
+        "the training loss is above the baseline: training made the model worse than ignoring the inputs; \
+         the learning rate is likely too high (`dlc sanity`, `dlc lr-find`)"
+            .into()
+    } else {
+        "train longer (more epochs, or a higher rate: `dlc lr-find`), or use a bigger model".into()
+    }
 }
 
 impl Verdict {

@@ -94,7 +94,10 @@ pub fn write_run(dir: &Path, r: &RunRecord) -> Result<Vec<PathBuf>, ReportError>
             },
             Section {
                 heading: "Epochs".into(),
-                blocks: vec![epochs_table(r.epochs)],
+                blocks: vec![Block::Folded(
+                    format!("every epoch's numbers ({} rows)", r.epochs.len()),
+                    Box::new(epochs_table(r.epochs)),
+                )],
             },
             Section {
                 heading: "Model".into(),
