@@ -215,6 +215,11 @@ pub fn tune(
         threads,
         on_point,
     )?;
+    if fine_points.is_empty() {
+        return Err(RecipeError::Options(
+            "no point of the fine grid finished".into(),
+        ));
+    }
     let first_fine = points.len();
     points.extend(fine_points);
     let winner = (first_fine..points.len())
