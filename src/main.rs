@@ -61,6 +61,28 @@ enum Command {
         #[arg(long)]
         interpret: bool,
     },
+    /// Loss and accuracy of a checkpoint in evaluation mode (running statistics, no dropout).
+    Eval {
+        file: PathBuf,
+        /// The checkpoint to evaluate.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// A CSV file like the program's data (default: the program's own data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Predictions of a checkpoint for the samples of a CSV file, as CSV.
+    Predict {
+        file: PathBuf,
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Samples, one per row, with a header line (a label column is skipped).
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the predictions (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,6 +132,17 @@ fn main() -> ExitCode {
                 interpret,
             },
         ),
+        Command::Eval {
+            file,
+            checkpoint,
+            data,
+        } => cli::eval::eval(&file, &checkpoint, data.as_deref()),
+        Command::Predict {
+            file,
+            checkpoint,
+            input,
+            output,
+        } => cli::predict::predict(&file, &checkpoint, &input, output.as_deref()),
     };
     ExitCode::from(code)
 }

@@ -1,6 +1,8 @@
 //! The subcommands of `dlc`, each a thin layer over the library.
 
 pub mod check;
+pub mod eval;
+pub mod predict;
 pub mod run;
 
 use std::io::IsTerminal;
@@ -39,5 +41,24 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::IsADirectory => "it is a directory".into(),
         _ => e.to_string(),
+    }
+}
+
+/// Compiles a program, printing its diagnostics on failure; the error is
+/// the exit code (1 for program errors, 2 otherwise).
+pub fn compile_or_report(file: &std::path::Path, text: &str) -> Result<dlc::CompiledModel, u8> {
+    match dlc::compile(text) {
+        Ok(m) => Ok(m),
+        Err(e) => {
+            eprint!(
+                "{}",
+                e.render(&file.display().to_string(), text, stderr_color())
+            );
+            Err(if matches!(e, dlc::Error::Program { .. }) {
+                1
+            } else {
+                2
+            })
+        }
     }
 }
