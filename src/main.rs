@@ -71,6 +71,17 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Write a network, its initial state, a few batches and dlc's results
+    /// for them, for the PyTorch comparison in `parity/`.
+    #[command(hide = true)]
+    ParityExport {
+        file: PathBuf,
+        /// The directory to write into.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+    },
     /// Predictions of a checkpoint for the samples of a CSV file, as CSV.
     Predict {
         file: PathBuf,
@@ -132,6 +143,9 @@ fn main() -> ExitCode {
                 interpret,
             },
         ),
+        Command::ParityExport { file, out, steps } => {
+            cli::parity::parity_export(&file, &out, steps)
+        }
         Command::Eval {
             file,
             checkpoint,

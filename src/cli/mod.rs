@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod eval;
+pub mod parity;
 pub mod predict;
 pub mod run;
 

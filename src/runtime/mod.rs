@@ -14,6 +14,7 @@ pub mod graphs;
 pub mod init;
 pub mod load;
 pub mod model;
+pub mod parity;
 pub mod schedule;
 pub mod train;
 
