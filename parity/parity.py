@@ -123,6 +123,22 @@ def optimizer_for(model, params):
     return torch.optim.AdamW(groups, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"])
 
 
+def cancelled_biases(model):
+    """Biases whose only reader is a batch or instance norm: the norm subtracts
+    the per-channel mean, so their gradient is zero in exact arithmetic and
+    whatever they hold after a few steps is rounding noise (amplified to
+    +-lr by Adam) in any implementation. They are reported, not compared."""
+    layers = model["layers"]
+    out = set()
+    for i, layer in enumerate(layers):
+        if "bias" not in layer["params"] or layer["op"]["type"] not in ("dense", "conv"):
+            continue
+        readers = [l for l in layers if i in l["inputs"]]
+        if readers and all(r["op"]["type"] in ("batchnorm", "instancenorm") for r in readers):
+            out.add(f"{layer['name']}.bias")
+    return out
+
+
 def compare(program, dlc, steps, tol, workdir):
     out = os.path.join(workdir, os.path.basename(program).replace(".dl", ""))
     subprocess.run([dlc, "parity-export", program, "--out", out, "--steps", str(steps)], check=True, capture_output=True)
@@ -155,18 +171,21 @@ def compare(program, dlc, steps, tol, workdir):
         rel = abs(loss.item() - rec["loss"]) / max(abs(rec["loss"]), 1e-6)
         worst_loss = max(worst_loss, rel)
     worst_tensor, worst_name = 0.0, ""
-    for n in names:
-        ref = params[n].detach()
-        err = ((after[n] - ref).abs().max() / ref.abs().max().clamp_min(1e-6)).item()
+    skipped = cancelled_biases(model)
+    worst_max = 0.0
+    tensors = [(n, params[n].detach()) for n in names if n not in skipped] + list(state.items())
+    for n, ref in tensors:
+        # Relative error of the tensor as a whole (L2 norms): an element whose
+        # gradient is rounding noise (Adam scales noise of 1e-8 up to a step
+        # of lr) moves the largest element-wise error but not this.
+        err = (torch.linalg.vector_norm(after[n] - ref) / torch.linalg.vector_norm(ref).clamp_min(1e-12)).item()
+        worst_max = max(worst_max, ((after[n] - ref).abs().max() / ref.abs().max().clamp_min(1e-12)).item())
         if err > worst_tensor:
             worst_tensor, worst_name = err, n
-    for k, v in state.items():
-        err = ((after[k] - v).abs().max() / v.abs().max().clamp_min(1e-6)).item()
-        if err > worst_tensor:
-            worst_tensor, worst_name = err, k
     ok = worst_loss <= tol and worst_tensor <= tol
     print(f"{'ok  ' if ok else 'FAIL'} {program}: {len(records)} steps, loss rel. error {worst_loss:.2e}, "
-          f"worst tensor {worst_name or '-'} rel. error {worst_tensor:.2e}")
+          f"worst tensor {worst_name or '-'} rel. error {worst_tensor:.2e} (largest element-wise {worst_max:.1e})"
+          + (f" (not compared: {', '.join(sorted(skipped))}, cancelled by a norm)" if skipped else ""))
     return ok
 
 
@@ -177,7 +196,7 @@ def main():
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--tol", type=float, default=1e-4)
     args = ap.parse_args()
-    programs = args.programs or sorted(glob.glob("examples/*.dl"))
+    programs = args.programs or sorted(glob.glob("examples/*.dl") + glob.glob("examples/bench/w[1-4]*.dl"))
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
     with tempfile.TemporaryDirectory() as work:
