@@ -188,6 +188,48 @@ pub fn emit_external_gemm_call(
     Ok(())
 }
 
+/// Emits a call of the external GEMM on sizes given as I64 values (`[m, n, k]`), with
+/// A, B and C stored row-major with rows of `row_lengths` floats (`A` as `k x m` when
+/// transposed, `B` as `n x k` when transposed).
+pub fn emit_external_gemm_call_sized(
+    builder: &mut FunctionBuilder,
+    gemm: FuncRef,
+    [m, n, k]: [Value; 3],
+    row_lengths: [usize; 3],
+    (a_transposed, b_transposed, accumulate): (bool, bool, bool),
+    [a, b, c]: [Value; 3],
+) -> Result<(), CodegenError> {
+    let row = |len: usize| -> Result<i64, CodegenError> {
+        i64::try_from(len)
+            .ok()
+            .filter(|l| l.checked_mul(FLOAT_BYTES).is_some())
+            .ok_or_else(|| CodegenError::InvalidShape(format!("rows of {len} floats")))
+    };
+    let [ra, rb, rc] = [row(row_lengths[0])?, row(row_lengths[1])?, row(row_lengths[2])?];
+    let (rsa, csa) = if a_transposed { (1, ra) } else { (ra, 1) };
+    let (rsb, csb) = if b_transposed { (1, rb) } else { (rb, 1) };
+    let mut int = |value: i64| builder.ins().iconst(I64, value);
+    let (rsa, csa, rsb, csb, rsc, csc) =
+        (int(rsa), int(csa), int(rsb), int(csb), int(rc), int(1));
+    let alpha = builder.ins().f32const(1.0);
+    let beta = builder.ins().f32const(if accumulate { 1.0 } else { 0.0 });
+    builder.ins().call(
+        gemm,
+        &[m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc],
+    );
+    Ok(())
+}
+
+/// Sizes known only when the generated code runs (the batch size), each at
+/// most the matching size of the [`GemmSpec`], which fixes the layout.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuntimeSizes {
+    /// Rows of C (an I64 value); needs A stored untransposed.
+    pub m: Option<Value>,
+    /// The inner size (an I64 value); needs A stored transposed and B not.
+    pub k: Option<Value>,
+}
+
 /// Emits the inline product `spec` on pointers `a`, `b`, `c` (values of type I64). The
 /// builder must be in an open block; on return it is in an open block after the loop nest.
 pub fn emit_gemm(
@@ -197,15 +239,42 @@ pub fn emit_gemm(
     b: Value,
     c: Value,
 ) -> Result<(), CodegenError> {
+    emit_gemm_sized(builder, spec, RuntimeSizes::default(), a, b, c)
+}
+
+/// Whether the inline kernel can take these runtime sizes: the strides it
+/// reads must not depend on them.
+pub fn inline_supports(spec: &GemmSpec, runtime: RuntimeSizes) -> bool {
+    (runtime.m.is_none() || !spec.a_transposed)
+        && (runtime.k.is_none() || (spec.a_transposed && !spec.b_transposed))
+}
+
+/// [`emit_gemm`] with some sizes given at run time (see [`RuntimeSizes`]).
+pub fn emit_gemm_sized(
+    builder: &mut FunctionBuilder,
+    spec: &GemmSpec,
+    runtime: RuntimeSizes,
+    a: Value,
+    b: Value,
+    c: Value,
+) -> Result<(), CodegenError> {
     let layout = spec.layout()?;
+    if !inline_supports(spec, runtime) {
+        return Err(CodegenError::InvalidShape(format!(
+            "the inline GEMM cannot take a runtime size for this layout ({spec:?})"
+        )));
+    }
     if spec.m == 0 || spec.n == 0 {
         return Ok(());
     }
     if spec.k == 0 {
         if !spec.accumulate {
             let zero = builder.ins().f32const(0.0);
-            let count = (spec.m * spec.n) as i64;
-            emit_for(builder, 0, count, 1, |builder, index| {
+            let count = match runtime.m {
+                Some(m) => builder.ins().imul_imm_s(m, spec.n as i64),
+                None => builder.ins().iconst(I64, (spec.m * spec.n) as i64),
+            };
+            emit_for_dynamic(builder, count, 1, |builder, index| {
                 let address = element_address(builder, c, index, 1);
                 builder
                     .ins()
@@ -214,6 +283,28 @@ pub fn emit_gemm(
             })?;
         }
         return Ok(());
+    }
+    if let (Some(k), false) = (runtime.k, spec.accumulate) {
+        // An empty runtime inner size still defines C: all zeros.
+        let empty = builder.ins().icmp_imm_s(IntCC::Equal, k, 0);
+        let zero_block = builder.create_block();
+        let done = builder.create_block();
+        builder.ins().brif(empty, zero_block, &[], done, &[]);
+        builder.switch_to_block(zero_block);
+        let zero = builder.ins().f32const(0.0);
+        let count = match runtime.m {
+            Some(m) => builder.ins().imul_imm_s(m, spec.n as i64),
+            None => builder.ins().iconst(I64, (spec.m * spec.n) as i64),
+        };
+        emit_for_dynamic(builder, count, 1, |builder, index| {
+            let address = element_address(builder, c, index, 1);
+            builder
+                .ins()
+                .store(MemFlagsData::trusted(), zero, address, 0);
+            Ok(())
+        })?;
+        builder.ins().jump(done, &[]);
+        builder.switch_to_block(done);
     }
     let full_panels = spec.n / TILE_COLS;
     let edge_cols = spec.n % TILE_COLS;
@@ -239,12 +330,20 @@ pub fn emit_gemm(
             } else {
                 None
             };
-            emit_panel(builder, &layout, [a, b, c], j0, TILE_COLS, buffer)
+            emit_panel(builder, &layout, runtime, [a, b, c], j0, TILE_COLS, buffer)
         },
     )?;
     if let (true, Some(buffer)) = (edge_cols != 0, pack_address) {
         let j0 = builder.ins().iconst(I64, (full_panels * TILE_COLS) as i64);
-        emit_panel(builder, &layout, [a, b, c], j0, edge_cols, Some(buffer))?;
+        emit_panel(
+            builder,
+            &layout,
+            runtime,
+            [a, b, c],
+            j0,
+            edge_cols,
+            Some(buffer),
+        )?;
     }
     Ok(())
 }
@@ -254,16 +353,23 @@ pub fn emit_gemm(
 fn emit_panel(
     builder: &mut FunctionBuilder,
     layout: &Layout,
+    runtime: RuntimeSizes,
     [a, b, c]: [Value; 3],
     j0: Value,
     cols: usize,
     buffer: Option<Value>,
 ) -> Result<(), CodegenError> {
     let spec = layout.spec;
-    let k = spec.k as i64;
-    emit_for(builder, 0, k, K_BLOCK as i64, |builder, kb| {
+    let k_total = match runtime.k {
+        Some(k) => k,
+        None => builder.ins().iconst(I64, spec.k as i64),
+    };
+    let k_blocks = |builder: &mut FunctionBuilder, body: &mut dyn FnMut(&mut FunctionBuilder, Value) -> Result<(), CodegenError>| match runtime.k {
+        Some(k) => emit_for_dynamic(builder, k, K_BLOCK as i64, body),
+        None => emit_for(builder, 0, spec.k as i64, K_BLOCK as i64, body),
+    };
+    k_blocks(builder, &mut |builder, kb| {
         // kc = min(K_BLOCK, k - kb)
-        let k_total = builder.ins().iconst(I64, k);
         let left = builder.ins().isub(k_total, kb);
         let block = builder.ins().iconst(I64, K_BLOCK as i64);
         let kc = builder.ins().smin(left, block);
@@ -301,13 +407,32 @@ fn emit_panel(
             };
             emit_tile(builder, layout, &operands, rows, cols)
         };
-        let full_rows = (spec.m / TILE_ROWS * TILE_ROWS) as i64;
-        emit_for(builder, 0, full_rows, TILE_ROWS as i64, |builder, i0| {
+        let Some(m) = runtime.m else {
+            let full_rows = (spec.m / TILE_ROWS * TILE_ROWS) as i64;
+            emit_for(builder, 0, full_rows, TILE_ROWS as i64, |builder, i0| {
+                tile(builder, i0, TILE_ROWS)
+            })?;
+            if !spec.m.is_multiple_of(TILE_ROWS) {
+                let i0 = builder.ins().iconst(I64, full_rows);
+                tile(builder, i0, spec.m % TILE_ROWS)?;
+            }
+            return Ok(());
+        };
+        // Runtime rows: whole tiles in a loop, then one of the three edge tiles.
+        let full_rows = builder.ins().band_imm_s(m, -(TILE_ROWS as i64));
+        emit_for_dynamic(builder, full_rows, TILE_ROWS as i64, |builder, i0| {
             tile(builder, i0, TILE_ROWS)
         })?;
-        if !spec.m.is_multiple_of(TILE_ROWS) {
-            let i0 = builder.ins().iconst(I64, full_rows);
-            tile(builder, i0, spec.m % TILE_ROWS)?;
+        let rest = builder.ins().band_imm_s(m, TILE_ROWS as i64 - 1);
+        for rows in 1..TILE_ROWS {
+            let is = builder.ins().icmp_imm_s(IntCC::Equal, rest, rows as i64);
+            let edge = builder.create_block();
+            let next = builder.create_block();
+            builder.ins().brif(is, edge, &[], next, &[]);
+            builder.switch_to_block(edge);
+            tile(builder, full_rows, rows)?;
+            builder.ins().jump(next, &[]);
+            builder.switch_to_block(next);
         }
         Ok(())
     })
@@ -532,6 +657,34 @@ where
         let exit_marker = builder.ins().select(done, limit, next);
         Ok((vec![next], exit_marker))
     })?;
+    Ok(())
+}
+
+/// `for i in (0..end).step_by(step)` with a runtime `end` (no iteration if `end <= 0`).
+fn emit_for_dynamic<F>(
+    builder: &mut FunctionBuilder,
+    end: Value,
+    step: i64,
+    mut body: F,
+) -> Result<(), CodegenError>
+where
+    F: FnMut(&mut FunctionBuilder, Value) -> Result<(), CodegenError>,
+{
+    let header = builder.create_block();
+    let inside = builder.create_block();
+    let exit = builder.create_block();
+    builder.append_block_param(header, I64);
+    let start = builder.ins().iconst(I64, 0);
+    jump(builder, header, &[start]);
+    builder.switch_to_block(header);
+    let i = builder.block_params(header)[0];
+    let more = builder.ins().icmp(IntCC::SignedLessThan, i, end);
+    builder.ins().brif(more, inside, &[], exit, &[]);
+    builder.switch_to_block(inside);
+    body(builder, i)?;
+    let next = builder.ins().iadd_imm_s(i, step);
+    jump(builder, header, &[next]);
+    builder.switch_to_block(exit);
     Ok(())
 }
 

@@ -56,6 +56,12 @@ pub enum CodegenError {
     /// A kernel's sizes or strides are inconsistent or too large to address.
     #[error("invalid kernel shape: {0}")]
     InvalidShape(String),
+    /// The kernel planner could not place a graph in memory.
+    #[error("cannot plan the kernels of `{entry}`: {source}")]
+    Plan {
+        entry: String,
+        source: super::plan::PlanError,
+    },
 }
 
 /// The IR text of one defined function, as the emitters produced it.

@@ -3,3 +3,4 @@
 pub mod backend;
 pub mod graphs;
 pub mod init;
+pub mod jit;
