@@ -73,7 +73,7 @@ fn check_program(path: &str, max_batch: usize, policy: GemmPolicy) {
             if graphs.get(entry).is_none() {
                 continue;
             }
-            if let Err(e) = compare_entry(&mut interp, &mut jit, entry, &buffers, &b, n * width) {
+            if let Err(e) = compare_entry(&graphs, &mut interp, &mut jit, entry, &buffers, &b, n * width) {
                 panic!("{path} (max batch {max_batch}, {policy:?}, n = {n}): {e}");
             }
             ran += 1;
