@@ -10,7 +10,7 @@ use super::graphs::{Entry, Graphs};
 use crate::codegen::plan::Layout;
 use crate::codegen::{CallCtx, CodegenError, CompileOptions, Compiled, compile};
 use crate::interp::InterpError;
-use crate::ir::{Graph, InputKind, Op, ScalarKind, Sink};
+use crate::ir::{Graph, InputKind, Op, ScalarKind, Shape, Sink};
 
 /// What one entry point reads and writes, to check a call against.
 struct Needs {
@@ -19,8 +19,8 @@ struct Needs {
     labels: Option<usize>,
     /// Classes of a one-hot of the labels (labels must be class indices).
     classes: Option<usize>,
-    /// Floats of the output per sample (if the entry has an output).
-    output: Option<usize>,
+    /// The output's shape (if the entry has an output).
+    output: Option<Shape>,
     params: usize,
     states: usize,
     reads_grads: bool,
@@ -56,7 +56,7 @@ impl Needs {
         }
         for s in &g.sinks {
             match s {
-                Sink::Output(v) => needs.output = Some(g.shape(*v).numel(1)),
+                Sink::Output(v) => needs.output = Some(g.shape(*v).clone()),
                 Sink::Grad(..) => needs.writes_grads = true,
                 _ => {}
             }
@@ -175,7 +175,7 @@ impl Backend for JitBackend {
         if needs.reads_grads || needs.writes_grads {
             check_at_least("gradients", buffers.grads.len(), needs.params)?;
         }
-        let out_len = needs.output.map_or(0, |per| per * n);
+        let out_len = needs.output.as_ref().map_or(0, |s| s.numel(n));
         let direct = output.len() >= out_len;
         if !direct && self.spare_output.len() < out_len {
             self.spare_output.resize(out_len, 0.0);
