@@ -123,7 +123,11 @@ pub fn compile(graphs: &Graphs, options: &CompileOptions) -> Result<Compiled, Co
             fx.b.ins().return_(&[]);
             Ok(())
         })?;
-        let clif_text = jit.clif().last().map(|c| c.text.clone()).unwrap_or_default();
+        let clif_text = jit
+            .clif()
+            .last()
+            .map(|c| c.text.clone())
+            .unwrap_or_default();
         pending.push((entry, plan, clif_text, scratch_len, id));
     }
     jit.finalize()?;

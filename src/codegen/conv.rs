@@ -10,13 +10,12 @@
 //! A 1x1 kernel at stride 1 without padding reads the image as `col` itself.
 
 use super::func::{Fx, R, fixed};
+use super::im2col::{col2im, im2col};
 use super::jit::CodegenError;
 use super::matmul::{Product, emit_product};
 use super::plan::Buf;
 use crate::ir::Dim;
-use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::types::F32;
-use cranelift_codegen::ir::{InstBuilder, Value};
+use cranelift_codegen::ir::Value;
 
 /// The sizes of one convolution.
 #[derive(Clone, Copy, Debug)]
@@ -94,88 +93,13 @@ impl Geometry {
         }
     }
 
-    fn is_pointwise(&self) -> bool {
+    pub(super) fn is_pointwise(&self) -> bool {
         self.kh == 1 && self.kw == 1 && self.stride == [1, 1] && self.pad == [0, 0]
     }
 
-    fn image(&self) -> usize {
+    pub(super) fn image(&self) -> usize {
         self.c * self.h * self.w
     }
-}
-
-/// Visits every im2col element: `visit(fx, col_index, image_index, valid)`,
-/// with the image index clamped to 0 where it falls in the padding.
-fn each_col(
-    fx: &mut Fx,
-    g: &Geometry,
-    visit: &mut dyn FnMut(&mut Fx, Value, Value, Value) -> R,
-) -> R {
-    let zero = fx.iconst(0);
-    let rows = fx.iconst(g.rows() as i64);
-    fx.for_range(zero, rows, 1, |fx, r| {
-        // r = (c * kh + i) * kw + j
-        let kw = g.kw as i64;
-        let j = fx.b.ins().srem_imm_s(r, kw);
-        let ci = fx.b.ins().sdiv_imm_s(r, kw);
-        let i = fx.b.ins().srem_imm_s(ci, g.kh as i64);
-        let c = fx.b.ins().sdiv_imm_s(ci, g.kh as i64);
-        let plane = fx.b.ins().imul_imm_s(c, (g.h * g.w) as i64);
-        let i_off = fx.b.ins().iadd_imm_s(i, -(g.pad[0] as i64));
-        let j_off = fx.b.ins().iadd_imm_s(j, -(g.pad[1] as i64));
-        let row_base = fx.b.ins().imul_imm_s(r, g.cols() as i64);
-        let oh = fx.iconst(g.oh as i64);
-        let zero = fx.iconst(0);
-        fx.for_range(zero, oh, 1, |fx, oy| {
-            let iy = fx.b.ins().imul_imm_s(oy, g.stride[0] as i64);
-            let iy = fx.b.ins().iadd(iy, i_off);
-            let y_ok = fx.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, iy, g.h as i64);
-            let line = fx.b.ins().imul_imm_s(iy, g.w as i64);
-            let line = fx.b.ins().iadd(line, plane);
-            let col_line = fx.b.ins().imul_imm_s(oy, g.ow as i64);
-            let col_line = fx.b.ins().iadd(col_line, row_base);
-            let ow = fx.iconst(g.ow as i64);
-            let zero = fx.iconst(0);
-            fx.for_range(zero, ow, 1, |fx, ox| {
-                let ix = fx.b.ins().imul_imm_s(ox, g.stride[1] as i64);
-                let ix = fx.b.ins().iadd(ix, j_off);
-                let x_ok = fx.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, ix, g.w as i64);
-                let valid = fx.b.ins().band(y_ok, x_ok);
-                let at = fx.b.ins().iadd(line, ix);
-                let zero = fx.iconst(0);
-                let at = fx.b.ins().select(valid, at, zero);
-                let col = fx.b.ins().iadd(col_line, ox);
-                visit(fx, col, at, valid)
-            })
-        })
-    })
-}
-
-/// `col = im2col(image)`.
-fn im2col(fx: &mut Fx, g: &Geometry, image: Value, col: Value) -> R {
-    each_col(fx, g, &mut |fx, ci, at, valid| {
-        let from = fx.offset(image, at, 1);
-        let v = fx.load(F32, from, 0);
-        let zero = fx.b.ins().f32const(0.0);
-        let v = fx.b.ins().select(valid, v, zero);
-        let to = fx.offset(col, ci, 1);
-        fx.store(v, to, 0);
-        Ok(())
-    })
-}
-
-/// `image += col2im(col)`.
-fn col2im(fx: &mut Fx, g: &Geometry, col: Value, image: Value) -> R {
-    each_col(fx, g, &mut |fx, ci, at, valid| {
-        fx.when(valid, |fx| {
-            let from = fx.offset(col, ci, 1);
-            let v = fx.load(F32, from, 0);
-            let to = fx.offset(image, at, 1);
-            let old = fx.load(F32, to, 0);
-            let sum = fx.b.ins().fadd(old, v);
-            fx.store(sum, to, 0);
-            Ok(())
-        })
-    })
 }
 
 /// Runs `body(fx, b)` for every sample `b` of the batch.

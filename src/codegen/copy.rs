@@ -28,7 +28,10 @@ pub fn emit_concat(fx: &mut Fx, inputs: &[Buf], axis: usize, out: &Buf) -> R {
     let mut parts = Vec::with_capacity(inputs.len());
     let mut at = 0;
     for x in inputs {
-        let chunk = fixed(x.shape.0.get(axis).copied().unwrap_or(Dim::K(0)), "a joined axis")? * inner;
+        let chunk = fixed(
+            x.shape.0.get(axis).copied().unwrap_or(Dim::K(0)),
+            "a joined axis",
+        )? * inner;
         parts.push((fx.ptr(x.loc)?, chunk, at));
         at += chunk;
     }
@@ -54,7 +57,10 @@ pub fn emit_concat(fx: &mut Fx, inputs: &[Buf], axis: usize, out: &Buf) -> R {
 pub fn emit_slice(fx: &mut Fx, x: &Buf, axis: usize, start: usize, out: &Buf) -> R {
     let (outer, inner) = around(fx, &x.shape, axis)?;
     let full = fixed(x.shape.0[axis], "a sliced axis")?;
-    let len = fixed(out.shape.0.get(axis).copied().unwrap_or(Dim::K(0)), "a sliced axis")?;
+    let len = fixed(
+        out.shape.0.get(axis).copied().unwrap_or(Dim::K(0)),
+        "a sliced axis",
+    )?;
     if start + len > full {
         return Err(CodegenError::InvalidShape(format!(
             "slice {start}..{} of {}",

@@ -135,9 +135,7 @@ impl<'a, 'f> Fx<'a, 'f> {
     }
 
     pub fn load(&mut self, ty: cranelift_codegen::ir::Type, addr: Value, offset: i32) -> Value {
-        self.b
-            .ins()
-            .load(ty, MemFlagsData::trusted(), addr, offset)
+        self.b.ins().load(ty, MemFlagsData::trusted(), addr, offset)
     }
 
     pub fn store(&mut self, v: Value, addr: Value, offset: i32) {
@@ -256,7 +254,9 @@ pub fn bytes(floats: usize) -> R<i64> {
     (floats as u64)
         .checked_mul(FLOAT as u64)
         .and_then(|b| i64::try_from(b).ok())
-        .ok_or_else(|| CodegenError::InvalidShape(format!("offset of {floats} floats is too large")))
+        .ok_or_else(|| {
+            CodegenError::InvalidShape(format!("offset of {floats} floats is too large"))
+        })
 }
 
 /// The product of a shape's fixed sizes (the batch axis counts 1), checked.

@@ -205,12 +205,15 @@ pub fn emit_external_gemm_call_sized(
             .filter(|l| l.checked_mul(FLOAT_BYTES).is_some())
             .ok_or_else(|| CodegenError::InvalidShape(format!("rows of {len} floats")))
     };
-    let [ra, rb, rc] = [row(row_lengths[0])?, row(row_lengths[1])?, row(row_lengths[2])?];
+    let [ra, rb, rc] = [
+        row(row_lengths[0])?,
+        row(row_lengths[1])?,
+        row(row_lengths[2])?,
+    ];
     let (rsa, csa) = if a_transposed { (1, ra) } else { (ra, 1) };
     let (rsb, csb) = if b_transposed { (1, rb) } else { (rb, 1) };
     let mut int = |value: i64| builder.ins().iconst(I64, value);
-    let (rsa, csa, rsb, csb, rsc, csc) =
-        (int(rsa), int(csa), int(rsb), int(csb), int(rc), int(1));
+    let (rsa, csa, rsb, csb, rsc, csc) = (int(rsa), int(csa), int(rsb), int(csb), int(rc), int(1));
     let alpha = builder.ins().f32const(1.0);
     let beta = builder.ins().f32const(if accumulate { 1.0 } else { 0.0 });
     builder.ins().call(
@@ -364,7 +367,11 @@ fn emit_panel(
         Some(k) => k,
         None => builder.ins().iconst(I64, spec.k as i64),
     };
-    let k_blocks = |builder: &mut FunctionBuilder, body: &mut dyn FnMut(&mut FunctionBuilder, Value) -> Result<(), CodegenError>| match runtime.k {
+    let k_blocks = |builder: &mut FunctionBuilder,
+                    body: &mut dyn FnMut(
+        &mut FunctionBuilder,
+        Value,
+    ) -> Result<(), CodegenError>| match runtime.k {
         Some(k) => emit_for_dynamic(builder, k, K_BLOCK as i64, body),
         None => emit_for(builder, 0, spec.k as i64, K_BLOCK as i64, body),
     };

@@ -32,7 +32,11 @@ pub struct At<'a> {
 
 pub fn float(fx: &mut Fx, ty: Type, v: f32) -> Value {
     let s = fx.b.ins().f32const(v);
-    if ty == F32X4 { fx.b.ins().splat(F32X4, s) } else { s }
+    if ty == F32X4 {
+        fx.b.ins().splat(F32X4, s)
+    } else {
+        s
+    }
 }
 
 /// `x cc y ? a : b`, per lane.
@@ -61,7 +65,9 @@ fn mix(fx: &mut Fx, z: Value) -> Value {
 
 /// `ir::dropout::key(seed, step, salt)` from the context's seed and step.
 pub fn dropout_key(fx: &mut Fx, salt: u64) -> Value {
-    let salted = fx.b.ins().bxor_imm_s(fx.seed, salt.wrapping_mul(GOLDEN_GAMMA) as i64);
+    let salted =
+        fx.b.ins()
+            .bxor_imm_s(fx.seed, salt.wrapping_mul(GOLDEN_GAMMA) as i64);
     let inner = mix(fx, salted);
     let stepped = fx.b.ins().bxor(inner, fx.step);
     mix(fx, stepped)
@@ -184,7 +190,9 @@ pub fn eval(fx: &mut Fx, body: &Body, at: &At, vector: bool) -> R<Vec<Value>> {
     let mut vals: Vec<Value> = Vec::with_capacity(body.instrs.len());
     let get = |vals: &[Value], i: usize| -> R<Value> {
         vals.get(i).copied().ok_or_else(|| {
-            super::jit::CodegenError::InvalidShape(format!("instruction reads r{i} before it is computed"))
+            super::jit::CodegenError::InvalidShape(format!(
+                "instruction reads r{i} before it is computed"
+            ))
         })
     };
     for instr in &body.instrs {
@@ -200,7 +208,11 @@ pub fn eval(fx: &mut Fx, body: &Body, at: &At, vector: bool) -> R<Vec<Value>> {
                     fx.load(F32X4, addr, 0)
                 } else {
                     let s = fx.load(F32, addr, 0);
-                    if vector { fx.b.ins().splat(F32X4, s) } else { s }
+                    if vector {
+                        fx.b.ins().splat(F32X4, s)
+                    } else {
+                        s
+                    }
                 }
             }
             Instr::Const(c) => float(fx, ty, c),

@@ -5,8 +5,7 @@
 
 use super::func::{Fx, GemmPolicy, R, fixed};
 use super::gemm::{
-    self, GemmSpec, RuntimeSizes, emit_external_gemm_call_sized, inline_supports,
-    use_external_gemm,
+    self, GemmSpec, RuntimeSizes, emit_external_gemm_call_sized, inline_supports, use_external_gemm,
 };
 use super::jit::CodegenError;
 use super::plan::Buf;
@@ -86,9 +85,9 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
     if !external {
         return gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c);
     }
-    let gemm_ref = fx.gemm.ok_or_else(|| {
-        CodegenError::InvalidShape("the external GEMM was not declared".into())
-    })?;
+    let gemm_ref = fx
+        .gemm
+        .ok_or_else(|| CodegenError::InvalidShape("the external GEMM was not declared".into()))?;
     let m = fx.dim(p.m);
     let n = fx.dim(p.n);
     let k = fx.dim(p.k);

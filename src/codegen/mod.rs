@@ -16,6 +16,7 @@ mod copy;
 mod elementwise;
 pub mod func;
 pub mod gemm;
+mod im2col;
 mod instr;
 pub mod jit;
 mod matmul;

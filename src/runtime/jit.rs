@@ -110,7 +110,12 @@ fn size_error(what: &'static str, got: usize, want: usize) -> BackendError {
 }
 
 /// Length of a batched input: exactly `n` samples.
-fn check_exact(what: &'static str, got: usize, per_sample: usize, n: usize) -> Result<(), BackendError> {
+fn check_exact(
+    what: &'static str,
+    got: usize,
+    per_sample: usize,
+    n: usize,
+) -> Result<(), BackendError> {
     let want = per_sample.saturating_mul(n);
     if got == want {
         Ok(())

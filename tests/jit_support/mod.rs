@@ -61,8 +61,11 @@ pub fn close(got: &[f32], want: &[f32]) -> Result<(), String> {
     let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         let same_special = (g.is_nan() && w.is_nan()) || g == w;
-        if !same_special && !((g - w).abs() <= RTOL * w.abs() + ATOL * scale) {
-            return Err(format!("element {i}: jit {g}, interpreter {w} (scale {scale})"));
+        let within = (g - w).abs() <= RTOL * w.abs() + ATOL * scale;
+        if !same_special && !within {
+            return Err(format!(
+                "element {i}: jit {g}, interpreter {w} (scale {scale})"
+            ));
         }
     }
     Ok(())
@@ -95,11 +98,15 @@ pub fn compare_entry(
     let exact = call_f64(graphs, entry, buffers, batch, out_len);
     let mut bj = buffers.clone();
     let mut oj = vec![0.0; out_len];
-    let lj = jit.call(entry, &mut bj, &call_of(batch), &mut oj).map_err(|e| e.to_string())?;
+    let lj = jit
+        .call(entry, &mut bj, &call_of(batch), &mut oj)
+        .map_err(|e| e.to_string())?;
     let jit_exact = all_close(&(lj, oj, bj), &exact);
     let mut bi = buffers.clone();
     let mut oi = vec![0.0; out_len];
-    let li = interp.call(entry, &mut bi, &call_of(batch), &mut oi).map_err(|e| e.to_string())?;
+    let li = interp
+        .call(entry, &mut bi, &call_of(batch), &mut oi)
+        .map_err(|e| e.to_string())?;
     let interp_exact = all_close(&(li, oi, bi), &exact);
     match (jit_exact, interp_exact) {
         (Ok(()), Err(_)) => Ok(()),
@@ -130,12 +137,21 @@ fn all_close(got: &Results, want: &Results) -> Result<(), String> {
 }
 
 /// The interpreter back end's semantics, evaluated in f64 (rounded to f32 at the end).
-pub fn call_f64(graphs: &Graphs, entry: Entry, buffers: &Buffers, batch: &Batch, out_len: usize) -> Results {
+pub fn call_f64(
+    graphs: &Graphs,
+    entry: Entry,
+    buffers: &Buffers,
+    batch: &Batch,
+    out_len: usize,
+) -> Results {
     let g = graphs.get(entry).unwrap();
     let lay = Layout::of(graphs.layout_graph());
     let wide = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
     let split = |flat: &[f32], offs: &[usize], lens: Vec<usize>| -> Vec<Vec<f64>> {
-        offs.iter().zip(lens).map(|(&o, l)| wide(&flat[o..o + l])).collect()
+        offs.iter()
+            .zip(lens)
+            .map(|(&o, l)| wide(&flat[o..o + l]))
+            .collect()
     };
     let plens: Vec<usize> = g.params.iter().map(|p| p.len()).collect();
     let slens: Vec<usize> = g.states.iter().map(|s| s.shape.iter().product()).collect();
@@ -221,11 +237,17 @@ fn compare_with_f32(
 pub fn random_buffers(graphs: &Graphs, rng: &mut Lcg) -> Buffers {
     let g = graphs.layout_graph();
     let params_len: usize = g.params.iter().map(|p| p.len()).sum();
-    let states_len: usize = g.states.iter().map(|s| s.shape.iter().product::<usize>()).sum();
+    let states_len: usize = g
+        .states
+        .iter()
+        .map(|s| s.shape.iter().product::<usize>())
+        .sum();
     Buffers {
         params: (0..params_len).map(|_| rng.sym() * 0.5).collect(),
         grads: (0..params_len).map(|_| rng.sym() * 0.5).collect(),
         // Variances and second moments must be positive.
-        states: (0..states_len).map(|_| 0.5 + 0.5 * rng.sym().abs()).collect(),
+        states: (0..states_len)
+            .map(|_| 0.5 + 0.5 * rng.sym().abs())
+            .collect(),
     }
 }

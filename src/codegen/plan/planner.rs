@@ -14,19 +14,31 @@ pub(super) struct Planner<'g> {
     pub(super) materialized: Vec<bool>,
     locs: Vec<Option<Loc>>,
     is_sink: Vec<bool>,
+    /// Whether a value is needed by a sink (dead values get no kernel: the
+    /// backward pass builds gradients for inputs that nothing reads).
+    live: Vec<bool>,
 }
 
 impl<'g> Planner<'g> {
     pub(super) fn new(g: &'g Graph, max_batch: usize, layout: Layout) -> Self {
-        let mut uses = vec![Vec::new(); g.nodes.len()];
-        for (i, n) in g.nodes.iter().enumerate() {
-            for o in n.op.operands() {
-                uses[o.index()].push(i);
-            }
-        }
         let mut is_sink = vec![false; g.nodes.len()];
         for s in &g.sinks {
             is_sink[sink_value(s).index()] = true;
+        }
+        let mut live = is_sink.clone();
+        for i in (0..g.nodes.len()).rev() {
+            if live[i] {
+                for o in g.nodes[i].op.operands() {
+                    live[o.index()] = true;
+                }
+            }
+        }
+        // Readers are counted among live nodes only.
+        let mut uses = vec![Vec::new(); g.nodes.len()];
+        for (i, n) in g.nodes.iter().enumerate().filter(|(i, _)| live[*i]) {
+            for o in n.op.operands() {
+                uses[o.index()].push(i);
+            }
         }
         Planner {
             g,
@@ -36,6 +48,7 @@ impl<'g> Planner<'g> {
             materialized: vec![false; g.nodes.len()],
             locs: vec![None; g.nodes.len()],
             is_sink,
+            live,
         }
     }
 
@@ -43,7 +56,7 @@ impl<'g> Planner<'g> {
         self.decide_materialization();
         let sink_dest = self.sink_destinations();
         let order: Vec<usize> = (0..self.g.nodes.len())
-            .filter(|&i| self.materialized[i] && !is_leaf(&self.g.nodes[i].op))
+            .filter(|&i| self.live[i] && self.materialized[i] && !is_leaf(&self.g.nodes[i].op))
             .collect();
         // Locations: leaves and in-place sinks first, then scratch by liveness.
         self.assign_fixed_locations(&sink_dest);
@@ -99,7 +112,7 @@ impl<'g> Planner<'g> {
             };
         }
         // A view's memory is its source's: the source must have memory.
-        for i in 0..g.nodes.len() {
+        for i in (0..g.nodes.len()).filter(|&i| self.live[i]) {
             if let Op::Reshape(x) | Op::Detach(x) = &g.nodes[i].op {
                 let src = self.view_source(x.index());
                 self.materialized[src] = true;
@@ -155,10 +168,7 @@ impl<'g> Planner<'g> {
         for s in &self.g.sinks {
             let v = sink_value(s).index();
             let src = self.view_source(v);
-            if !self.materialized[src]
-                || is_leaf(&self.g.nodes[src].op)
-                || out.contains_key(&src)
-            {
+            if !self.materialized[src] || is_leaf(&self.g.nodes[src].op) || out.contains_key(&src) {
                 continue;
             }
             let safe = match s {
@@ -248,7 +258,7 @@ impl<'g> Planner<'g> {
         let too_large = PlanError::TooLarge { max_batch: n };
         // The last kernel (by node index) that reads each value, through views.
         let mut last_use: Vec<usize> = (0..self.g.nodes.len()).collect();
-        for i in 0..self.g.nodes.len() {
+        for i in (0..self.g.nodes.len()).filter(|&i| self.live[i]) {
             let k = self.kernel_of(i);
             for o in self.g.nodes[i].op.operands() {
                 let src = self.view_source(o.index());
@@ -267,7 +277,11 @@ impl<'g> Planner<'g> {
             }
             live.retain(|&(_, _, until)| until >= i);
             let numel = numel_checked(&self.g.nodes[i].shape, n).ok_or(too_large.clone())?;
-            let len = numel.max(1).div_ceil(16).checked_mul(16).ok_or(too_large.clone())?;
+            let len = numel
+                .max(1)
+                .div_ceil(16)
+                .checked_mul(16)
+                .ok_or(too_large.clone())?;
             live.sort();
             let mut at = 0;
             for &(off, l, _) in &live {
