@@ -94,15 +94,32 @@ fn bad_calls_are_typed_errors() {
     };
     let mut out = vec![0.0; 15];
     let big = Box::leak(features.into_boxed_slice());
-    match jit.call(Entry::Predict, &mut empty_buffers(), &call(5, big), &mut out) {
+    match jit.call(
+        Entry::Predict,
+        &mut empty_buffers(),
+        &call(5, big),
+        &mut out,
+    ) {
         Err(BackendError::BatchTooLarge { n: 5, max: 4 }) => {}
         other => panic!("{other:?}"),
     }
-    match jit.call(Entry::Predict, &mut empty_buffers(), &call(4, &big[..11]), &mut out) {
-        Err(BackendError::Interp(InterpError::InputSize { got: 11, want: 12, .. })) => {}
+    match jit.call(
+        Entry::Predict,
+        &mut empty_buffers(),
+        &call(4, &big[..11]),
+        &mut out,
+    ) {
+        Err(BackendError::Interp(InterpError::InputSize {
+            got: 11, want: 12, ..
+        })) => {}
         other => panic!("{other:?}"),
     }
-    match jit.call(Entry::TrainStep, &mut empty_buffers(), &call(4, &big[..12]), &mut out) {
+    match jit.call(
+        Entry::TrainStep,
+        &mut empty_buffers(),
+        &call(4, &big[..12]),
+        &mut out,
+    ) {
         Err(BackendError::Missing("train_step")) => {}
         other => panic!("{other:?}"),
     }
@@ -150,7 +167,11 @@ fn labels_outside_the_classes_are_rejected() {
             step: 0,
         };
         match jit.call(Entry::Backward, &mut buffers, &call, &mut []) {
-            Err(BackendError::Interp(InterpError::BadLabel { index: 1, classes: 3, .. })) => {}
+            Err(BackendError::Interp(InterpError::BadLabel {
+                index: 1,
+                classes: 3,
+                ..
+            })) => {}
             other => panic!("label {bad}: {other:?}"),
         }
     }
@@ -168,13 +189,19 @@ fn labels_outside_the_classes_are_rejected() {
     };
     assert!(matches!(
         jit.call(Entry::TrainStep, &mut short, &call, &mut []),
-        Err(BackendError::Interp(InterpError::InputSize { what: "parameters", .. }))
+        Err(BackendError::Interp(InterpError::InputSize {
+            what: "parameters",
+            ..
+        }))
     ));
 }
 
 #[test]
 fn optimizer_updates_are_written_in_place() {
-    for path in ["examples/bench/w2_mlp.dl", "examples/bench/w3_mlp_bn_dropout.dl"] {
+    for path in [
+        "examples/bench/w2_mlp.dl",
+        "examples/bench/w3_mlp_bn_dropout.dl",
+    ] {
         let text = std::fs::read_to_string(path).unwrap();
         let model = dlc::check::check_source(&text).model.unwrap();
         let graphs = Graphs::build(&model).unwrap();
@@ -193,7 +220,67 @@ fn optimizer_updates_are_written_in_place() {
         assert_eq!(in_place, g.params.len(), "{path}: {text}");
         // Scratch is reused: far less than the sum of all intermediate values.
         let total: usize = g.nodes.iter().map(|n| n.shape.numel(16)).sum();
-        assert!(train.plan.scratch_len < total / 2, "{path}: {} of {total}", train.plan.scratch_len);
-        assert!(train.clif_text.starts_with("function"), "{}", &train.clif_text[..40]);
+        assert!(
+            train.plan.scratch_len < total / 2,
+            "{path}: {} of {total}",
+            train.plan.scratch_len
+        );
+        assert!(
+            train.clif_text.starts_with("function"),
+            "{}",
+            &train.clif_text[..40]
+        );
     }
+}
+
+/// A parameter updated in place while a view of its old value is still read
+/// after the update (by the second reader of the view): the planner must not
+/// write in place, or that reader would see the new value.
+#[test]
+fn views_read_after_an_update_keep_the_old_value() {
+    use dlc::check::Init;
+    let mut g = Graph::default();
+    let p = g.add_param(ParamInfo {
+        name: "p".into(),
+        shape: vec![6],
+        init: Init::Const(0.0),
+        decay: false,
+    });
+    let view = g.reshape(p, Shape::fixed(&[1, 6]));
+    let view2 = g.reshape(view, Shape::fixed(&[2, 3]));
+    let early = g.scale(view2, 3.0);
+    let one = g.constant(1.0);
+    let updated = g.sub(p, one);
+    let late = g.scale(view, 2.0);
+    let late = g.reshape(late, Shape::fixed(&[6]));
+    g.sinks.push(Sink::Output(early));
+    g.sinks.push(Sink::Param(0, updated));
+    g.sinks.push(Sink::Grad(0, late));
+    verify(&g).unwrap();
+    let graphs = predict_only(g);
+    let mut jit = JitBackend::new(&graphs, 1).unwrap();
+    let params: Vec<f32> = (0..6).map(|i| i as f32).collect();
+    let mut buffers = Buffers {
+        params: params.clone(),
+        grads: vec![0.0; 6],
+        states: vec![],
+    };
+    let call = Call {
+        n: 1,
+        features: &[],
+        labels: &[],
+        scalars: [0.0; 4],
+        seed: 0,
+        step: 0,
+    };
+    let mut out = vec![0.0; 6];
+    jit.call(Entry::Predict, &mut buffers, &call, &mut out)
+        .unwrap();
+    let times = |k: f32| params.iter().map(|p| p * k).collect::<Vec<f32>>();
+    assert_eq!(out, times(3.0));
+    assert_eq!(buffers.grads, times(2.0), "the late reader saw the update");
+    assert_eq!(
+        buffers.params,
+        params.iter().map(|p| p - 1.0).collect::<Vec<_>>()
+    );
 }

@@ -1,6 +1,6 @@
 //! The function being generated for one entry point: the builder, the values
 //! loaded in the prologue (base pointers, batch size, dropout seed and step),
-//! and the loop and address helpers every kernel emitter uses.
+//! and the loops and address arithmetic every kernel emitter uses.
 
 use super::abi::{BASES, N_OFFSET, SEED_OFFSET, STEP_OFFSET, base_offset};
 use super::jit::CodegenError;

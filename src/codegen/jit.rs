@@ -238,16 +238,13 @@ impl Jit {
         module
             .define_function(id, &mut self.context)
             .map_err(|err| compile_error(name, &self.context.func, err))?;
-        if std::env::var("DLC_DISASM").is_ok() {
-            eprintln!(
-                "{}",
-                self.context
-                    .compiled_code()
-                    .unwrap()
-                    .vcode
-                    .as_ref()
-                    .unwrap()
-            );
+        if std::env::var("DLC_DISASM").is_ok()
+            && let Some(vcode) = self
+                .context
+                .compiled_code()
+                .and_then(|code| code.vcode.as_ref())
+        {
+            eprintln!("{vcode}");
         }
         module.clear_context(&mut self.context);
         self.clif.push(ClifFunction {
