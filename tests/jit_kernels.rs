@@ -140,7 +140,12 @@ fn unary_ops_on_special_values() {
     ] {
         // n * 19 elements: whole vectors and a scalar tail.
         let (mut case, x) = Case::new(&[SPECIAL.len()], 3);
-        case.features = SPECIAL.iter().chain(&SPECIAL).chain(&SPECIAL).copied().collect();
+        case.features = SPECIAL
+            .iter()
+            .chain(&SPECIAL)
+            .chain(&SPECIAL)
+            .copied()
+            .collect();
         let y = case.g.unary(op, x);
         let (jit, interp) = case.run(y);
         if matches!(op, Exp | Log | Tanh | Sigmoid) {
@@ -228,7 +233,14 @@ fn one_hot_rows_match_the_labels() {
 }
 
 /// `out = op(a) op(b)` with a batched operand (runtime rows or inner size).
-fn matmul_case(m_or_k_batched: bool, k: usize, cols: usize, tb: bool, policy: GemmPolicy, n: usize) {
+fn matmul_case(
+    m_or_k_batched: bool,
+    k: usize,
+    cols: usize,
+    tb: bool,
+    policy: GemmPolicy,
+    n: usize,
+) {
     let (mut case, x) = Case::new(&[k], n);
     case.policy = policy;
     let y = if m_or_k_batched {
@@ -251,7 +263,11 @@ fn matmul_case(m_or_k_batched: bool, k: usize, cols: usize, tb: bool, policy: Ge
 
 #[test]
 fn matrix_products_on_awkward_sizes_on_both_paths() {
-    for policy in [GemmPolicy::Inline, GemmPolicy::External, GemmPolicy::Measured] {
+    for policy in [
+        GemmPolicy::Inline,
+        GemmPolicy::External,
+        GemmPolicy::Measured,
+    ] {
         for (k, cols) in [(1, 1), (3, 5), (17, 8), (33, 13), (300, 40), (9, 257)] {
             for n in [1, 4, 7, 10] {
                 for tb in [false, true] {
@@ -277,9 +293,8 @@ fn fixed_size_products_with_every_transpose() {
                     let b = param(&mut case.g, "b", &sb);
                     let y = case.g.matmul(a, b, ta, tb);
                     let (jit, interp) = case.run(y);
-                    close(&jit, &interp).unwrap_or_else(|e| {
-                        panic!("{m}x{k}x{n} ta {ta} tb {tb} {policy:?}: {e}")
-                    });
+                    close(&jit, &interp)
+                        .unwrap_or_else(|e| panic!("{m}x{k}x{n} ta {ta} tb {tb} {policy:?}: {e}"));
                 }
             }
         }
@@ -304,7 +319,12 @@ fn convolutions_and_their_gradients_with_stride_and_padding() {
             let y = case.g.conv2d(x, wt, stride, pad);
             let dy = case.g.unary(UnaryOp::Tanh, y);
             let dx = case.g.push(
-                Op::Conv2dInputGrad { dy, w: wt, stride, pad },
+                Op::Conv2dInputGrad {
+                    dy,
+                    w: wt,
+                    stride,
+                    pad,
+                },
                 case.g.shape(x).clone(),
             );
             let dw = case.g.push(
@@ -349,7 +369,14 @@ fn pooling_and_gradients_with_ties_stride_and_padding() {
             let y = case.g.pool2d(kind, x, window, stride, pad);
             let dy = case.g.unary(UnaryOp::Sigmoid, y);
             let dx = case.g.push(
-                Op::Pool2dGrad { kind, x, dy, window, stride, pad },
+                Op::Pool2dGrad {
+                    kind,
+                    x,
+                    dy,
+                    window,
+                    stride,
+                    pad,
+                },
                 case.g.shape(x).clone(),
             );
             let fy = case.g.reshape(y, Shape::batched(&[y_len(&case.g, y)]));

@@ -3,14 +3,16 @@
 //! written as `.dl` source and checked — the JIT computes what the
 //! interpreter computes: outputs of `predict` and `eval`, the loss and
 //! gradients of `backward`, and everything `train_step` writes (within the
-//! tolerance of `jit_support`). 1,000 networks, small sizes.
+//! tolerance of `jit_support`). 1,000 networks, small sizes; a network whose
+//! result f32 arithmetic cannot determine (the f32 interpreter is off from the
+//! f64 one as well) is discarded, at most 50 of them.
 
 mod jit_support;
 
 use dlc::runtime::backend::Interpreter;
 use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
-use jit_support::{Batch, Lcg, compare_entry, random_buffers};
+use jit_support::{Batch, Lcg, Outcome, compare_entry, random_buffers};
 use proptest::prelude::*;
 
 /// A value of the network being generated: its name and sample shape.
@@ -40,16 +42,33 @@ impl Gen {
     fn line(&mut self, text: String, shape: Vec<usize>) {
         let name = format!("v{}", self.values.len());
         self.lines.push(format!("    {name} = {text}"));
-        self.values.push(Value { name, shape: shape.clone() });
+        self.values.push(Value {
+            name,
+            shape: shape.clone(),
+        });
         self.flow = shape;
     }
 
     fn activation(&mut self) -> String {
         let vector = self.flow.len() == 1;
         let acts: &[&str] = if vector {
-            &["relu", "tanh", "sigmoid", "leaky_relu 0.1", "identity", "softmax", "prelu"]
+            &[
+                "relu",
+                "tanh",
+                "sigmoid",
+                "leaky_relu 0.1",
+                "identity",
+                "softmax",
+                "prelu",
+            ]
         } else {
-            &["relu", "tanh", "sigmoid", "leaky_relu 0.2", "prelu per_channel"]
+            &[
+                "relu",
+                "tanh",
+                "sigmoid",
+                "leaky_relu 0.2",
+                "prelu per_channel",
+            ]
         };
         self.pick(acts).to_string()
     }
@@ -59,7 +78,11 @@ impl Gen {
         match self.rng.below(7) {
             0 | 1 => {
                 let k = self.size(1, 9);
-                let bias = if self.rng.below(4) == 0 { ", bias: false" } else { "" };
+                let bias = if self.rng.below(4) == 0 {
+                    ", bias: false"
+                } else {
+                    ""
+                };
                 self.line(format!("dense {k}{bias}"), vec![k]);
             }
             2 => {
@@ -88,7 +111,9 @@ impl Gen {
                 }
                 let (oh, ow) = ((h + 2 * ph - kh) / sh + 1, (w + 2 * pw - kw) / sw + 1);
                 self.line(
-                    format!("conv {f}, kernel: [{kh}, {kw}], stride: [{sh}, {sw}], pad: [{ph}, {pw}]"),
+                    format!(
+                        "conv {f}, kernel: [{kh}, {kw}], stride: [{sh}, {sw}], pad: [{ph}, {pw}]"
+                    ),
                     vec![f, oh, ow],
                 );
             }
@@ -111,7 +136,12 @@ impl Gen {
                 self.line(a, vec![c, h, w]);
             }
             4 => {
-                let l = self.pick(&["batchnorm", "instancenorm", "instancenorm affine", "layernorm"]);
+                let l = self.pick(&[
+                    "batchnorm",
+                    "instancenorm",
+                    "instancenorm affine",
+                    "layernorm",
+                ]);
                 self.line(l.to_string(), vec![c, h, w]);
             }
             5 => self.line("dropout 0.25".into(), vec![c, h, w]),
@@ -135,11 +165,17 @@ impl Gen {
         let last = self.values.len() - 1;
         if self.rng.below(2) == 0 && same.len() >= 2 {
             let other = same[self.rng.below(same.len())];
-            let (a, b) = (self.values[last].name.clone(), self.values[other].name.clone());
+            let (a, b) = (
+                self.values[last].name.clone(),
+                self.values[other].name.clone(),
+            );
             self.line(format!("{a} + {b}"), flow);
         } else if joinable.len() >= 2 {
             let other = joinable[self.rng.below(joinable.len())];
-            let (a, b) = (self.values[last].name.clone(), self.values[other].name.clone());
+            let (a, b) = (
+                self.values[last].name.clone(),
+                self.values[other].name.clone(),
+            );
             let mut shape = flow.clone();
             shape[0] += self.values[other].shape[0];
             self.line(format!("concat({a}, {b})"), shape);
@@ -161,7 +197,10 @@ fn program(seed: u64) -> (String, usize, usize) {
     } else {
         vec![g.size(1, 8)]
     };
-    g.values.push(Value { name: "x".into(), shape: input.clone() });
+    g.values.push(Value {
+        name: "x".into(),
+        shape: input.clone(),
+    });
     g.flow = input.clone();
     let layers = g.size(1, 7);
     for _ in 0..layers {
@@ -196,11 +235,15 @@ fn program(seed: u64) -> (String, usize, usize) {
     (text, input.iter().product(), classes)
 }
 
-fn check_network(seed: u64) -> Result<(), String> {
+/// `Ok(false)` when the network is ill-conditioned in f32 (see `jit_support`).
+fn check_network(seed: u64) -> Result<bool, String> {
     let (text, sample, classes) = program(seed);
     let checked = dlc::check::check_source(&text);
     let model = checked.model.ok_or_else(|| {
-        format!("generated program does not check:\n{text}\n{:?}", checked.diagnostics)
+        format!(
+            "generated program does not check:\n{text}\n{:?}",
+            checked.diagnostics
+        )
     })?;
     let graphs = Graphs::build(&model).map_err(|e| format!("{e}\n{text}"))?;
     let mut jit = JitBackend::new(&graphs, 4).map_err(|e| format!("{e}\n{text}"))?;
@@ -217,24 +260,48 @@ fn check_network(seed: u64) -> Result<(), String> {
         step: 2,
     };
     for entry in Entry::ALL {
-        compare_entry(&graphs, &mut interp, &mut jit, entry, &buffers, &batch, n * classes)
-            .map_err(|e| format!("{e}\n{text}"))?;
+        let outcome = compare_entry(
+            &graphs,
+            &mut interp,
+            &mut jit,
+            entry,
+            &buffers,
+            &batch,
+            n * classes,
+        )
+        .map_err(|e| format!("{e}\n{text}"))?;
+        if outcome != Outcome::Agree {
+            return Ok(false);
+        }
     }
-    Ok(())
+    Ok(true)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 1000,
+        // Ill-conditioned networks are discarded, at most 5% of them.
+        max_local_rejects: 50,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
 
     #[test]
     fn random_networks_match_the_interpreter(seed in any::<u64>()) {
-        if let Err(e) = check_network(seed) {
-            prop_assert!(false, "seed {seed}: {e}");
+        match check_network(seed) {
+            Ok(conditioned) => prop_assume!(conditioned),
+            Err(e) => prop_assert!(false, "seed {seed}: {e}"),
         }
+    }
+}
+
+#[test]
+fn a_network_ill_conditioned_in_f32_is_recognised_and_others_agree() {
+    // Batch norm of a layer norm of two features: the normalised values are
+    // almost equal, and f32 rounding decides the result.
+    assert_eq!(check_network(15728856199704260655), Ok(false));
+    for seed in 0..20 {
+        assert_eq!(check_network(seed), Ok(true), "seed {seed}");
     }
 }
 
@@ -245,9 +312,23 @@ fn generated_programs_cover_every_layer_kind() {
         all.push_str(&program(seed).0);
     }
     for kind in [
-        "dense", "conv", "maxpool", "avgpool", "flatten", "relu", "tanh", "sigmoid",
-        "leaky_relu", "prelu", "softmax", "batchnorm", "layernorm", "instancenorm", "dropout",
-        " + ", "concat(",
+        "dense",
+        "conv",
+        "maxpool",
+        "avgpool",
+        "flatten",
+        "relu",
+        "tanh",
+        "sigmoid",
+        "leaky_relu",
+        "prelu",
+        "softmax",
+        "batchnorm",
+        "layernorm",
+        "instancenorm",
+        "dropout",
+        " + ",
+        "concat(",
     ] {
         assert!(all.contains(kind), "no generated program uses `{kind}`");
     }

@@ -13,12 +13,18 @@
 //! relative to the tensor's scale. A wrong index, mask or formula is off by
 //! far more than either.
 //!
-//! One exception is decided, not assumed: a batch may put a value within
-//! rounding of a kink (a relu at 0, a tie in a max pool), where the f32
-//! interpreter itself leaves the exact result. When the JIT and the f32
-//! interpreter disagree, both are compared with the interpreter in f64: the
-//! case passes only if the JIT is within tolerance of the f64 result *and*
-//! the f32 interpreter is not (so the disagreement is the interpreter's).
+//! Exceptions are decided, not assumed. A batch may put a value within
+//! rounding of a kink (a relu at 0, a tie in a max pool), or normalise values
+//! that are almost equal (a batch norm of a layer norm of two features), where
+//! f32 arithmetic itself leaves the exact result. When the JIT and the f32
+//! interpreter disagree, both are compared with the interpreter in f64:
+//! - the JIT within tolerance of the f64 result: the disagreement is the f32
+//!   interpreter's, the case passes;
+//! - both outside it: the case is ill-conditioned in f32 and cannot tell a
+//!   right JIT from a wrong one; it is reported as such ([`Outcome`]), and
+//!   the caller decides (the example tests fail, the random-network test
+//!   discards the network, at most 5% of them);
+//! - only the JIT outside it: a failure.
 #![allow(dead_code)]
 
 use dlc::codegen::plan::Layout;
@@ -91,9 +97,9 @@ pub fn compare_entry(
     buffers: &Buffers,
     batch: &Batch,
     out_len: usize,
-) -> Result<(), String> {
+) -> Result<Outcome, String> {
     let Err(e) = compare_with_f32(interp, jit, entry, buffers, batch, out_len) else {
-        return Ok(());
+        return Ok(Outcome::Agree);
     };
     let exact = call_f64(graphs, entry, buffers, batch, out_len);
     let mut bj = buffers.clone();
@@ -109,10 +115,19 @@ pub fn compare_entry(
         .map_err(|e| e.to_string())?;
     let interp_exact = all_close(&(li, oi, bi), &exact);
     match (jit_exact, interp_exact) {
-        (Ok(()), Err(_)) => Ok(()),
-        (Err(j), _) => Err(format!("{e}; against f64: {j}")),
-        (Ok(()), Ok(())) => Err(e),
+        (Ok(()), _) => Ok(Outcome::Agree),
+        (Err(j), Err(_)) => Ok(Outcome::IllConditioned(format!("{e}; against f64: {j}"))),
+        (Err(j), Ok(())) => Err(format!("{e}; against f64: {j}")),
     }
+}
+
+/// How a comparison that did not fail ended.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// The JIT matches the f32 interpreter or the exact (f64) result.
+    Agree,
+    /// Neither the JIT nor the f32 interpreter is near the exact result.
+    IllConditioned(String),
 }
 
 fn call_of(batch: &Batch) -> Call<'_> {

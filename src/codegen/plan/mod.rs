@@ -17,6 +17,7 @@
 //! elementwise bodies), `text` (the printed form).
 
 mod body;
+mod kernel;
 mod planner;
 mod text;
 

@@ -17,20 +17,21 @@
 //! two apart evict each other from L1), when B is transposed (its columns are not
 //! contiguous) or when the panel is narrower than 8; so the tile loop always reads
 //! contiguous rows. A is read one element at a time, so its layout never matters.
+//!
+//! Submodules: `external` (the host GEMM and the policy), `ir` (loops and addresses).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{F32, F32X4, I8, I64};
-use cranelift_codegen::ir::{
-    AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
-    Value,
-};
-use cranelift_codegen::isa::CallConv;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value};
 use cranelift_frontend::FunctionBuilder;
 
 use super::jit::CodegenError;
 
-/// The name under which [`dlc_sgemm`] must be registered with the JIT.
-pub const EXTERNAL_GEMM_SYMBOL: &str = "dlc_sgemm";
+mod external;
+mod ir;
+
+pub use external::*;
+use ir::*;
 
 /// Rows of C per register tile (6 measured slower, see the module docs).
 const TILE_ROWS: usize = 4;
@@ -39,72 +40,6 @@ const TILE_COLS: usize = 8;
 /// Rows of B per block, so a packed panel (256 x 8 floats, 8 KiB) stays in L1.
 const K_BLOCK: usize = 256;
 const FLOAT_BYTES: i64 = 4;
-
-/// Computes `C = alpha * A * B + beta * C` for row-major data with arbitrary strides.
-///
-/// `A` is `m x k`, `B` is `k x n`, `C` is `m x n`; element `(i, j)` of a matrix `X` lives at
-/// `x + i * rsx + j * csx` (strides in elements). When `beta == 0`, C is only written.
-///
-/// # Safety
-/// Every element addressed through the pointers, sizes and strides must be valid, `c`
-/// writable, and C must not overlap A or B. Distinct `(i, j)` of C must address distinct
-/// elements (no zero strides when the matching size exceeds one).
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn dlc_sgemm(
-    m: usize,
-    n: usize,
-    k: usize,
-    alpha: f32,
-    a: *const f32,
-    rsa: isize,
-    csa: isize,
-    b: *const f32,
-    rsb: isize,
-    csb: isize,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-) {
-    // SAFETY: forwarded verbatim; the caller upholds the contract documented above, which
-    // is the one `matrixmultiply::sgemm` requires (note its size order is m, k, n).
-    unsafe {
-        matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
-    }
-}
-
-/// The host symbols the GEMM code calls, to pass to `Jit::new`.
-pub fn gemm_symbols() -> Vec<(&'static str, *const u8)> {
-    vec![(EXTERNAL_GEMM_SYMBOL, dlc_sgemm as *const u8)]
-}
-
-/// The Cranelift signature of [`dlc_sgemm`] for the given calling convention.
-pub fn external_gemm_signature(call_conv: CallConv) -> Signature {
-    let mut signature = Signature::new(call_conv);
-    let types = [
-        I64, I64, I64, F32, I64, I64, I64, I64, I64, I64, F32, I64, I64, I64,
-    ];
-    signature
-        .params
-        .extend(types.iter().map(|ty| AbiParam::new(*ty)));
-    signature
-}
-
-/// Whether a product of these sizes (`op(A)` is `m x k`, `op(B)` is `k x n`) should go to
-/// the external GEMM rather than the inline kernel.
-///
-/// Measured on the development machine, one thread, best of 200 short trials
-/// (`measure_gflops` in the GEMM tests), GFLOP/s inline / external:
-/// 1x64x64 9.9 / 4.7, 4x64x64 28.3 / 24.0, 4x256x256 28.1 / 20.9, 8x16x16 29.1 / 18.3,
-/// 16x16x16 29.8 / 25.2, 8x32x32 29.8 / 38.0, 32x16x16 28.5 / 31.8, 32x64x64 30.4 / 64.8,
-/// 128x256x128 29.7 / 76.9, 128x784x256 29.0 / 77.7 (m x k x n). The inline kernel runs
-/// at about 30 GFLOP/s from tiny sizes on; the external one needs a few rows and columns to
-/// amortise its packing and call, then reaches about 2.6 times that. With four rows or
-/// fewer it never caught up.
-pub fn use_external_gemm(m: usize, n: usize, k: usize) -> bool {
-    let work = m.saturating_mul(n).saturating_mul(k);
-    m >= 8 && n >= 16 && k >= 16 && work >= 8 * 32 * 32
-}
 
 /// One product `C (=|+=) op(A) op(B)` with `op(A)` of size `m x k`, `op(B)` of `k x n`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,67 +95,6 @@ impl GemmSpec {
         let layout = self.layout()?;
         Ok([layout.a.0, layout.a.1, layout.b.0, layout.b.1, layout.n, 1])
     }
-}
-
-/// Emits a call of the external GEMM (`gemm` must reference [`EXTERNAL_GEMM_SYMBOL`]
-/// declared with [`external_gemm_signature`]) computing `spec` on pointers `a`, `b`, `c`.
-pub fn emit_external_gemm_call(
-    builder: &mut FunctionBuilder,
-    gemm: FuncRef,
-    spec: &GemmSpec,
-    a: Value,
-    b: Value,
-    c: Value,
-) -> Result<(), CodegenError> {
-    let [rsa, csa, rsb, csb, rsc, csc] = spec.strides()?;
-    let mut int = |value: i64| builder.ins().iconst(I64, value);
-    let (m, n, k) = (int(spec.m as i64), int(spec.n as i64), int(spec.k as i64));
-    let (rsa, csa, rsb, csb, rsc, csc) =
-        (int(rsa), int(csa), int(rsb), int(csb), int(rsc), int(csc));
-    let alpha = builder.ins().f32const(1.0);
-    let beta = builder
-        .ins()
-        .f32const(if spec.accumulate { 1.0 } else { 0.0 });
-    builder.ins().call(
-        gemm,
-        &[m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc],
-    );
-    Ok(())
-}
-
-/// Emits a call of the external GEMM on sizes given as I64 values (`[m, n, k]`), with
-/// A, B and C stored row-major with rows of `row_lengths` floats (`A` as `k x m` when
-/// transposed, `B` as `n x k` when transposed).
-pub fn emit_external_gemm_call_sized(
-    builder: &mut FunctionBuilder,
-    gemm: FuncRef,
-    [m, n, k]: [Value; 3],
-    row_lengths: [usize; 3],
-    (a_transposed, b_transposed, accumulate): (bool, bool, bool),
-    [a, b, c]: [Value; 3],
-) -> Result<(), CodegenError> {
-    let row = |len: usize| -> Result<i64, CodegenError> {
-        i64::try_from(len)
-            .ok()
-            .filter(|l| l.checked_mul(FLOAT_BYTES).is_some())
-            .ok_or_else(|| CodegenError::InvalidShape(format!("rows of {len} floats")))
-    };
-    let [ra, rb, rc] = [
-        row(row_lengths[0])?,
-        row(row_lengths[1])?,
-        row(row_lengths[2])?,
-    ];
-    let (rsa, csa) = if a_transposed { (1, ra) } else { (ra, 1) };
-    let (rsb, csb) = if b_transposed { (1, rb) } else { (rb, 1) };
-    let mut int = |value: i64| builder.ins().iconst(I64, value);
-    let (rsa, csa, rsb, csb, rsc, csc) = (int(rsa), int(csa), int(rsb), int(csb), int(rc), int(1));
-    let alpha = builder.ins().f32const(1.0);
-    let beta = builder.ins().f32const(if accumulate { 1.0 } else { 0.0 });
-    builder.ins().call(
-        gemm,
-        &[m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc],
-    );
-    Ok(())
 }
 
 /// Sizes known only when the generated code runs (the batch size), each at
@@ -567,161 +441,4 @@ fn emit_tile(
         }
     }
     Ok(())
-}
-
-fn jump(builder: &mut FunctionBuilder, target: Block, args: &[Value]) {
-    let args: Vec<_> = args.iter().map(|value| (*value).into()).collect();
-    builder.ins().jump(target, &args);
-}
-
-/// `base + index * stride * 4` for an I64 `index`.
-fn element_address(builder: &mut FunctionBuilder, base: Value, index: Value, stride: i64) -> Value {
-    let offset = builder.ins().imul_imm_s(index, stride * FLOAT_BYTES);
-    builder.ins().iadd(base, offset)
-}
-
-/// Address `base + offset` as (pointer, immediate), folding the offset when it fits.
-fn address(builder: &mut FunctionBuilder, base: Value, offset: i64) -> (Value, i32) {
-    match i32::try_from(offset) {
-        Ok(small) => (base, small),
-        Err(_) => (builder.ins().iadd_imm_s(base, offset), 0),
-    }
-}
-
-fn load(
-    builder: &mut FunctionBuilder,
-    ty: cranelift_codegen::ir::Type,
-    base: Value,
-    offset: i64,
-) -> Value {
-    let (pointer, offset) = address(builder, base, offset);
-    let flags = MemFlagsData::new().with_notrap();
-    builder.ins().load(ty, flags, pointer, offset)
-}
-
-/// Loads `lanes` consecutive floats into the low lanes of a vector (the rest are zero).
-fn load_lanes(builder: &mut FunctionBuilder, base: Value, offset: i64, lanes: usize) -> Value {
-    if lanes == 4 {
-        return load(builder, F32X4, base, offset);
-    }
-    let zero = builder.ins().f32const(0.0);
-    let mut vector = builder.ins().splat(F32X4, zero);
-    for lane in 0..lanes {
-        let scalar = load(builder, F32, base, offset + lane as i64 * FLOAT_BYTES);
-        vector = builder.ins().insertlane(vector, scalar, lane as u8);
-    }
-    vector
-}
-
-/// Stores the low `lanes` lanes of `value` to consecutive floats.
-fn store_lanes(
-    builder: &mut FunctionBuilder,
-    value: Value,
-    base: Value,
-    offset: i64,
-    lanes: usize,
-) {
-    let flags = MemFlagsData::new().with_notrap();
-    if lanes == 4 {
-        let (pointer, offset) = address(builder, base, offset);
-        builder.ins().store(flags, value, pointer, offset);
-        return;
-    }
-    for lane in 0..lanes {
-        let scalar = builder.ins().extractlane(value, lane as u8);
-        let (pointer, offset) = address(builder, base, offset + lane as i64 * FLOAT_BYTES);
-        builder.ins().store(flags, scalar, pointer, offset);
-    }
-}
-
-/// Emits `for i in (start..end).step_by(step)` with an I64 counter; no code if empty and
-/// no loop if there is a single iteration.
-fn emit_for<F>(
-    builder: &mut FunctionBuilder,
-    start: i64,
-    end: i64,
-    step: i64,
-    mut body: F,
-) -> Result<(), CodegenError>
-where
-    F: FnMut(&mut FunctionBuilder, Value) -> Result<(), CodegenError>,
-{
-    if start >= end {
-        return Ok(());
-    }
-    let first = builder.ins().iconst(I64, start);
-    if start + step >= end {
-        return body(builder, first);
-    }
-    let limit = builder.ins().iconst(I64, end);
-    emit_while_ne(builder, &[first], limit, |builder, values| {
-        body(builder, values[0])?;
-        let next = builder.ins().iadd_imm_s(values[0], step);
-        // `end - start` need not be a multiple of `step`: stop once past the end.
-        let done = builder
-            .ins()
-            .icmp(IntCC::SignedGreaterThanOrEqual, next, limit);
-        let exit_marker = builder.ins().select(done, limit, next);
-        Ok((vec![next], exit_marker))
-    })?;
-    Ok(())
-}
-
-/// `for i in (0..end).step_by(step)` with a runtime `end` (no iteration if `end <= 0`).
-fn emit_for_dynamic<F>(
-    builder: &mut FunctionBuilder,
-    end: Value,
-    step: i64,
-    mut body: F,
-) -> Result<(), CodegenError>
-where
-    F: FnMut(&mut FunctionBuilder, Value) -> Result<(), CodegenError>,
-{
-    let header = builder.create_block();
-    let inside = builder.create_block();
-    let exit = builder.create_block();
-    builder.append_block_param(header, I64);
-    let start = builder.ins().iconst(I64, 0);
-    jump(builder, header, &[start]);
-    builder.switch_to_block(header);
-    let i = builder.block_params(header)[0];
-    let more = builder.ins().icmp(IntCC::SignedLessThan, i, end);
-    builder.ins().brif(more, inside, &[], exit, &[]);
-    builder.switch_to_block(inside);
-    body(builder, i)?;
-    let next = builder.ins().iadd_imm_s(i, step);
-    jump(builder, header, &[next]);
-    builder.switch_to_block(exit);
-    Ok(())
-}
-
-/// A do-while loop over `params`: the body returns the next values and a value compared
-/// with `end`; the loop exits when they are equal. Returns the final values.
-fn emit_while_ne<F>(
-    builder: &mut FunctionBuilder,
-    params: &[Value],
-    end: Value,
-    body: F,
-) -> Result<Vec<Value>, CodegenError>
-where
-    F: FnOnce(&mut FunctionBuilder, &[Value]) -> Result<(Vec<Value>, Value), CodegenError>,
-{
-    let header = builder.create_block();
-    let exit = builder.create_block();
-    for value in params {
-        let ty = builder.func.dfg.value_type(*value);
-        builder.append_block_param(header, ty);
-        builder.append_block_param(exit, ty);
-    }
-    jump(builder, header, params);
-    builder.switch_to_block(header);
-    let current = builder.block_params(header).to_vec();
-    let (next, marker) = body(builder, &current)?;
-    let again = builder.ins().icmp(IntCC::NotEqual, marker, end);
-    let next_args: Vec<_> = next.iter().map(|value| (*value).into()).collect();
-    builder
-        .ins()
-        .brif(again, header, &next_args, exit, &next_args);
-    builder.switch_to_block(exit);
-    Ok(builder.block_params(exit).to_vec())
 }
