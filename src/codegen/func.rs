@@ -280,13 +280,3 @@ pub fn fixed(d: Dim, what: &str) -> R<usize> {
         ))),
     }
 }
-
-/// The sizes of a shape whose rank must be `rank`.
-pub fn dims_of(shape: &Shape, rank: usize, what: &str) -> R<Vec<Dim>> {
-    if shape.rank() != rank {
-        return Err(CodegenError::InvalidShape(format!(
-            "{what} must have {rank} axes, has shape {shape}"
-        )));
-    }
-    Ok(shape.0.clone())
-}

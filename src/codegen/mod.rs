@@ -14,7 +14,7 @@ mod compile;
 mod conv;
 mod copy;
 mod elementwise;
-pub mod func;
+mod func;
 pub mod gemm;
 mod im2col;
 mod instr;
