@@ -43,6 +43,41 @@ fn compile_ms(path: &str, runs: usize) -> f64 {
     best
 }
 
+/// Median milliseconds per `predict` call on `n` samples.
+fn predict_ms(
+    backend: &mut dyn Backend,
+    graphs: &Graphs,
+    model: &dlc::check::Model,
+    n: usize,
+    calls: usize,
+) -> f64 {
+    let mut rng = Lcg(2);
+    let mut buffers = random_buffers(graphs, &mut rng);
+    let sample: usize = model.network.input_shape.iter().product();
+    let classes: usize = model.network.output_shape().iter().product();
+    let features: Vec<f32> = (0..n * sample).map(|_| rng.sym()).collect();
+    let mut out = vec![0.0; n * classes];
+    let call = Call {
+        n,
+        features: &features,
+        labels: &[],
+        scalars: [0.0; 4],
+        seed: 0,
+        step: 0,
+    };
+    let mut times = Vec::with_capacity(calls);
+    for _ in 0..calls + 2 {
+        let t = Instant::now();
+        backend
+            .call(Entry::Predict, &mut buffers, &call, &mut out)
+            .unwrap();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.drain(..2);
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
 /// Median milliseconds per `train_step` over `steps` steps (after a warm-up).
 fn step_ms(
     backend: &mut dyn Backend,
@@ -102,5 +137,12 @@ fn measure_compile_and_step_times() {
             "{path} batch {batch}: jit {jit_ms:.3} ms/step, interpreter {interp_ms:.1} ms/step ({:.0}x)",
             interp_ms / jit_ms
         );
+    }
+    let (model, batch) = load("examples/bench/w5_inference.dl");
+    let graphs = Graphs::build(&model).unwrap();
+    let mut jit = JitBackend::new(&graphs, batch).unwrap();
+    for n in [1, batch] {
+        let ms = predict_ms(&mut jit, &graphs, &model, n, 50);
+        println!("w5 predict batch {n}: jit {ms:.3} ms/call");
     }
 }

@@ -1,7 +1,9 @@
-//! Matrix products: the inline kernel or the external GEMM, chosen when the
-//! function is generated from the sizes at the largest batch. The batch size
-//! may be the rows of the product (a dense layer's forward pass) or its inner
-//! size (a weight gradient); both kernels take it at run time.
+//! Matrix products: the inline kernel or the external GEMM, chosen by the
+//! measured policy of `gemm::use_external_gemm`. The batch size may be the
+//! rows of the product (a dense layer's forward pass) or its inner size (a
+//! weight gradient); both kernels take it at run time, and when the policy's
+//! answer depends on it, both are generated behind a test of the batch size
+//! (one sample goes inline, a large batch to the external GEMM).
 
 use super::func::{Fx, GemmPolicy, R, fixed};
 use super::gemm::{
@@ -10,7 +12,8 @@ use super::gemm::{
 use super::jit::CodegenError;
 use super::plan::Buf;
 use crate::ir::Dim;
-use cranelift_codegen::ir::Value;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, Value};
 
 /// One product as the emitters see it: sizes (`Dim::N` for the batch),
 /// transposes and operand pointers.
@@ -77,14 +80,53 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
         k: (p.k == Dim::N).then_some(fx.n),
     };
     let inline_ok = p.n != Dim::N && inline_supports(&spec, runtime);
-    let external = match fx.policy {
-        GemmPolicy::External => true,
-        GemmPolicy::Inline => !inline_ok,
-        GemmPolicy::Measured => !inline_ok || use_external_gemm(spec.m, spec.n, spec.k),
-    };
-    if !external {
-        return gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c);
+    match fx.policy {
+        GemmPolicy::External => emit_external(fx, p, &spec, [a, b, c]),
+        GemmPolicy::Inline if inline_ok => gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c),
+        GemmPolicy::Inline => emit_external(fx, p, &spec, [a, b, c]),
+        GemmPolicy::Measured if !inline_ok => emit_external(fx, p, &spec, [a, b, c]),
+        GemmPolicy::Measured => {
+            // With the batch among the sizes, the choice is made per call:
+            // the policy is monotone in each size, so one threshold decides.
+            let at = |batch: usize| {
+                let size = |d: Dim, k: usize| if d == Dim::N { batch } else { k };
+                use_external_gemm(size(p.m, spec.m), size(p.n, spec.n), size(p.k, spec.k))
+            };
+            let batched = p.m == Dim::N || p.k == Dim::N;
+            let threshold = if batched {
+                (1..=fx.max_batch).find(|&b| at(b))
+            } else {
+                at(0).then_some(0)
+            };
+            match threshold {
+                None => gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c),
+                Some(t) if t <= 1 => emit_external(fx, p, &spec, [a, b, c]),
+                Some(t) => {
+                    let large =
+                        fx.b.ins()
+                            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, fx.n, t as i64);
+                    let (ext, inl, done) = (
+                        fx.b.create_block(),
+                        fx.b.create_block(),
+                        fx.b.create_block(),
+                    );
+                    fx.b.ins().brif(large, ext, &[], inl, &[]);
+                    fx.b.switch_to_block(ext);
+                    emit_external(fx, p, &spec, [a, b, c])?;
+                    fx.b.ins().jump(done, &[]);
+                    fx.b.switch_to_block(inl);
+                    gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c)?;
+                    fx.b.ins().jump(done, &[]);
+                    fx.b.switch_to_block(done);
+                    Ok(())
+                }
+            }
+        }
     }
+}
+
+/// The call of the external GEMM for `p`.
+fn emit_external(fx: &mut Fx, p: &Product, spec: &GemmSpec, [a, b, c]: [Value; 3]) -> R {
     let gemm_ref = fx
         .gemm
         .ok_or_else(|| CodegenError::InvalidShape("the external GEMM was not declared".into()))?;
