@@ -266,7 +266,6 @@ fn make_backend(
     })
 }
 
-/// The JIT back end; until it is linked in, the interpreter stands in.
-fn jit_backend(graphs: &Graphs, _max_batch: usize) -> Result<Box<dyn Backend>, RunError> {
-    Ok(Box::new(Interpreter::new(graphs.clone())))
+fn jit_backend(graphs: &Graphs, max_batch: usize) -> Result<Box<dyn Backend>, RunError> {
+    Ok(Box::new(super::jit::JitBackend::new(graphs, max_batch)?))
 }
