@@ -20,6 +20,9 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads for large matrix products (default: every core).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -115,8 +118,22 @@ pub enum Color {
     Never,
 }
 
+/// The matrix-product library reads its thread count once, from the
+/// environment, at its first product: set it before anything runs.
+fn set_threads(threads: Option<usize>) {
+    let from_env = std::env::var_os("MATMUL_NUM_THREADS").is_some();
+    let n = match threads {
+        Some(n) => n.max(1),
+        None if from_env => return,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    // SAFETY: called first thing in `main`, before any other thread exists.
+    unsafe { std::env::set_var("MATMUL_NUM_THREADS", n.to_string()) };
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    set_threads(cli.threads);
     let code = match cli.command {
         Command::Check {
             files,
