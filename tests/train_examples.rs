@@ -11,19 +11,30 @@ fn run(program: &str, extra: &[&str]) -> (Vec<Value>, Value) {
         .args(extra)
         .output()
         .expect("dlc runs");
-    assert!(out.status.success(), "{program}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{program}: not JSON: {l}: {e}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{program}: not JSON: {l}: {e}"))
+        })
         .collect();
     let (done, epochs) = lines.split_last().expect("at least the final object");
-    assert_eq!(done["event"], "done", "{program}: the last object ends the run");
+    assert_eq!(
+        done["event"], "done",
+        "{program}: the last object ends the run"
+    );
     (epochs.to_vec(), done.clone())
 }
 
 fn best(done: &Value, key: &str) -> f64 {
-    done["best"][key].as_f64().unwrap_or_else(|| panic!("no best {key} in {done}"))
+    done["best"][key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no best {key} in {done}"))
 }
 
 #[test]
@@ -61,7 +72,10 @@ fn digits_mlp_reaches_96_percent_stops_early_and_restores_the_best_epoch() {
     assert!(last < 60, "stopped before the last epoch");
     assert_eq!(last - best_epoch, 8, "patience 8 after the best epoch");
     // The best epoch is the one with the lowest validation loss.
-    let lowest = epochs.iter().map(|e| e["val_loss"].as_f64().unwrap()).fold(f64::INFINITY, f64::min);
+    let lowest = epochs
+        .iter()
+        .map(|e| e["val_loss"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
     assert_eq!(done["best"]["val_loss"].as_f64().unwrap(), lowest);
 }
 
@@ -96,11 +110,22 @@ fn json_objects_have_the_documented_keys() {
     assert_eq!(epochs.len(), 3);
     for (i, e) in epochs.iter().enumerate() {
         assert_eq!(e["epoch"], i + 1);
-        for key in ["train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"] {
+        for key in [
+            "train_loss",
+            "train_acc",
+            "val_loss",
+            "val_acc",
+            "lr",
+            "seconds",
+        ] {
             assert!(e[key].is_number(), "{key} in {e}");
         }
     }
     assert_eq!(done["epochs"], 3);
     let (epochs, _) = run("examples/regression.dl", &["--epochs", "2"]);
-    assert!(epochs[0].get("train_acc").is_none(), "no accuracy for regression: {}", epochs[0]);
+    assert!(
+        epochs[0].get("train_acc").is_none(),
+        "no accuracy for regression: {}",
+        epochs[0]
+    );
 }

@@ -68,6 +68,19 @@ pub struct CompiledModel {
     pub epoch: usize,
 }
 
+impl std::fmt::Debug for CompiledModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledModel")
+            .field("network", &self.model.network.name)
+            .field("parameters", &self.layout.params_len)
+            .field("backend", &self.kind)
+            .field("max_batch", &self.max_batch)
+            .field("epoch", &self.epoch)
+            .field("step", &self.step)
+            .finish()
+    }
+}
+
 /// The batch size entry points are compiled for when the plan does not say.
 pub const DEFAULT_MAX_BATCH: usize = 256;
 
