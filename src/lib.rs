@@ -1,4 +1,92 @@
-//! dlc: a compiler for a small language that describes neural networks and how to train them.
+//! dlc: a compiler for a small language that describes neural networks and
+//! how to train them.
+//!
+//! A `.dl` program names the data, the network, the loss, the optimizer and
+//! the training plan. dlc checks all of it before anything runs, compiles the
+//! training step to native code with Cranelift, and trains.
+//!
+//! # The pipeline
+//!
+//! ```text
+//! model.dl --syntax (pest)--> AST with spans
+//!          --check----------> check::Model: every name resolved, every shape known,
+//!                             parameters counted; or diagnostics (diag)
+//!          --ir::lower------> graph IR: primitive tensor ops, forward (train or eval mode)
+//!          --autodiff-------> + backward pass (one rule per primitive) + optimizer update
+//!          --codegen::plan--> kernels: fused elementwise loops, reductions, matrix
+//!                             products, convolutions; memory planned by liveness
+//!          --codegen--------> Cranelift IR --> native functions (JIT)
+//!                      \----> interp: the reference interpreter (f64/f32), the tests' oracle
+//! runtime: buffers, the training loop, data loading (data), checkpoints
+//! report: summaries, epoch lines and JSON
+//! ```
+//!
+//! Each arrow is a module, and each intermediate form has a text form that
+//! `dlc check --emit ast|ir|grad|kernels|clif` prints.
+//!
+//! # As a library
+//!
+//! Compile a program from source, train it as it says, and predict:
+//!
+//! ```
+//! let source = r#"
+//!     data corners = xor()
+//!     network net(x: [2]) -> 2 {
+//!         dense 8
+//!         tanh
+//!         dense 2
+//!     }
+//!     train net on corners {
+//!         loss      cross_entropy
+//!         optimizer sgd(lr: 0.5, momentum: 0.9)
+//!         batch     all
+//!         epochs    200
+//!     }
+//! "#;
+//! let mut model = dlc::compile(source)?;
+//! let report = model.train(&dlc::TrainOptions::default(), &mut |_epoch| {})?;
+//! assert_eq!(report.epochs.last().unwrap().train_acc, Some(1.0));
+//!
+//! // Logits for the four corners, one row of two per sample.
+//! let logits = model.predict(&[0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0])?;
+//! let class = |row: &[f32]| if row[1] > row[0] { 1 } else { 0 };
+//! let classes: Vec<_> = logits.chunks(2).map(class).collect();
+//! assert_eq!(classes, [0, 1, 1, 0]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Train on data of your own, and read or write parameters by name:
+//!
+//! ```
+//! use dlc::data::{Dataset, Targets};
+//!
+//! let mut model = dlc::compile(r#"
+//!     data unused = blobs(points: 10, classes: 2, features: 3)
+//!     network net(x: [3]) -> 2 { dense 2 }
+//!     train net on unused { loss cross_entropy; optimizer sgd(lr: 0.1); batch 4; epochs 5 }
+//! "#)?;
+//! let data = Dataset::new(
+//!     vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.1, 0.0, 0.0, 0.9, 0.0],
+//!     vec![3],
+//!     Targets::Classes { labels: vec![0, 1, 0, 1], classes: 2 },
+//! )?;
+//! let report = model.train_on(&data, None, &dlc::TrainOptions::default(), &mut |_| {})?;
+//! assert_eq!(report.epochs.len(), 5);
+//! assert_eq!(model.parameter("dense1.weight").unwrap().len(), 6);
+//! model.set_parameter("dense1.bias", &[0.5, -0.5])?;
+//! assert_eq!(model.parameter("dense1.bias"), Some(&[0.5f32, -0.5][..]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A program with mistakes gives every diagnostic, rendered as `dlc check`
+//! prints them:
+//!
+//! ```
+//! let source = "network net(x: [2]) -> 3 {\n    dense 4\n    dense 5\n}\n";
+//! let err = dlc::compile(source).unwrap_err();
+//! let text = err.render("net.dl", source, false);
+//! assert!(text.contains("error[E0405]: network `net` should give [3] but gives [5]"));
+//! ```
 
 mod api;
 pub mod autodiff;

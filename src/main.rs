@@ -23,6 +23,9 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads for large matrix products (default: every core).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -116,9 +119,6 @@ enum Command {
         /// Coarse points refined by the fine grid.
         #[arg(long, default_value_t = 2)]
         top: usize,
-        /// Threads (default: one per core).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
         /// Steps of the learning-rate sweep.
         #[arg(long, default_value_t = 200)]
         finder_steps: usize,
@@ -134,6 +134,39 @@ enum Command {
         /// Run on the reference interpreter instead of native code.
         #[arg(long)]
         interpret: bool,
+    },
+    /// Loss and accuracy of a checkpoint in evaluation mode (running statistics, no dropout).
+    Eval {
+        file: PathBuf,
+        /// The checkpoint to evaluate.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// A CSV file like the program's data (default: the program's own data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Write a network, its initial state, a few batches and dlc's results
+    /// for them, for the PyTorch comparison in `parity/`.
+    #[command(hide = true)]
+    ParityExport {
+        file: PathBuf,
+        /// The directory to write into.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+    },
+    /// Predictions of a checkpoint for the samples of a CSV file, as CSV.
+    Predict {
+        file: PathBuf,
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Samples, one per row, with a header line (a label column is skipped).
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the predictions (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -156,8 +189,29 @@ pub enum Color {
     Never,
 }
 
+/// The matrix-product library reads its thread count once, from the
+/// environment, at its first product: set it before anything runs.
+fn set_threads(threads: Option<usize>) {
+    let from_env = std::env::var_os("MATMUL_NUM_THREADS").is_some();
+    let n = match threads {
+        Some(n) => n.max(1),
+        None if from_env => return,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    // SAFETY: called first thing in `main`, before any other thread exists.
+    unsafe { std::env::set_var("MATMUL_NUM_THREADS", n.to_string()) };
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `dlc tune` trains grid points side by side, one thread per core (or
+    // --threads): the matrix products of each then run on one thread.
+    let grid_threads = cli.threads.unwrap_or(0);
+    if matches!(cli.command, Command::Tune { .. }) {
+        set_threads(Some(1));
+    } else {
+        set_threads(cli.threads);
+    }
     let code = match cli.command {
         Command::Check {
             files,
@@ -223,7 +277,6 @@ fn main() -> ExitCode {
             epochs,
             fine_epochs,
             top,
-            threads,
             finder_steps,
             write,
             write_to,
@@ -235,7 +288,7 @@ fn main() -> ExitCode {
                 epochs,
                 fine_epochs,
                 top,
-                threads,
+                threads: grid_threads,
                 finder_steps,
                 write,
                 write_to,
@@ -243,6 +296,20 @@ fn main() -> ExitCode {
                 interpret,
             },
         ),
+        Command::ParityExport { file, out, steps } => {
+            cli::parity::parity_export(&file, &out, steps)
+        }
+        Command::Eval {
+            file,
+            checkpoint,
+            data,
+        } => cli::eval::eval(&file, &checkpoint, data.as_deref()),
+        Command::Predict {
+            file,
+            checkpoint,
+            input,
+            output,
+        } => cli::predict::predict(&file, &checkpoint, &input, output.as_deref()),
     };
     ExitCode::from(code)
 }

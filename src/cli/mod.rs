@@ -1,7 +1,10 @@
 //! The subcommands of `dlc`, each a thin layer over the library.
 
 pub mod check;
+pub mod eval;
 pub mod lr_find;
+pub mod parity;
+pub mod predict;
 pub mod run;
 pub mod sanity;
 pub mod tune;
@@ -42,6 +45,25 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::IsADirectory => "it is a directory".into(),
         _ => e.to_string(),
+    }
+}
+
+/// Compiles a program, printing its diagnostics on failure; the error is
+/// the exit code (1 for program errors, 2 otherwise).
+pub fn compile_or_report(file: &std::path::Path, text: &str) -> Result<dlc::CompiledModel, u8> {
+    match dlc::compile(text) {
+        Ok(m) => Ok(m),
+        Err(e) => {
+            eprint!(
+                "{}",
+                e.render(&file.display().to_string(), text, stderr_color())
+            );
+            Err(if matches!(e, dlc::Error::Program { .. }) {
+                1
+            } else {
+                2
+            })
+        }
     }
 }
 

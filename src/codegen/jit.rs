@@ -56,6 +56,12 @@ pub enum CodegenError {
     /// A kernel's sizes or strides are inconsistent or too large to address.
     #[error("invalid kernel shape: {0}")]
     InvalidShape(String),
+    /// The kernel planner could not place a graph in memory.
+    #[error("cannot plan the kernels of `{entry}`: {source}")]
+    Plan {
+        entry: String,
+        source: super::plan::PlanError,
+    },
 }
 
 /// The IR text of one defined function, as the emitters produced it.
@@ -232,16 +238,13 @@ impl Jit {
         module
             .define_function(id, &mut self.context)
             .map_err(|err| compile_error(name, &self.context.func, err))?;
-        if std::env::var("DLC_DISASM").is_ok() {
-            eprintln!(
-                "{}",
-                self.context
-                    .compiled_code()
-                    .unwrap()
-                    .vcode
-                    .as_ref()
-                    .unwrap()
-            );
+        if std::env::var("DLC_DISASM").is_ok()
+            && let Some(vcode) = self
+                .context
+                .compiled_code()
+                .and_then(|code| code.vcode.as_ref())
+        {
+            eprintln!("{vcode}");
         }
         module.clear_context(&mut self.context);
         self.clif.push(ClifFunction {

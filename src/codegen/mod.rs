@@ -1,6 +1,30 @@
-//! Code generation: Cranelift IR for kernels, compiled to native code.
+//! Code generation: kernel plans -> Cranelift IR -> native functions.
+//!
+//! ```text
+//! runtime::graphs (one graph per entry point)
+//!   --plan-------> kernels over planned memory (plan/)
+//!   --compile----> one function per entry point, `extern "C" fn(*const CallCtx)`:
+//!                  elementwise.rs + instr.rs (fused loops), matmul.rs + gemm.rs,
+//!                  conv.rs, pool.rs, copy.rs, with vecmath.rs for exp/log/tanh/sigmoid
+//!   --jit.rs-----> machine code for the host
+//! ```
 
+pub mod abi;
+mod compile;
+mod conv;
+mod copy;
+mod elementwise;
+mod func;
 pub mod gemm;
+mod im2col;
+mod instr;
 pub mod jit;
+mod matmul;
 pub mod plan;
+mod pool;
 pub mod vecmath;
+
+pub use abi::CallCtx;
+pub use compile::{CompileOptions, Compiled, CompiledEntry, compile, plan_graph};
+pub use func::GemmPolicy;
+pub use jit::CodegenError;

@@ -161,6 +161,48 @@ pub fn csv(path: &Path, options: &CsvOptions) -> Result<Dataset, DataError> {
     Dataset::new(features, vec![feature_columns.len()], targets)
 }
 
+/// Features without targets, for prediction: every column except those
+/// named in `ignore` (a label column left in the file is skipped). Returns
+/// the values row-major and the number of feature columns.
+pub fn csv_features(path: &Path, ignore: &[&str]) -> Result<(Vec<f32>, usize), DataError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let text = utf8_text(&name, &bytes)?;
+    let mut reader = Reader::new(&name, text, ',');
+    let Some(header) = reader.next_record()? else {
+        return Err(DataError::Parse {
+            path: name,
+            line: 1,
+            column: 1,
+            found: "an empty file".into(),
+            expected: "a header line naming the columns".into(),
+        });
+    };
+    let columns: Vec<String> = header
+        .fields
+        .iter()
+        .map(|f| f.text.trim().to_string())
+        .collect();
+    let keep: Vec<usize> = (0..columns.len())
+        .filter(|&c| !ignore.contains(&columns[c].as_str()))
+        .collect();
+    let mut features = Vec::new();
+    while let Some(record) = reader.next_record()? {
+        if record.fields.len() != columns.len() {
+            return Err(DataError::ColumnCount {
+                path: name.clone(),
+                line: record.line,
+                expected: columns.len(),
+                found: record.fields.len(),
+            });
+        }
+        for &c in &keep {
+            features.push(number(&name, &record.fields[c])?);
+        }
+    }
+    Ok((features, keep.len()))
+}
+
 /// The bytes as text, or an error at the line and column of the first invalid byte.
 fn utf8_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, DataError> {
     std::str::from_utf8(bytes).map_err(|error| {

@@ -18,7 +18,7 @@ mod synthetic;
 mod transform;
 
 pub use batch::Batcher;
-pub use csv::{CsvOptions, CsvTarget, csv};
+pub use csv::{CsvOptions, CsvTarget, csv, csv_features};
 pub use error::DataError;
 pub use idx::idx;
 pub use npy::npy;

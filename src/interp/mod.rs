@@ -48,9 +48,19 @@ pub enum InterpError {
 
 /// The value of every node, in node order.
 pub fn evaluate<T: Real>(g: &Graph, inp: &Inputs<T>) -> Result<Vec<Vec<T>>, InterpError> {
+    evaluate_prefix(g, inp, g.nodes.len())
+}
+
+/// The values of the first `count` nodes only (e.g. the forward pass up to
+/// the loss, for finite differences).
+pub fn evaluate_prefix<T: Real>(
+    g: &Graph,
+    inp: &Inputs<T>,
+    count: usize,
+) -> Result<Vec<Vec<T>>, InterpError> {
     let n = inp.batch;
-    let mut vals: Vec<Vec<T>> = Vec::with_capacity(g.nodes.len());
-    for node in &g.nodes {
+    let mut vals: Vec<Vec<T>> = Vec::with_capacity(count);
+    for node in &g.nodes[..count.min(g.nodes.len())] {
         let shape = node.shape.dims(n);
         let len: usize = shape.iter().product();
         let v = |id: &ValueId| &vals[id.index()];

@@ -15,6 +15,9 @@ use crate::data::Dataset;
 use crate::runtime::{BackendKind, CompiledModel, load::load};
 use std::ops::Range;
 
+/// The smallest batch the bench's model is compiled for.
+pub const MIN_CAPACITY: usize = 16;
+
 /// What "decay" means for the program's optimizer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecayKind {
@@ -138,7 +141,8 @@ impl Bench {
             Batch::Size(b) => b.min(train.len()),
         }
         .max(1);
-        compiled.ensure_max_batch(batch)?;
+        // Room for the sanity checks' small batches too, whatever the plan's.
+        compiled.ensure_max_batch(batch.max(MIN_CAPACITY))?;
         let graph = compiled.graphs.layout_graph();
         let decayed = graph
             .params

@@ -9,6 +9,9 @@ use std::path::Path;
 pub struct Loaded {
     pub train: Dataset,
     pub validation: Option<Dataset>,
+    /// With `standardize`: the training part's statistics, for preparing
+    /// new samples the same way.
+    pub standardizer: Option<Standardizer>,
 }
 
 pub fn load(spec: &DataSpec) -> Result<Loaded, DataError> {
@@ -26,16 +29,66 @@ pub fn load(spec: &DataSpec) -> Result<Loaded, DataError> {
             (all, Some(v))
         }
     };
-    if spec.standardize {
+    let standardizer = spec.standardize.then(|| Standardizer::fit(&train));
+    if let Some(s) = &standardizer {
         // Statistics from the training part only: the validation set must
         // not leak into what the model sees.
-        let s = Standardizer::fit(&train);
         s.apply(&mut train)?;
         if let Some(v) = &mut validation {
             s.apply(v)?;
         }
     }
-    Ok(Loaded { train, validation })
+    Ok(Loaded {
+        train,
+        validation,
+        standardizer,
+    })
+}
+
+/// Another file of the same kind as the program's data (a test set, say),
+/// prepared exactly as the training data was.
+pub fn load_like(
+    spec: &DataSpec,
+    path: &Path,
+    standardizer: Option<&Standardizer>,
+) -> Result<Dataset, DataError> {
+    let mut other = spec.clone();
+    match &mut other.source {
+        DataSource::Csv { path: p, .. } => *p = path.display().to_string(),
+        _ => {
+            return Err(DataError::invalid(
+                "data file",
+                path.display(),
+                "a CSV file, for programs whose data is read from CSV",
+            ));
+        }
+    }
+    let mut ds = source(&other)?;
+    prepare(&mut ds, &other)?;
+    if let Some(s) = standardizer {
+        s.apply(&mut ds)?;
+    }
+    Ok(ds)
+}
+
+/// Scales and standardises raw samples (laid out one after another) as the
+/// training data was, for prediction.
+pub fn prepare_features(
+    spec: &DataSpec,
+    standardizer: Option<&Standardizer>,
+    features: &mut [f32],
+) {
+    if let Some(f) = spec.scale {
+        features.iter_mut().for_each(|x| *x *= f as f32);
+    }
+    if let Some(s) = standardizer {
+        let width = s.mean.len().max(1);
+        for sample in features.chunks_exact_mut(width) {
+            for ((x, m), d) in sample.iter_mut().zip(&s.mean).zip(&s.std) {
+                *x = (*x - m) / d;
+            }
+        }
+    }
 }
 
 fn prepare(ds: &mut Dataset, spec: &DataSpec) -> Result<(), DataError> {

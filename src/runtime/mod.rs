@@ -12,8 +12,10 @@ pub mod backend;
 pub mod checkpoint;
 pub mod graphs;
 pub mod init;
+pub mod jit;
 pub mod load;
 pub mod model;
+pub mod parity;
 pub mod schedule;
 pub mod train;
 

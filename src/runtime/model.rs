@@ -68,6 +68,19 @@ pub struct CompiledModel {
     pub epoch: usize,
 }
 
+impl std::fmt::Debug for CompiledModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledModel")
+            .field("network", &self.model.network.name)
+            .field("parameters", &self.layout.params_len)
+            .field("backend", &self.kind)
+            .field("max_batch", &self.max_batch)
+            .field("epoch", &self.epoch)
+            .field("step", &self.step)
+            .finish()
+    }
+}
+
 /// The batch size entry points are compiled for when the plan does not say.
 pub const DEFAULT_MAX_BATCH: usize = 256;
 
@@ -266,7 +279,6 @@ fn make_backend(
     })
 }
 
-/// The JIT back end; until it is linked in, the interpreter stands in.
-fn jit_backend(graphs: &Graphs, _max_batch: usize) -> Result<Box<dyn Backend>, RunError> {
-    Ok(Box::new(Interpreter::new(graphs.clone())))
+fn jit_backend(graphs: &Graphs, max_batch: usize) -> Result<Box<dyn Backend>, RunError> {
+    Ok(Box::new(super::jit::JitBackend::new(graphs, max_batch)?))
 }

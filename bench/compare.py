@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Run dlc's benchmark and the reference scripts side by side; print medians and ratios.
+
+    python3 bench/compare.py --reference DIR [--python PY] [--threads 1,2] [--workloads w1,w2,w3,w4,w5] [--repeats 5]
+
+DIR holds the reference scripts (bench_torch.py, bench_jax.py, bench_numpy.py),
+PY a Python with torch, jax, numpy and threadpoolctl installed. Every
+framework runs in its own process, one after another, at each thread count;
+the raw JSON lines go to bench/results.jsonl and a table to stdout.
+"""
+import argparse, json, os, subprocess, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def run(cmd, env=None):
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    if out.returncode != 0:
+        print(f"failed: {' '.join(cmd)}\n{out.stderr[-2000:]}", file=sys.stderr)
+        return None
+    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    return json.loads(lines[-1]) if lines else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reference", required=True)
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--workloads", default="w1,w2,w3,w4,w5")
+    ap.add_argument("--repeats", default="5")
+    ap.add_argument("--skip", default="", help="frameworks to leave out, e.g. torch.compile")
+    args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    subprocess.run(["cargo", "build", "--release", "--benches"], cwd=ROOT, check=True)
+    results = []
+    for t in args.threads.split(","):
+        common = ["--threads", t, "--json", "--workloads", args.workloads, "--repeats", args.repeats]
+        env = dict(os.environ, MATMUL_NUM_THREADS=t)
+        results.append(run(["cargo", "bench", "--bench", "workloads", "--"] + common, env))
+        ref = lambda script: os.path.join(args.reference, script)
+        if "torch-eager" not in skip:
+            results.append(run([args.python, ref("bench_torch.py")] + common))
+        if "torch.compile" not in skip:
+            results.append(run([args.python, ref("bench_torch.py"), "--compile"] + common))
+        if "jax.jit" not in skip:
+            results.append(run([args.python, ref("bench_jax.py")] + common))
+        if "numpy" not in skip:
+            numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+            results.append(run([args.python, ref("bench_numpy.py")] + common, numpy_env))
+    results = [r for r in results if r]
+    with open(os.path.join(HERE, "results.jsonl"), "a") as f:
+        for r in results:
+            f.write(json.dumps(r) + "\n")
+    table(results, args.workloads.split(","))
+
+
+def metric(res, w):
+    r = res["results"].get(w)
+    if not r:
+        return None
+    return r.get("b1024_samples_per_s") if w == "w5" else r.get("samples_per_s")
+
+
+def table(results, workloads):
+    """Samples per second (median of repeats) and dlc's ratio to each framework."""
+    by = {(r["framework"], r["threads"]): r for r in results}
+    frameworks = sorted({r["framework"] for r in results if r["framework"] != "dlc"})
+    threads = sorted({r["threads"] for r in results})
+    print("| workload | threads | dlc | " + " | ".join(f"{f} (dlc x)" for f in frameworks) + " |")
+    print("|---|---|---|" + "---|" * len(frameworks))
+    for w in workloads:
+        for t in threads:
+            d = by.get(("dlc", t))
+            dv = metric(d, w) if d else None
+            cells = []
+            for f in frameworks:
+                r = by.get((f, t))
+                v = metric(r, w) if r else None
+                cells.append(f"{v:,.0f} ({dv / v:.2f}x)" if v and dv else "-")
+            print(f"| {w}{' b1024' if w == 'w5' else ''} | {t} | {f'{dv:,.0f}' if dv else '-'} | " + " | ".join(cells) + " |")
+        if w == "w5":
+            for t in threads:
+                d = by.get(("dlc", t))
+                dl = d["results"]["w5"]["b1_latency_us"] if d and "w5" in d["results"] else None
+                cells = []
+                for f in frameworks:
+                    r = by.get((f, t))
+                    v = r["results"].get("w5", {}).get("b1_latency_us") if r else None
+                    cells.append(f"{v:.1f} us ({v / dl:.2f}x)" if v and dl else "-")
+                print(f"| w5 b1 latency | {t} | {f'{dl:.1f} us' if dl else '-'} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

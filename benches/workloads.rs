@@ -1,0 +1,225 @@
+//! The benchmark workloads W1-W5 (see bench/README.md), run from the
+//! programs in `examples/bench/`, timed as the reference scripts time them:
+//! data in memory and pre-split into batches (last partial batch dropped),
+//! 20 warm-up steps, then the median of `--repeats` timed repeats.
+//!
+//! ```text
+//! cargo bench --bench workloads -- --threads 1 --json [--workloads w1,w2] [--repeats 5]
+//! ```
+//!
+//! Prints one JSON line shaped like the reference scripts' output.
+
+use dlc::data::{Batcher, Dataset};
+use dlc::rng::Rng;
+use dlc::runtime::backend::Call;
+use dlc::runtime::graphs::Entry;
+use dlc::runtime::load::load;
+use dlc::runtime::train::step_scalars;
+use serde_json::{Value, json};
+use std::time::Instant;
+
+const WARMUP: usize = 20;
+
+struct Args {
+    threads: usize,
+    workloads: Vec<String>,
+    repeats: usize,
+    json: bool,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        threads: 1,
+        workloads: ["w1", "w2", "w3", "w4", "w5"].map(String::from).to_vec(),
+        repeats: 5,
+        json: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--threads" => a.threads = it.next().and_then(|v| v.parse().ok()).expect("--threads N"),
+            "--workloads" => {
+                a.workloads = it
+                    .next()
+                    .expect("--workloads w1,w2")
+                    .split(',')
+                    .map(String::from)
+                    .collect()
+            }
+            "--repeats" => a.repeats = it.next().and_then(|v| v.parse().ok()).expect("--repeats N"),
+            "--json" => a.json = true,
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    a
+}
+
+fn program(w: &str) -> &'static str {
+    match w {
+        "w1" => "examples/bench/w1_tiny.dl",
+        "w2" => "examples/bench/w2_mlp.dl",
+        "w3" => "examples/bench/w3_mlp_bn_dropout.dl",
+        "w4" => "examples/bench/w4_cnn.dl",
+        _ => "examples/bench/w5_inference.dl",
+    }
+}
+
+fn steps(w: &str) -> usize {
+    match w {
+        "w1" => 1000,
+        "w2" | "w3" => 468,
+        _ => 250,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The data set, split into equal batches in one shuffled order.
+fn batches(ds: &Dataset, bs: usize) -> Vec<(Vec<f32>, Vec<f32>)> {
+    let mut b = Batcher::new(ds, bs, true, Rng::new(0)).expect("batch size fits the data");
+    let mut out = Vec::new();
+    loop {
+        let mut x = vec![0.0; b.features_len()];
+        let mut y = vec![0.0; b.targets_len()];
+        match b.next_batch(&mut x, &mut y).expect("batches") {
+            Some(_) => out.push((x, y)),
+            None => return out,
+        }
+    }
+}
+
+fn train(w: &str, repeats: usize) -> Value {
+    let source = std::fs::read_to_string(program(w)).expect("benchmark program");
+    let t0 = Instant::now();
+    let mut model = dlc::compile(&source).expect("benchmark program compiles");
+    let compile_s = t0.elapsed().as_secs_f64();
+    let plan = model.model.train.clone().expect("a training plan");
+    let bs = match plan.batch {
+        dlc::check::Batch::Size(b) => b,
+        dlc::check::Batch::All => unreachable!("benchmarks use mini-batches"),
+    };
+    let data = load(model.model.data.as_ref().expect("data"))
+        .expect("data loads")
+        .train;
+    let batches = batches(&data, bs);
+    let width = model.output_width();
+    let mut output = vec![0.0f32; bs * width];
+    let mut step = |model: &mut dlc::CompiledModel, i: usize| -> f32 {
+        let (x, y) = &batches[i % batches.len()];
+        let scalars = step_scalars(&plan.optimizer.kind, bs, plan.optimizer.lr, model.step + 1);
+        let call = Call {
+            n: bs,
+            features: x,
+            labels: y,
+            scalars,
+            seed: plan.seed,
+            step: model.step,
+        };
+        model.step += 1;
+        model
+            .call(Entry::TrainStep, &call, &mut output)
+            .expect("step runs")
+    };
+    let t = Instant::now();
+    step(&mut model, 0);
+    let first = t.elapsed().as_secs_f64();
+    for i in 1..WARMUP {
+        step(&mut model, i);
+    }
+    let warm = t.elapsed().as_secs_f64();
+    let n = steps(w);
+    let mut times = Vec::new();
+    for _ in 0..repeats {
+        let t = Instant::now();
+        for i in 0..n {
+            step(&mut model, i);
+        }
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let med = median(times.clone());
+    let last_loss = step(&mut model, 0);
+    json!({
+        "samples_per_s": (n * bs) as f64 / med,
+        "ms_per_step": med / n as f64 * 1e3,
+        "batch": bs,
+        "steps_per_repeat": n,
+        "compile_s": compile_s,
+        "first_step_s": first,
+        "compile_overhead_s": compile_s + warm - WARMUP as f64 * med / n as f64,
+        "repeat_s": times,
+        "last_loss": last_loss,
+    })
+}
+
+fn infer(repeats: usize) -> Value {
+    let source = std::fs::read_to_string(program("w5")).expect("benchmark program");
+    let t0 = Instant::now();
+    let mut model = dlc::compile(&source).expect("benchmark program compiles");
+    let compile_s = t0.elapsed().as_secs_f64();
+    model
+        .ensure_max_batch(1024)
+        .expect("compiles for batch 1024");
+    let data = load(model.model.data.as_ref().expect("data"))
+        .expect("data loads")
+        .train;
+    let x1 = data.features[..data.sample_len()].to_vec();
+    let xk = data.features[..1024 * data.sample_len()].to_vec();
+    let mut time = |x: &[f32], calls: usize, warm: usize| {
+        for _ in 0..warm {
+            model.predict(x).expect("predict");
+        }
+        let mut ts = Vec::new();
+        for _ in 0..repeats {
+            let t = Instant::now();
+            for _ in 0..calls {
+                std::hint::black_box(model.predict(x).expect("predict"));
+            }
+            ts.push(t.elapsed().as_secs_f64());
+        }
+        median(ts)
+    };
+    let b1 = time(&x1, 2000, 200);
+    let bk = time(&xk, 20, 5);
+    json!({
+        "compile_s": compile_s,
+        "b1_latency_us": b1 / 2000.0 * 1e6,
+        "b1024_samples_per_s": 20.0 * 1024.0 / bk,
+    })
+}
+
+fn loadavg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let a = args();
+    let mut results = serde_json::Map::new();
+    let start_load = loadavg();
+    for w in &a.workloads {
+        let r = if w == "w5" {
+            infer(a.repeats)
+        } else {
+            train(w, a.repeats)
+        };
+        results.insert(w.clone(), r);
+    }
+    let out = json!({
+        "framework": "dlc",
+        "threads": a.threads,
+        "thread_control": "MATMUL_NUM_THREADS",
+        "loadavg_start": start_load,
+        "results": results,
+        "loadavg_end": loadavg(),
+    });
+    if a.json {
+        println!("{out}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
+    }
+}

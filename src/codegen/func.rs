@@ -1,0 +1,282 @@
+//! The function being generated for one entry point: the builder, the values
+//! loaded in the prologue (base pointers, batch size, dropout seed and step),
+//! and the loops and address arithmetic every kernel emitter uses.
+
+use super::abi::{BASES, N_OFFSET, SEED_OFFSET, STEP_OFFSET, base_offset};
+use super::jit::CodegenError;
+use super::plan::{Base, Loc};
+use crate::ir::{Dim, Shape};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{F32, F32X4, I64};
+use cranelift_codegen::ir::{BlockArg, FuncRef, InstBuilder, MemFlagsData, Value};
+use cranelift_frontend::FunctionBuilder;
+
+pub type R<T = ()> = Result<T, CodegenError>;
+
+pub const FLOAT: i64 = 4;
+
+/// How matrix products are compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum GemmPolicy {
+    /// The inline kernel or the external GEMM, by size (see `gemm::use_external_gemm`).
+    #[default]
+    Measured,
+    /// Always the inline kernel (where its layout allows; else the external GEMM).
+    Inline,
+    /// Always the external GEMM.
+    External,
+}
+
+pub struct Fx<'a, 'f> {
+    pub b: &'a mut FunctionBuilder<'f>,
+    bases: Vec<(Base, Value)>,
+    /// The batch size, I64.
+    pub n: Value,
+    pub seed: Value,
+    pub step: Value,
+    /// The external GEMM, when declared.
+    pub gemm: Option<FuncRef>,
+    pub policy: GemmPolicy,
+    pub max_batch: usize,
+    /// Floats of planned scratch; the conv workspace starts after them.
+    pub scratch_len: usize,
+}
+
+impl<'a, 'f> Fx<'a, 'f> {
+    /// Loads the context's fields in the current block.
+    pub fn prologue(
+        b: &'a mut FunctionBuilder<'f>,
+        ctx: Value,
+        gemm: Option<FuncRef>,
+        policy: GemmPolicy,
+        max_batch: usize,
+        scratch_len: usize,
+    ) -> Self {
+        let flags = MemFlagsData::trusted().with_readonly();
+        let bases = BASES
+            .iter()
+            .map(|&base| (base, b.ins().load(I64, flags, ctx, base_offset(base))))
+            .collect();
+        let n = b.ins().load(I64, flags, ctx, N_OFFSET);
+        let seed = b.ins().load(I64, flags, ctx, SEED_OFFSET);
+        let step = b.ins().load(I64, flags, ctx, STEP_OFFSET);
+        Fx {
+            b,
+            bases,
+            n,
+            seed,
+            step,
+            gemm,
+            policy,
+            max_batch,
+            scratch_len,
+        }
+    }
+
+    pub fn base(&self, base: Base) -> Value {
+        // Every base is loaded by the prologue.
+        self.bases
+            .iter()
+            .find(|(b, _)| *b == base)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| unreachable!())
+    }
+
+    pub fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(I64, v)
+    }
+
+    /// Address of a location (offset in floats).
+    pub fn ptr(&mut self, loc: Loc) -> R<Value> {
+        let base = self.base(loc.base);
+        let bytes = bytes(loc.offset)?;
+        Ok(if bytes == 0 {
+            base
+        } else {
+            self.b.ins().iadd_imm_s(base, bytes)
+        })
+    }
+
+    /// The conv workspace (after the planned scratch).
+    pub fn workspace(&mut self) -> R<Value> {
+        self.ptr(Loc {
+            base: Base::Scratch,
+            offset: self.scratch_len,
+        })
+    }
+
+    /// `ptr + index * scale` floats, for an I64 `index`.
+    pub fn offset(&mut self, ptr: Value, index: Value, scale: i64) -> Value {
+        let bytes = self.b.ins().imul_imm_s(index, scale * FLOAT);
+        self.b.ins().iadd(ptr, bytes)
+    }
+
+    /// A size as a value: `n` for the batch axis.
+    pub fn dim(&mut self, d: Dim) -> Value {
+        match d {
+            Dim::N => self.n,
+            Dim::K(k) => self.iconst(k as i64),
+        }
+    }
+
+    /// `n * k` when `batched`, else `k`.
+    pub fn extent(&mut self, batched: bool, k: usize) -> Value {
+        if batched {
+            self.b.ins().imul_imm_s(self.n, k as i64)
+        } else {
+            self.iconst(k as i64)
+        }
+    }
+
+    /// Elements of `shape` at the runtime batch.
+    pub fn numel(&mut self, shape: &Shape) -> R<Value> {
+        let fixed = fixed_numel(shape)?;
+        Ok(self.extent(shape.is_batched(), fixed))
+    }
+
+    pub fn load(&mut self, ty: cranelift_codegen::ir::Type, addr: Value, offset: i32) -> Value {
+        self.b.ins().load(ty, MemFlagsData::trusted(), addr, offset)
+    }
+
+    pub fn store(&mut self, v: Value, addr: Value, offset: i32) {
+        self.b.ins().store(MemFlagsData::trusted(), v, addr, offset);
+    }
+
+    /// `for i in (start..end).step_by(step)`, guarded (no iteration if empty).
+    pub fn for_range(
+        &mut self,
+        start: Value,
+        end: Value,
+        step: i64,
+        body: impl FnOnce(&mut Self, Value) -> R,
+    ) -> R {
+        self.for_carry(start, end, step, &[], |fx, i, _| {
+            body(fx, i)?;
+            Ok(vec![])
+        })?;
+        Ok(())
+    }
+
+    /// A guarded loop carrying `init` through its iterations; returns the final values.
+    pub fn for_carry(
+        &mut self,
+        start: Value,
+        end: Value,
+        step: i64,
+        init: &[Value],
+        body: impl FnOnce(&mut Self, Value, &[Value]) -> R<Vec<Value>>,
+    ) -> R<Vec<Value>> {
+        let header = self.b.create_block();
+        let inside = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.append_block_param(header, I64);
+        for v in init {
+            let ty = self.b.func.dfg.value_type(*v);
+            self.b.append_block_param(header, ty);
+            self.b.append_block_param(exit, ty);
+        }
+        let mut args = vec![start];
+        args.extend_from_slice(init);
+        self.jump(header, &args);
+        self.b.switch_to_block(header);
+        let params = self.b.block_params(header).to_vec();
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, params[0], end);
+        let carried: Vec<BlockArg> = params[1..].iter().map(|v| (*v).into()).collect();
+        self.b.ins().brif(more, inside, &[], exit, &carried);
+        self.b.switch_to_block(inside);
+        let next = body(self, params[0], &params[1..])?;
+        let i_next = self.b.ins().iadd_imm_s(params[0], step);
+        let mut args = vec![i_next];
+        args.extend(next);
+        self.jump(header, &args);
+        self.b.switch_to_block(exit);
+        Ok(self.b.block_params(exit).to_vec())
+    }
+
+    pub fn jump(&mut self, block: cranelift_codegen::ir::Block, args: &[Value]) {
+        let args: Vec<BlockArg> = args.iter().map(|v| (*v).into()).collect();
+        self.b.ins().jump(block, &args);
+    }
+
+    /// Runs `body` only when `cond` (an I8 flag) is set.
+    pub fn when(&mut self, cond: Value, body: impl FnOnce(&mut Self) -> R) -> R {
+        let then = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(cond, then, &[], done, &[]);
+        self.b.switch_to_block(then);
+        body(self)?;
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        Ok(())
+    }
+
+    /// Stores `value` (f32) into `count` consecutive floats at `dst`.
+    pub fn fill(&mut self, dst: Value, count: Value, value: f32) -> R {
+        let scalar = self.b.ins().f32const(value);
+        let vector = self.b.ins().splat(F32X4, scalar);
+        let vec_end = self.b.ins().band_imm_s(count, !3i64);
+        let zero = self.iconst(0);
+        self.for_range(zero, vec_end, 4, |fx, i| {
+            let at = fx.offset(dst, i, 1);
+            fx.store(vector, at, 0);
+            Ok(())
+        })?;
+        self.for_range(vec_end, count, 1, |fx, i| {
+            let at = fx.offset(dst, i, 1);
+            fx.store(scalar, at, 0);
+            Ok(())
+        })
+    }
+
+    /// Copies `count` floats from `src` to `dst` (the ranges must not overlap).
+    pub fn copy(&mut self, dst: Value, src: Value, count: Value) -> R {
+        let vec_end = self.b.ins().band_imm_s(count, !3i64);
+        let zero = self.iconst(0);
+        self.for_range(zero, vec_end, 4, |fx, i| {
+            let from = fx.offset(src, i, 1);
+            let v = fx.load(F32X4, from, 0);
+            let to = fx.offset(dst, i, 1);
+            fx.store(v, to, 0);
+            Ok(())
+        })?;
+        self.for_range(vec_end, count, 1, |fx, i| {
+            let from = fx.offset(src, i, 1);
+            let v = fx.load(F32, from, 0);
+            let to = fx.offset(dst, i, 1);
+            fx.store(v, to, 0);
+            Ok(())
+        })
+    }
+}
+
+/// `floats * 4` as a checked byte count.
+pub fn bytes(floats: usize) -> R<i64> {
+    (floats as u64)
+        .checked_mul(FLOAT as u64)
+        .and_then(|b| i64::try_from(b).ok())
+        .ok_or_else(|| {
+            CodegenError::InvalidShape(format!("offset of {floats} floats is too large"))
+        })
+}
+
+/// The product of a shape's fixed sizes (the batch axis counts 1), checked.
+pub fn fixed_numel(shape: &Shape) -> R<usize> {
+    shape
+        .0
+        .iter()
+        .try_fold(1usize, |acc, d| match d {
+            Dim::N => Some(acc),
+            Dim::K(k) => acc.checked_mul(*k),
+        })
+        .ok_or_else(|| CodegenError::InvalidShape(format!("{shape} has too many elements")))
+}
+
+/// A fixed size, or an error naming what needed it.
+pub fn fixed(d: Dim, what: &str) -> R<usize> {
+    match d {
+        Dim::K(k) => Ok(k),
+        Dim::N => Err(CodegenError::InvalidShape(format!(
+            "{what} cannot be the batch size"
+        ))),
+    }
+}

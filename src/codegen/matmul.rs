@@ -1,0 +1,152 @@
+//! Matrix products: the inline kernel or the external GEMM, chosen by the
+//! measured policy of `gemm::use_external_gemm`. The batch size may be the
+//! rows of the product (a dense layer's forward pass) or its inner size (a
+//! weight gradient); both kernels take it at run time, and when the policy's
+//! answer depends on it, both are generated behind a test of the batch size
+//! (one sample goes inline, a large batch to the external GEMM).
+
+use super::func::{Fx, GemmPolicy, R, fixed};
+use super::gemm::{
+    self, GemmSpec, RuntimeSizes, emit_external_gemm_call_sized, inline_supports, use_external_gemm,
+};
+use super::jit::CodegenError;
+use super::plan::Buf;
+use crate::ir::Dim;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, Value};
+
+/// One product as the emitters see it: sizes (`Dim::N` for the batch),
+/// transposes and operand pointers.
+pub struct Product {
+    pub m: Dim,
+    pub n: Dim,
+    pub k: Dim,
+    pub ta: bool,
+    pub tb: bool,
+    pub accumulate: bool,
+}
+
+/// `(rows, cols)` of a matrix-shaped buffer.
+fn matrix(b: &Buf) -> R<(Dim, Dim)> {
+    match b.shape.0.as_slice() {
+        [r, c] => Ok((*r, *c)),
+        _ => Err(CodegenError::InvalidShape(format!(
+            "matmul operand of shape {} is not a matrix",
+            b.shape
+        ))),
+    }
+}
+
+/// The kernel `out = op(a) op(b)`.
+pub fn emit_matmul(fx: &mut Fx, a: &Buf, b: &Buf, ta: bool, tb: bool, out: &Buf) -> R {
+    let (ar, ac) = matrix(a)?;
+    let (br, bc) = matrix(b)?;
+    let (m, k) = if ta { (ac, ar) } else { (ar, ac) };
+    let (k2, n) = if tb { (bc, br) } else { (br, bc) };
+    if k != k2 || matrix(out)? != (m, n) {
+        return Err(CodegenError::InvalidShape(format!(
+            "matmul of {} and {} into {}",
+            a.shape, b.shape, out.shape
+        )));
+    }
+    let (pa, pb, pc) = (fx.ptr(a.loc)?, fx.ptr(b.loc)?, fx.ptr(out.loc)?);
+    let p = Product {
+        m,
+        n,
+        k,
+        ta,
+        tb,
+        accumulate: false,
+    };
+    emit_product(fx, &p, pa, pb, pc)
+}
+
+/// `C (=|+=) op(A) op(B)` on row-major, contiguous operands.
+pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R {
+    let size = |d: Dim, fx: &Fx| match d {
+        Dim::N => fx.max_batch,
+        Dim::K(k) => k,
+    };
+    let spec = GemmSpec {
+        m: size(p.m, fx),
+        n: size(p.n, fx),
+        k: size(p.k, fx),
+        a_transposed: p.ta,
+        b_transposed: p.tb,
+        accumulate: p.accumulate,
+    };
+    let runtime = RuntimeSizes {
+        m: (p.m == Dim::N).then_some(fx.n),
+        k: (p.k == Dim::N).then_some(fx.n),
+    };
+    let inline_ok = p.n != Dim::N && inline_supports(&spec, runtime);
+    match fx.policy {
+        GemmPolicy::External => emit_external(fx, p, &spec, [a, b, c]),
+        GemmPolicy::Inline if inline_ok => gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c),
+        GemmPolicy::Inline => emit_external(fx, p, &spec, [a, b, c]),
+        GemmPolicy::Measured if !inline_ok => emit_external(fx, p, &spec, [a, b, c]),
+        GemmPolicy::Measured => {
+            // With the batch among the sizes, the choice is made per call:
+            // the policy is monotone in each size, so one threshold decides.
+            let at = |batch: usize| {
+                let size = |d: Dim, k: usize| if d == Dim::N { batch } else { k };
+                use_external_gemm(size(p.m, spec.m), size(p.n, spec.n), size(p.k, spec.k))
+            };
+            let batched = p.m == Dim::N || p.k == Dim::N;
+            let threshold = if batched {
+                (1..=fx.max_batch).find(|&b| at(b))
+            } else {
+                at(0).then_some(0)
+            };
+            match threshold {
+                None => gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c),
+                Some(t) if t <= 1 => emit_external(fx, p, &spec, [a, b, c]),
+                Some(t) => {
+                    let large =
+                        fx.b.ins()
+                            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, fx.n, t as i64);
+                    let (ext, inl, done) = (
+                        fx.b.create_block(),
+                        fx.b.create_block(),
+                        fx.b.create_block(),
+                    );
+                    fx.b.ins().brif(large, ext, &[], inl, &[]);
+                    fx.b.switch_to_block(ext);
+                    emit_external(fx, p, &spec, [a, b, c])?;
+                    fx.b.ins().jump(done, &[]);
+                    fx.b.switch_to_block(inl);
+                    gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c)?;
+                    fx.b.ins().jump(done, &[]);
+                    fx.b.switch_to_block(done);
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// The call of the external GEMM for `p`.
+fn emit_external(fx: &mut Fx, p: &Product, spec: &GemmSpec, [a, b, c]: [Value; 3]) -> R {
+    let gemm_ref = fx
+        .gemm
+        .ok_or_else(|| CodegenError::InvalidShape("the external GEMM was not declared".into()))?;
+    let m = fx.dim(p.m);
+    let n = fx.dim(p.n);
+    let k = fx.dim(p.k);
+    // Strides come from the stored rows, whose length is never the batch.
+    let (a_cols, b_cols) = (
+        if p.ta { spec.m } else { spec.k },
+        if p.tb { spec.k } else { spec.n },
+    );
+    let _ = fixed(if p.ta { p.m } else { p.k }, "the row length of A")?;
+    let _ = fixed(if p.tb { p.k } else { p.n }, "the row length of B")?;
+    let _ = fixed(p.n, "the row length of C")?;
+    emit_external_gemm_call_sized(
+        fx.b,
+        gemm_ref,
+        [m, n, k],
+        [a_cols, b_cols, spec.n],
+        (p.ta, p.tb, p.accumulate),
+        [a, b, c],
+    )
+}

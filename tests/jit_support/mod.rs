@@ -1,0 +1,268 @@
+//! Shared by the JIT tests: random data, running an entry point on both back
+//! ends, and the comparison with its stated tolerance.
+//!
+//! Tolerance: `|jit - interp| <= 1e-4 * |interp| + 1e-5 * scale`, where
+//! `scale` is the largest magnitude in the compared tensor (at least 1).
+//! Why: the JIT computes exp, log, tanh and sigmoid to within 2.6 ulp
+//! (3e-7 relative) instead of libm's 0.5 ulp, and sums in another order
+//! (matrix products block and vectorise their inner sums, reductions keep four
+//! partial sums). Both are rounding differences of a few ulps per operation,
+//! about 1e-6 relative after a few layers; 1e-4 leaves a margin of 100 for
+//! their growth through normalisations and the loss. A sum whose terms cancel
+//! has an error relative to its terms, not to itself: hence the absolute part,
+//! relative to the tensor's scale. A wrong index, mask or formula is off by
+//! far more than either.
+//!
+//! Exceptions are decided, not assumed. A batch may put a value within
+//! rounding of a kink (a relu at 0, a tie in a max pool), or normalise values
+//! that are almost equal (a batch norm of a layer norm of two features), where
+//! f32 arithmetic itself leaves the exact result. When the JIT and the f32
+//! interpreter disagree, both are compared with the interpreter in f64:
+//! - the JIT within tolerance of the f64 result: the disagreement is the f32
+//!   interpreter's, the case passes;
+//! - both outside it: the case is ill-conditioned in f32 and cannot tell a
+//!   right JIT from a wrong one; it is reported as such ([`Outcome`]), and
+//!   the caller decides (the example tests fail, the random-network test
+//!   discards the network, at most 5% of them);
+//! - only the JIT outside it: a failure.
+#![allow(dead_code)]
+
+use dlc::codegen::plan::Layout;
+use dlc::interp::{Inputs, evaluate};
+use dlc::ir::{ScalarKind, Sink};
+use dlc::runtime::backend::{Backend, Buffers, Call, Interpreter};
+use dlc::runtime::graphs::{Entry, Graphs};
+use dlc::runtime::jit::JitBackend;
+
+pub const RTOL: f32 = 1e-4;
+pub const ATOL: f32 = 1e-5;
+
+/// A small deterministic generator (independent of dlc's own).
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 11
+    }
+
+    /// Uniform in [-1, 1).
+    pub fn sym(&mut self) -> f32 {
+        (self.next_u64() as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) as f32
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Whether `got` matches `want` within the tolerance; the first mismatch otherwise.
+pub fn close(got: &[f32], want: &[f32]) -> Result<(), String> {
+    if got.len() != want.len() {
+        return Err(format!("lengths {} and {}", got.len(), want.len()));
+    }
+    let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let same_special = (g.is_nan() && w.is_nan()) || g == w;
+        let within = (g - w).abs() <= RTOL * w.abs() + ATOL * scale;
+        if !same_special && !within {
+            return Err(format!(
+                "element {i}: jit {g}, interpreter {w} (scale {scale})"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What one call reads.
+pub struct Batch {
+    pub n: usize,
+    pub features: Vec<f32>,
+    pub labels: Vec<f32>,
+    pub scalars: [f32; 4],
+    pub seed: u64,
+    pub step: u64,
+}
+
+/// Runs `entry` on both back ends from the same buffers and compares loss,
+/// output and every buffer; returns a description of the first mismatch.
+pub fn compare_entry(
+    graphs: &Graphs,
+    interp: &mut Interpreter,
+    jit: &mut JitBackend,
+    entry: Entry,
+    buffers: &Buffers,
+    batch: &Batch,
+    out_len: usize,
+) -> Result<Outcome, String> {
+    let Err(e) = compare_with_f32(interp, jit, entry, buffers, batch, out_len) else {
+        return Ok(Outcome::Agree);
+    };
+    let exact = call_f64(graphs, entry, buffers, batch, out_len);
+    let mut bj = buffers.clone();
+    let mut oj = vec![0.0; out_len];
+    let lj = jit
+        .call(entry, &mut bj, &call_of(batch), &mut oj)
+        .map_err(|e| e.to_string())?;
+    let jit_exact = all_close(&(lj, oj, bj), &exact);
+    let mut bi = buffers.clone();
+    let mut oi = vec![0.0; out_len];
+    let li = interp
+        .call(entry, &mut bi, &call_of(batch), &mut oi)
+        .map_err(|e| e.to_string())?;
+    let interp_exact = all_close(&(li, oi, bi), &exact);
+    match (jit_exact, interp_exact) {
+        (Ok(()), _) => Ok(Outcome::Agree),
+        (Err(j), Err(_)) => Ok(Outcome::IllConditioned(format!("{e}; against f64: {j}"))),
+        (Err(j), Ok(())) => Err(format!("{e}; against f64: {j}")),
+    }
+}
+
+/// How a comparison that did not fail ended.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// The JIT matches the f32 interpreter or the exact (f64) result.
+    Agree,
+    /// Neither the JIT nor the f32 interpreter is near the exact result.
+    IllConditioned(String),
+}
+
+fn call_of(batch: &Batch) -> Call<'_> {
+    Call {
+        n: batch.n,
+        features: &batch.features,
+        labels: &batch.labels,
+        scalars: batch.scalars,
+        seed: batch.seed,
+        step: batch.step,
+    }
+}
+
+type Results = (f32, Vec<f32>, Buffers);
+
+fn all_close(got: &Results, want: &Results) -> Result<(), String> {
+    close(&[got.0], &[want.0]).map_err(|e| format!("loss: {e}"))?;
+    close(&got.1, &want.1).map_err(|e| format!("output: {e}"))?;
+    close(&got.2.params, &want.2.params).map_err(|e| format!("params: {e}"))?;
+    close(&got.2.grads, &want.2.grads).map_err(|e| format!("grads: {e}"))?;
+    close(&got.2.states, &want.2.states).map_err(|e| format!("states: {e}"))
+}
+
+/// The interpreter back end's semantics, evaluated in f64 (rounded to f32 at the end).
+pub fn call_f64(
+    graphs: &Graphs,
+    entry: Entry,
+    buffers: &Buffers,
+    batch: &Batch,
+    out_len: usize,
+) -> Results {
+    let g = graphs.get(entry).unwrap();
+    let lay = Layout::of(graphs.layout_graph());
+    let wide = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let split = |flat: &[f32], offs: &[usize], lens: Vec<usize>| -> Vec<Vec<f64>> {
+        offs.iter()
+            .zip(lens)
+            .map(|(&o, l)| wide(&flat[o..o + l]))
+            .collect()
+    };
+    let plens: Vec<usize> = g.params.iter().map(|p| p.len()).collect();
+    let slens: Vec<usize> = g.states.iter().map(|s| s.shape.iter().product()).collect();
+    let params = split(&buffers.params, &lay.params, plens.clone());
+    let grads = split(&buffers.grads, &lay.params, plens);
+    let states = split(&buffers.states, &lay.states, slens);
+    let (features, labels) = (wide(&batch.features), wide(&batch.labels));
+    let mut scalars = [0.0; 4];
+    for k in ScalarKind::ALL {
+        scalars[k.slot()] = batch.scalars[k.slot()] as f64;
+    }
+    let inputs = Inputs {
+        batch: batch.n,
+        features: &features,
+        labels: &labels,
+        params: &params,
+        states: &states,
+        grads: &grads,
+        scalars,
+        seed: batch.seed,
+        step: batch.step,
+    };
+    let vals = evaluate::<f64>(g, &inputs).unwrap();
+    let mut out = buffers.clone();
+    let mut output = vec![0.0f32; out_len];
+    let mut loss = 0.0;
+    let narrow = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    for s in &g.sinks {
+        match s {
+            Sink::Loss(v) => loss = vals[v.index()][0] as f32,
+            Sink::Output(v) => {
+                let o = narrow(&vals[v.index()]);
+                let n = o.len().min(out_len);
+                output[..n].copy_from_slice(&o[..n]);
+            }
+            Sink::Grad(p, v) => out.grads[lay.params[*p]..][..g.params[*p].len()]
+                .copy_from_slice(&narrow(&vals[v.index()])),
+            Sink::Param(p, v) => out.params[lay.params[*p]..][..g.params[*p].len()]
+                .copy_from_slice(&narrow(&vals[v.index()])),
+            Sink::State(st, v) => {
+                let len: usize = g.states[*st].shape.iter().product();
+                out.states[lay.states[*st]..][..len].copy_from_slice(&narrow(&vals[v.index()]));
+            }
+        }
+    }
+    (loss, output, out)
+}
+
+fn compare_with_f32(
+    interp: &mut Interpreter,
+    jit: &mut JitBackend,
+    entry: Entry,
+    buffers: &Buffers,
+    batch: &Batch,
+    out_len: usize,
+) -> Result<(), String> {
+    let call = Call {
+        n: batch.n,
+        features: &batch.features,
+        labels: &batch.labels,
+        scalars: batch.scalars,
+        seed: batch.seed,
+        step: batch.step,
+    };
+    let (mut bi, mut bj) = (buffers.clone(), buffers.clone());
+    let (mut oi, mut oj) = (vec![0.0; out_len], vec![0.0; out_len]);
+    let li = interp
+        .call(entry, &mut bi, &call, &mut oi)
+        .map_err(|e| format!("interpreter: {e}"))?;
+    let lj = jit
+        .call(entry, &mut bj, &call, &mut oj)
+        .map_err(|e| format!("jit: {e}"))?;
+    let name = entry.name();
+    close(&[lj], &[li]).map_err(|e| format!("{name} loss: {e}"))?;
+    close(&oj, &oi).map_err(|e| format!("{name} output: {e}"))?;
+    close(&bj.params, &bi.params).map_err(|e| format!("{name} params: {e}"))?;
+    close(&bj.grads, &bi.grads).map_err(|e| format!("{name} grads: {e}"))?;
+    close(&bj.states, &bi.states).map_err(|e| format!("{name} states: {e}"))?;
+    Ok(())
+}
+
+/// Random parameters and (positive) states in the shared layout of `graphs`.
+pub fn random_buffers(graphs: &Graphs, rng: &mut Lcg) -> Buffers {
+    let g = graphs.layout_graph();
+    let params_len: usize = g.params.iter().map(|p| p.len()).sum();
+    let states_len: usize = g
+        .states
+        .iter()
+        .map(|s| s.shape.iter().product::<usize>())
+        .sum();
+    Buffers {
+        params: (0..params_len).map(|_| rng.sym() * 0.5).collect(),
+        grads: (0..params_len).map(|_| rng.sym() * 0.5).collect(),
+        // Variances and second moments must be positive.
+        states: (0..states_len)
+            .map(|_| 0.5 + 0.5 * rng.sym().abs())
+            .collect(),
+    }
+}
