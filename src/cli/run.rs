@@ -169,12 +169,15 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         Err(e) => {
             eprintln!("error: {e}");
             let diverged = matches!(e, dlc::RunError::Diverged { .. });
-            if let dlc::RunError::Diverged { epoch, step, loss } = e {
+            if let dlc::RunError::Diverged {
+                epoch, step, loss, ..
+            } = e
+            {
                 // The curves up to the divergence say how it came about.
                 let verdict = Verdict {
                     fit: Fit::Unknown,
                     reasons: vec![format!(
-                        "training diverged at epoch {epoch}, step {step}: the loss became {loss}"
+                        "training diverged at epoch {epoch}, step {step}: the loss reached {loss}"
                     )],
                     advice: vec!["lower the learning rate (`dlc lr-find` suggests one)".into()],
                     evidence: Default::default(),

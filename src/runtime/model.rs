@@ -35,10 +35,15 @@ pub enum RunError {
     #[error("the program has no `train` item: it says nothing about how to train")]
     NoTrainPlan,
     #[error(
-        "training diverged at epoch {epoch}, step {step}: the loss became {loss}\n\
+        "training diverged at epoch {epoch}, step {step}: the loss went from {first} at the first step to {loss}\n\
          help: the learning rate is likely too high; lower it (e.g. by 10x) or clip gradients with `clip 1.0`"
     )]
-    Diverged { epoch: usize, step: u64, loss: f32 },
+    Diverged {
+        epoch: usize,
+        step: u64,
+        first: f32,
+        loss: f32,
+    },
     #[error("parameter `{0}` does not exist")]
     UnknownParameter(String),
     #[error("parameter `{name}` has {want} values, {got} were given")]

@@ -124,6 +124,7 @@ impl CompiledModel {
             best_epoch: None,
             seconds: 0.0,
         };
+        let mut first_loss: Option<f32> = None;
         // `epochs` counts the whole run: a model resumed from a checkpoint
         // continues where it stopped.
         for e in self.epoch..epochs {
@@ -157,10 +158,12 @@ impl CompiledModel {
                 };
                 let loss = self.call(Entry::TrainStep, &call, &mut output)?;
                 self.step += 1;
-                if !loss.is_finite() {
+                let first = *first_loss.get_or_insert(loss);
+                if diverged(first, loss) {
                     return Err(RunError::Diverged {
                         epoch: e + 1,
                         step: self.step,
+                        first,
                         loss,
                     });
                 }
@@ -310,6 +313,13 @@ impl CompiledModel {
         }
         Ok(out)
     }
+}
+
+/// A loss that is not a number, or that grew a million-fold over the first
+/// step's (and is large in itself), means the optimizer is running away: no
+/// working training run does that, and every step after it is wasted.
+pub fn diverged(first: f32, loss: f32) -> bool {
+    !loss.is_finite() || (loss > 1e6 * first.abs().max(1e-3) && loss > 1e3)
 }
 
 /// The per-call scalars of a training step `t` (from 1).

@@ -1,0 +1,161 @@
+//! `dlc run`, `dlc eval` and `dlc predict` as a user meets them: exit codes
+//! and the messages for bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn dlc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dlc"))
+        .args(args)
+        .output()
+        .expect("dlc runs")
+}
+
+fn temp(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dlc-cli-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_diverging_run_exits_3_and_says_why() {
+    let src = std::fs::read_to_string("examples/spirals.dl")
+        .unwrap()
+        .replace("sgd(lr: 0.1)", "sgd(lr: 1e12)");
+    let p = temp("diverge.dl", &src);
+    let o = dlc(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("training diverged at epoch 1"), "{e}");
+    assert!(e.contains("learning rate is likely too high"), "{e}");
+}
+
+#[test]
+fn a_bad_data_file_names_file_line_and_column() {
+    let csv = temp("bad.csv", "a,b,label\n1,2,0\n3,x4,1\n");
+    let src = format!(
+        "data d = csv(\"{}\", label: \"label\", classes: 2)\nnetwork n(x: [2]) -> 2 {{ dense 2 }}\ntrain n on d {{ loss cross_entropy; optimizer sgd(lr: 0.1) }}\n",
+        csv.display()
+    );
+    let p = temp("badcsv.dl", &src);
+    let o = dlc(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.csv:3:3: expected a number, found \"x4\""),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn data_of_the_wrong_shape_is_refused_before_training() {
+    let csv = temp("three.csv", "a,b,c,label\n1,2,3,0\n3,4,5,1\n");
+    let src = format!(
+        "data d = csv(\"{}\", label: \"label\", classes: 2)\nnetwork n(x: [2]) -> 2 {{ dense 2 }}\ntrain n on d {{ loss cross_entropy; optimizer sgd(lr: 0.1) }}\n",
+        csv.display()
+    );
+    let p = temp("shape.dl", &src);
+    let o = dlc(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("samples of shape [3], but network `n` takes [2]"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn program_errors_exit_1_with_diagnostics() {
+    let p = temp("wrong.dl", "network n(x: [2]) -> 3 { dense 4 }\n");
+    let o = dlc(&["run", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error[E0405]"), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_files_and_missing_plans_exit_2() {
+    let o = dlc(&["run", "no/such/file.dl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    let p = temp("noplan.dl", "network n(x: [2]) -> 2 { dense 2 }\n");
+    let o = dlc(&["run", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("has no `train` item"), "{}", stderr(&o));
+}
+
+#[test]
+fn eval_and_predict_use_a_checkpoint() {
+    let dir = std::env::temp_dir().join(format!("dlc-cli-ckpt-{}", std::process::id()));
+    let ckpt = dir.join("iris.safetensors");
+    let src = std::fs::read_to_string("examples/iris.dl")
+        .unwrap()
+        .replace(
+            "    seed      1\n}",
+            &format!("    checkpoint \"{}\"\n    seed      1\n}}", ckpt.display()),
+        );
+    let p = temp("iris.dl", &src);
+    let o = dlc(&["run", p.to_str().unwrap(), "--quiet", "--epochs", "20"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = dlc(&[
+        "eval",
+        p.to_str().unwrap(),
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("validation: 30 samples") && out.contains("training: 120 samples"),
+        "{out}"
+    );
+    let input = temp(
+        "in.csv",
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n",
+    );
+    let o = dlc(&[
+        "predict",
+        p.to_str().unwrap(),
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows[0], "class,p0,p1,p2");
+    assert!(
+        rows[1].starts_with("0,") && rows[2].starts_with("2,"),
+        "setosa then virginica: {out}"
+    );
+    for row in &rows[1..] {
+        let p: f64 = row
+            .split(',')
+            .skip(1)
+            .map(|v| v.parse::<f64>().unwrap())
+            .sum();
+        assert!((p - 1.0).abs() < 1e-4, "probabilities sum to 1: {row}");
+    }
+    // A truncated checkpoint is refused with a clear message.
+    let bytes = std::fs::read(&ckpt).unwrap();
+    let cut = temp("cut.safetensors", "");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let o = dlc(&[
+        "eval",
+        p.to_str().unwrap(),
+        "--checkpoint",
+        cut.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a valid checkpoint"),
+        "{}",
+        stderr(&o)
+    );
+}
