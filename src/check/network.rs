@@ -8,7 +8,7 @@
 //! block's result.
 
 use super::Cx;
-use super::args::list;
+use super::args::list_all;
 use super::items::item_kind;
 use super::layers::{self, Built, Input, fmt_shape};
 use super::model::*;
@@ -38,7 +38,10 @@ pub fn check_network(
         layers: Vec::new(),
         inits: Vec::new(),
         stack: Vec::new(),
+        budget: MAX_LAYERS.saturating_sub(cx.layers_expanded),
+        visits: 0,
         too_large: false,
+        too_large_reported: false,
     };
     let input = input_shape.map(|shape| {
         g.push(
@@ -57,7 +60,26 @@ pub fn check_network(
     });
     let mut scope = Scope::new(env, String::new());
     scope.bind_input(&decl.input.name, input, decl.input.span);
-    let out = g.body(cx, &mut scope, &decl.body, input, decl.name.span, "network");
+    let out = g.body(
+        cx,
+        &mut scope,
+        &decl.body,
+        input,
+        decl.name.span,
+        &format!("network `{}`", decl.name),
+    );
+    cx.layers_expanded += g.visits;
+    if g.too_large && !g.too_large_reported {
+        cx.err(
+            Diagnostic::error(
+                codes::EXPANSION_TOO_LARGE,
+                format!("the networks have more than {MAX_LAYERS} layers in all"),
+                decl.name.span,
+            )
+            .label("this network passes the limit")
+            .help("no network meant for training is this large; check the repetitions"),
+        );
+    }
     let out = out?;
     if let Some(expected) = &decl.output {
         check_output(cx, &g, out, expected, decl);
@@ -166,7 +188,14 @@ struct Graph<'a> {
     inits: Vec<Option<Init>>,
     /// Block uses being expanded (name, span of the use), for recursion errors.
     stack: Vec<(String, Span)>,
+    /// How many stages this network may still visit: the layers it may have.
+    budget: usize,
+    /// Stages visited so far, each at least one layer when all goes well.
+    /// Counted even when a stage fails, so that a block full of mistakes
+    /// cannot be expanded a million times either.
+    visits: usize,
     too_large: bool,
+    too_large_reported: bool,
 }
 
 /// Names visible in one body: block parameters and named values.
@@ -218,7 +247,7 @@ impl Graph<'_> {
     fn push(&mut self, layer: Layer, init: Option<Init>) -> LayerId {
         self.layers.push(layer);
         self.inits.push(init);
-        if self.layers.len() > MAX_LAYERS {
+        if self.layers.len() > self.budget {
             self.too_large = true;
         }
         self.layers.len() - 1
@@ -238,10 +267,10 @@ impl Graph<'_> {
             cx.err(
                 Diagnostic::error(
                     codes::EMPTY_BODY,
-                    format!("this {owner} has no layers"),
+                    format!("{owner} has no layers"),
                     owner_span,
                 )
-                .label(format!("empty {owner}"))
+                .label("empty body")
                 .help("write one layer per line inside `{ }`"),
             );
             return None;
@@ -292,19 +321,18 @@ impl Graph<'_> {
         flow: Option<LayerId>,
     ) {
         if layers::is_builtin(&name.name) || self.blocks.contains_key(&name.name) {
-            let what = if layers::is_builtin(&name.name) {
-                "a layer"
-            } else {
-                "a block"
-            };
-            cx.err(
-                Diagnostic::error(
-                    codes::SHADOWED_NAME,
-                    format!("`{name}` is {what}, and cannot name a value"),
-                    name.span,
-                )
-                .label("choose another name"),
-            );
+            let mut d = Diagnostic::error(
+                codes::SHADOWED_NAME,
+                format!("`{name}` is a layer, and cannot name a value"),
+                name.span,
+            )
+            .label("choose another name")
+            .help(format!("e.g. `{name}_out = ...`"));
+            if let Some(block) = self.blocks.get(&name.name) {
+                d.message = format!("`{name}` is a block, and cannot name a value");
+                d = d.secondary(block.name.span, format!("block `{name}` is defined here"));
+            }
+            cx.err(d);
             return;
         }
         if let Some(prev) = scope.values.get(&name.name) {
@@ -338,6 +366,11 @@ impl Graph<'_> {
         stmt: &Stmt,
         flow: Option<LayerId>,
     ) -> Option<LayerId> {
+        self.visits += stmt.head.len() + stmt.rest.len();
+        if self.visits > self.budget {
+            self.too_large = true;
+            return None;
+        }
         let (first, rest) = if stmt.head.len() > 1 {
             (self.add(cx, scope, &stmt.head), &stmt.rest[..])
         } else {
@@ -352,7 +385,7 @@ impl Graph<'_> {
         let mut flow = first;
         let mut ok = first.is_some();
         for stage in rest {
-            if scope.values.contains_key(&stage.name.name) {
+            if let Some(slot) = scope.values.get(&stage.name.name) {
                 cx.err(
                     Diagnostic::error(
                         codes::VALUE_AS_LAYER,
@@ -360,6 +393,7 @@ impl Graph<'_> {
                         stage.name.span,
                     )
                     .label("a value can only start a line")
+                    .secondary(slot.span, format!("`{}` is named here", stage.name))
                     .help(format!(
                         "start a new line with `{} -> ...`, or join it with `+`",
                         stage.name
@@ -413,22 +447,7 @@ impl Graph<'_> {
                     }
                 }
                 _ => {
-                    let what = if self.blocks.contains_key(&t.name.name)
-                        || layers::is_builtin(&t.name.name)
-                    {
-                        format!("`{}` is a layer, and `+` adds named values", t.name)
-                    } else {
-                        format!("`+` adds named values, and `{}` is not one", t.name)
-                    };
-                    let mut d = Diagnostic::error(codes::LAYER_AS_VALUE, what, t.span)
-                        .label("not a named value");
-                    d = match did_you_mean(&t.name.name, scope.values.keys().map(String::as_str)) {
-                        Some(s) if t.args.is_empty() => d.help(format!("did you mean `{s}`?")),
-                        _ => {
-                            d.help("name the result first, e.g. `b = dense 8`, then write `a + b`")
-                        }
-                    };
-                    cx.err(d);
+                    cx.err(self.not_a_value(scope, t, terms));
                     ok = false;
                 }
             }
@@ -473,6 +492,48 @@ impl Graph<'_> {
             },
             None,
         ))
+    }
+
+    /// A term of `a + b` that is not a named value: a layer, a block, or an unknown name.
+    fn not_a_value(&self, scope: &Scope, t: &Stage, terms: &[Stage]) -> Diagnostic {
+        let name = &t.name.name;
+        let is_layer = self.blocks.contains_key(name) || layers::is_builtin(name);
+        let message = if is_layer {
+            format!("`{name}` is a layer, and `+` adds named values")
+        } else {
+            format!("`+` adds named values, and `{name}` is not one")
+        };
+        let d = Diagnostic::error(codes::LAYER_AS_VALUE, message, t.span);
+        let mut names: Vec<&str> = scope.values.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let others: Vec<&str> = terms
+            .iter()
+            .map(|o| o.name.name.as_str())
+            .filter(|o| o != name)
+            .collect();
+        if is_layer {
+            let joined = if others.is_empty() {
+                "...".to_string()
+            } else {
+                others.join(" + ")
+            };
+            let layer = if t.args.is_empty() {
+                name.clone()
+            } else {
+                format!("{name} ...")
+            };
+            return d.label("a layer, not a value").help(format!(
+                "apply it to the sum with `->`: `{joined} -> {layer}`; or name its result first, e.g. `r = {layer}`, and add `r`"
+            ));
+        }
+        let d = d.label("not a named value");
+        match did_you_mean(name, names.iter().copied()) {
+            Some(s) if t.args.is_empty() => d.help(format!("did you mean `{s}`?")),
+            _ if names.is_empty() => {
+                d.help("name a value first, e.g. `b = dense 8`, then write `a + b`")
+            }
+            _ => d.help(format!("the named values here are {}", list_all(&names))),
+        }
     }
 
     fn origin(&self, cx: &Cx) -> Vec<Span> {
@@ -570,7 +631,7 @@ impl Graph<'_> {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => match layers::alias(name) {
                 Some(hint) => d.help(hint),
-                None => d.help(format!("the layers are {}", list(layers::BUILTINS))),
+                None => d.help(format!("the layers are {}", list_all(layers::BUILTINS))),
             },
         };
         cx.err(d);
@@ -687,8 +748,18 @@ impl Graph<'_> {
             )
             .label("this use expands forever")
             .secondary(block.name.span, format!("`{name}` is defined here"));
-            for (other, span) in &self.stack[pos + 1..] {
-                d = d.secondary(*span, format!("through this use of `{other}`"));
+            // The chain of uses that led back here is shown by the origin
+            // labels that `Cx::err` adds; name the blocks in between too.
+            let through: Vec<&str> = self.stack[pos + 1..]
+                .iter()
+                .map(|(other, _)| other.as_str())
+                .collect();
+            if !through.is_empty() {
+                let chain: Vec<String> = through.iter().map(|t| format!("`{t}`")).collect();
+                d.message = format!(
+                    "block `{name}` uses itself through {}",
+                    chain.join(", then ")
+                );
             }
             cx.err(d.help("a block cannot use itself, directly or through another block"));
             return None;
@@ -731,7 +802,11 @@ impl Graph<'_> {
                                 stage.span,
                             )
                             .label(format!("`{}` is missing", p.name))
-                            .secondary(p.name.span, "declared here without a default"),
+                            .secondary(p.name.span, "declared here without a default")
+                            .help(format!(
+                                "give it by position or by name, e.g. `{name}({}: ...)`",
+                                p.name
+                            )),
                         );
                         ok = false;
                         continue;
@@ -756,7 +831,11 @@ impl Graph<'_> {
                 .label("not expected")
                 .secondary(
                     block.name.span,
-                    format!("`{name}` takes {} parameter(s)", block.params.len()),
+                    match block.params.len() {
+                        0 => format!("`{name}` takes no arguments"),
+                        1 => format!("`{name}` takes 1 argument"),
+                        n => format!("`{name}` takes {n} arguments"),
+                    },
                 ),
             );
             ok = false;
@@ -771,10 +850,15 @@ impl Graph<'_> {
                 )
                 .label("unknown parameter")
                 .secondary(block.name.span, "the block is defined here");
-                if let Some(s) = did_you_mean(n, block.params.iter().map(|p| p.name.name.as_str()))
-                {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
+                let params: Vec<&str> = block.params.iter().map(|p| p.name.name.as_str()).collect();
+                d = match did_you_mean(n, params.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None if params.is_empty() => d.help(format!("`{name}` takes no arguments")),
+                    None => d.help(format!(
+                        "the parameters of `{name}` are {}",
+                        list_all(&params)
+                    )),
+                };
                 cx.err(d);
                 ok = false;
             }
@@ -792,10 +876,12 @@ impl Graph<'_> {
         };
         cx.origin.push((stage.span, what));
         self.stack.push((name.clone(), stage.span));
-        let out = self.body(cx, &mut inner, &block.body, flow, block.name.span, "block");
+        let owner = format!("block `{name}`");
+        let out = self.body(cx, &mut inner, &block.body, flow, block.name.span, &owner);
         self.stack.pop();
         cx.origin.pop();
-        if self.too_large && self.stack.is_empty() {
+        if self.too_large && self.stack.is_empty() && !self.too_large_reported {
+            self.too_large_reported = true;
             cx.err(
                 Diagnostic::error(
                     codes::EXPANSION_TOO_LARGE,

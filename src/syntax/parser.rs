@@ -259,10 +259,12 @@ fn expr(pair: Pair<Rule>) -> Built<Expr> {
             while let Some(op) = it.next() {
                 terms += 1;
                 if terms > MAX_EXPR_TERMS {
+                    // Point at the operator where the limit is passed: the
+                    // whole expression may be thousands of characters long.
                     return Err(Box::new(
-                        Diagnostic::error(codes::SYNTAX, "expression is too long", span)
-                            .label(format!("more than {MAX_EXPR_TERMS} operands"))
-                            .help("split the computation or write its value"),
+                        Diagnostic::error(codes::SYNTAX, "expression is too long", span_of(&op))
+                            .label(format!("operand {terms}, more than {MAX_EXPR_TERMS}"))
+                            .help("write the value itself, or compute it with fewer operators"),
                     ));
                 }
                 let op = match op.as_str().trim() {
