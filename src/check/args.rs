@@ -156,7 +156,8 @@ impl Args {
                         p.span,
                     )
                     .label("given again here")
-                    .secondary(prev.span, "first given here"),
+                    .secondary(prev.span, "first given here")
+                    .help("give each argument once"),
                 );
                 out.ok = false;
                 continue;
@@ -234,6 +235,9 @@ impl Args {
             }
             Value::Real(r) if expected.starts_with("a whole number") => {
                 d = d.help(format!("use a whole number, e.g. `{}`", r.round()));
+            }
+            _ if expected == "`true` or `false`" => {
+                d = d.help(format!("write `{name}: true` or `{name}: false`"));
             }
             _ => {}
         }

@@ -322,7 +322,8 @@ fn settings(
                     s.span,
                 )
                 .label("set again here")
-                .secondary(prev.span, "first set here"),
+                .secondary(prev.span, "first set here")
+                .help("keep one of them"),
             );
             ok = false;
             continue;

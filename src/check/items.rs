@@ -187,7 +187,19 @@ fn resolve<'a>(
                 .secondary(
                     item.name().span,
                     format!("`{name}` is defined here as {}", item_kind(item)),
-                ),
+                )
+                .help({
+                    let mut all: Vec<&str> = names
+                        .iter()
+                        .filter(|(_, i)| is_kind(i))
+                        .map(|(k, _)| *k)
+                        .collect();
+                    all.sort_unstable();
+                    match all.as_slice() {
+                        [] => format!("define a {kind_name} for it to name"),
+                        _ => format!("the {kind_name}s are {}", super::args::list_all(&all)),
+                    }
+                }),
             );
             None
         }
@@ -279,7 +291,12 @@ fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span) 
             .secondary(
                 data.span,
                 format!("the data gives {}", layers::fmt_shape(shape)),
-            ),
+            )
+            .help(format!(
+                "declare the input as `{}`, or train on data of shape {}",
+                layers::fmt_shape(shape),
+                layers::fmt_shape(&net.input_shape)
+            )),
         );
     }
 }

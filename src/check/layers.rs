@@ -528,7 +528,8 @@ pub fn shape_value(cx: &mut Cx, v: &Value, span: Span, what: &str) -> Option<Vec
                         ),
                         s,
                     )
-                    .label("not a positive size"),
+                    .label("not a positive size")
+                    .help("every size is a whole number of at least 1"),
                 );
                 return None;
             }

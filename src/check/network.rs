@@ -426,7 +426,11 @@ impl Graph<'_> {
                     stage.span,
                 )
                 .label("a value, not a layer")
-                .secondary(slot.span, "named here"),
+                .secondary(slot.span, "named here")
+                .help(format!(
+                    "a value is used alone: write `{} -> ...` to apply layers to it",
+                    stage.name
+                )),
             );
             return Some(None);
         }
@@ -611,7 +615,11 @@ impl Graph<'_> {
                     stage.name.span,
                 )
                 .label("expected a layer or a block")
-                .secondary(item.name().span, format!("`{name}` is defined here")),
+                .secondary(item.name().span, format!("`{name}` is defined here"))
+                .help(match item {
+                    Item::Data(_) => "a data set feeds a network through `train NETWORK on DATA`",
+                    _ => "a network cannot be used inside another; make it a `block`",
+                }),
             );
             return;
         }
@@ -784,7 +792,8 @@ impl Graph<'_> {
                             a.span,
                         )
                         .label("given by name here")
-                        .secondary(positional[i].span, "and by position here"),
+                        .secondary(positional[i].span, "and by position here")
+                        .help("give each argument once"),
                     );
                     ok = false;
                     continue;
@@ -829,6 +838,7 @@ impl Graph<'_> {
                     a.span,
                 )
                 .label("not expected")
+                .help("remove the extra argument, or add a parameter to the block")
                 .secondary(
                     block.name.span,
                     match block.params.len() {

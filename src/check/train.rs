@@ -65,7 +65,8 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
                     s.span,
                 )
                 .label("set again here")
-                .secondary(prev.span, "first set here"),
+                .secondary(prev.span, "first set here")
+                .help("keep one of them"),
             );
             ok = false;
             continue;

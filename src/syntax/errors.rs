@@ -211,6 +211,13 @@ fn help_for(expected: &[String], found: &Found, text: &str, pos: usize) -> Optio
     if expects(ITEM_START) && word(&found.token) {
         return Some("a program is a list of `data`, `block`, `network` and `train` items".into());
     }
+    if found.token.chars().count() == 1
+        && !found
+            .token
+            .starts_with(|c: char| c.is_alphanumeric() || "()[]{}:,;=+-*/#\"_.\n".contains(c))
+    {
+        return Some(format!("`{}` is not used in the language", found.token));
+    }
     let prev = before.chars().last();
     if expects("`,`")
         && (word(&found.token) || found.token.starts_with('"'))
