@@ -1,8 +1,8 @@
 //! Fuzz target: any text must parse and check without a panic, and every
 //! diagnostic and summary it yields must render.
 //!
-//! Run with `RUSTC_BOOTSTRAP=1 cargo fuzz run parse_check fuzz/corpus/parse_check fuzz/seeds`
-//! (add `-- -dict=fuzz/dl.dict` for the language's tokens).
+//! Run from `fuzz/` with
+//! `RUSTC_BOOTSTRAP=1 cargo fuzz run parse_check corpus/parse_check seeds -- -dict=dl.dict`.
 
 #![no_main]
 
@@ -16,13 +16,20 @@ fuzz_target!(|bytes: &[u8]| {
         name: "fuzz.dl",
         text,
     };
-    if let Ok(program) = dlc::syntax::parse(text) {
-        let _ = dlc::syntax::print_program(&program, text);
-    }
-    let checked = dlc::check::check_source(text);
+    let checked = match dlc::syntax::parse(text) {
+        Ok(program) => {
+            let _ = dlc::syntax::print_program(&program, text);
+            dlc::check::check(&program)
+        }
+        Err(diagnostics) => dlc::check::Checked {
+            model: None,
+            diagnostics,
+        },
+    };
     let _ = dlc::diag::render(&source, &checked.diagnostics, false);
+    let index = dlc::diag::LineIndex::new(text);
     for d in &checked.diagnostics {
-        let _ = serde_json::to_string(&d.to_json(&source));
+        let _ = serde_json::to_string(&d.to_json_indexed(&source, &index));
     }
     if let Some(model) = &checked.model {
         let _ = dlc::report::summary_table(model);
