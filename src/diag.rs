@@ -163,8 +163,19 @@ pub struct JsonLabel<'a> {
 
 impl Diagnostic {
     pub fn to_json<'a>(&'a self, source: &'a Source) -> JsonDiagnostic<'a> {
-        let (line, column) = line_col(source.text, self.primary.span.start);
-        let (end_line, end_column) = line_col(source.text, self.primary.span.end);
+        self.to_json_indexed(source, &LineIndex::new(source.text))
+    }
+
+    /// As [`Diagnostic::to_json`], with the line index of `source` built once
+    /// for many diagnostics.
+    pub fn to_json_indexed<'a>(
+        &'a self,
+        source: &'a Source,
+        index: &LineIndex,
+    ) -> JsonDiagnostic<'a> {
+        let line_col = |offset| index.line_col(source.text, offset);
+        let (line, column) = line_col(self.primary.span.start);
+        let (end_line, end_column) = line_col(self.primary.span.end);
         JsonDiagnostic {
             severity: self.severity,
             code: self.code,
@@ -180,7 +191,7 @@ impl Diagnostic {
                 .secondary
                 .iter()
                 .map(|l| {
-                    let (line, column) = line_col(source.text, l.span.start);
+                    let (line, column) = line_col(l.span.start);
                     JsonLabel {
                         message: &l.message,
                         line,
@@ -189,6 +200,47 @@ impl Diagnostic {
                 })
                 .collect(),
         }
+    }
+}
+
+/// Where each line of a text starts, for turning many byte offsets into
+/// lines and columns without rescanning the text for each.
+pub struct LineIndex {
+    starts: Vec<usize>,
+    /// Whether each line is ASCII, so that a column is a byte difference.
+    ascii: Vec<bool>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let ascii = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let end = starts.get(i + 1).copied().unwrap_or(text.len());
+                text.as_bytes()[s..end].is_ascii()
+            })
+            .collect();
+        LineIndex { starts, ascii }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset of `text`,
+    /// the text this index was built from.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset).max(1) - 1;
+        let start = self.starts[line];
+        let column = if self.ascii[line] {
+            offset - start
+        } else {
+            text[start..offset].chars().count()
+        };
+        (line + 1, column + 1)
     }
 }
 

@@ -21,13 +21,19 @@ pub struct Args {
     positional: Vec<(Value, Span)>,
     /// Every parameter name asked for, for suggestions.
     known: Vec<&'static str>,
+    /// The parameters that may be given by position, in order.
+    positional_names: Vec<&'static str>,
+    /// Arguments of a call such as `sgd(lr: 0.1)`, rather than of a layer or
+    /// setting line: examples in messages are written in call form.
+    call_style: bool,
     pub(super) ok: bool,
 }
 
 /// One evaluated argument before binding.
 struct Part {
     name: Option<(String, Span)>,
-    value: Value,
+    /// `None` when the expression failed to evaluate (already reported).
+    value: Option<Value>,
     span: Span,
     value_span: Span,
 }
@@ -35,7 +41,9 @@ struct Part {
 struct Entry {
     name: String,
     name_span: Span,
-    value: Value,
+    /// `None` when the expression failed to evaluate: the argument was
+    /// written, so it is neither missing nor replaced by its default.
+    value: Option<Value>,
     span: Span,
     used: bool,
 }
@@ -59,15 +67,14 @@ impl Args {
         let mut parts = Vec::new();
         let mut ok = true;
         for a in args {
-            match eval(cx, env, &a.value) {
-                Some(v) => parts.push(Part {
-                    name: a.name.as_ref().map(|n| (n.name.clone(), n.span)),
-                    value: v,
-                    span: a.span,
-                    value_span: a.value.span,
-                }),
-                None => ok = false,
-            }
+            let value = eval(cx, env, &a.value);
+            ok &= value.is_some();
+            parts.push(Part {
+                name: a.name.as_ref().map(|n| (n.name.clone(), n.span)),
+                value,
+                span: a.span,
+                value_span: a.value.span,
+            });
         }
         let mut out = Args::from_parts(cx, what, span, parts, positional, flags);
         out.ok &= ok;
@@ -87,12 +94,14 @@ impl Args {
             .into_iter()
             .map(|(name, value, s)| Part {
                 name: name.map(|n| (n, s)),
-                value,
+                value: Some(value),
                 span: s,
                 value_span: s,
             })
             .collect();
-        Args::from_parts(cx, what, span, parts, positional, flags)
+        let mut out = Args::from_parts(cx, what, span, parts, positional, flags);
+        out.call_style = true;
+        out
     }
 
     fn from_parts(
@@ -109,17 +118,19 @@ impl Args {
             named: Vec::new(),
             positional: Vec::new(),
             known: positional.iter().chain(flags).copied().collect(),
+            positional_names: positional.to_vec(),
+            call_style: false,
             ok: true,
         };
         let mut next_positional = positional.iter();
         for p in parts {
             let (name, name_span) = match (p.name, &p.value) {
                 (Some(n), _) => n,
-                (None, Value::Sym(s)) if flags.contains(&s.as_str()) => {
+                (None, Some(Value::Sym(s))) if flags.contains(&s.as_str()) => {
                     out.named.push(Entry {
                         name: s.clone(),
                         name_span: p.span,
-                        value: Value::Bool(true),
+                        value: Some(Value::Bool(true)),
                         span: p.span,
                         used: false,
                     });
@@ -128,7 +139,11 @@ impl Args {
                 (None, _) => match next_positional.next() {
                     Some(name) => (name.to_string(), p.span),
                     None => {
-                        out.positional.push((p.value, p.span));
+                        // A surplus argument that failed to evaluate was
+                        // already reported; a surplus one is still surplus.
+                        if let Some(v) = p.value {
+                            out.positional.push((v, p.span));
+                        }
                         continue;
                     }
                 },
@@ -141,7 +156,8 @@ impl Args {
                         p.span,
                     )
                     .label("given again here")
-                    .secondary(prev.span, "first given here"),
+                    .secondary(prev.span, "first given here")
+                    .help("give each argument once"),
                 );
                 out.ok = false;
                 continue;
@@ -163,10 +179,29 @@ impl Args {
         }
         let e = self.named.iter_mut().find(|e| e.name == name && !e.used)?;
         e.used = true;
-        Some((e.value.clone(), e.span))
+        Some((e.value.clone()?, e.span))
     }
 
-    /// Whether an argument with this name was written.
+    /// Whether `name` was written but its value could not be computed (the
+    /// reason is already reported, so it must not be called missing too).
+    fn failed(&self, name: &str) -> bool {
+        self.named
+            .iter()
+            .any(|e| e.name == name && e.value.is_none())
+    }
+
+    /// How messages name argument `name`: "`rate` of `dropout`", or just
+    /// "`batch`" for the value of the setting `batch`.
+    fn subject(&self, name: &str) -> String {
+        if name == "value" || self.what == format!("`{name}`") {
+            self.what.clone()
+        } else {
+            format!("`{name}` of {}", self.what)
+        }
+    }
+
+    /// Whether an argument with this name was written (even if its value
+    /// could not be computed).
     pub fn has(&self, name: &str) -> bool {
         self.named.iter().any(|e| e.name == name)
     }
@@ -183,31 +218,57 @@ impl Args {
         let mut d = Diagnostic::error(
             codes::ARG_TYPE,
             format!(
-                "`{name}` of {} must be {expected}, found {}",
-                self.what,
+                "{} must be {expected}, found {}",
+                self.subject(name),
                 found.describe()
             ),
             span,
         )
         .label(format!("expected {expected}"));
-        if let (true, Value::Sym(s)) = (env_help, found) {
-            d = d.help(format!("`{s}` is not a block parameter here"));
+        let numeric = expected.starts_with("a whole number") || expected == "a number";
+        match found {
+            Value::Sym(s) if env_help => {
+                d = d.help(format!("`{s}` is not a block parameter here"));
+            }
+            Value::Str(s) if numeric && s.trim().parse::<f64>().is_ok() => {
+                d = d.help(format!("write the number without quotes: `{}`", s.trim()));
+            }
+            Value::Real(r) if expected.starts_with("a whole number") => {
+                d = d.help(format!("use a whole number, e.g. `{}`", r.round()));
+            }
+            _ if expected == "`true` or `false`" => {
+                d = d.help(format!("write `{name}: true` or `{name}: false`"));
+            }
+            _ => {}
         }
         cx.err(d);
         self.ok = false;
     }
 
-    fn missing(&mut self, cx: &mut Cx, name: &str, expected: &str, example: &str) {
-        cx.err(
-            Diagnostic::error(
-                codes::MISSING_ARGUMENT,
-                format!("{} needs `{name}` ({expected})", self.what),
-                self.span,
-            )
-            .label(format!("`{name}` is missing"))
-            .help(format!("for example: {example}")),
-        );
+    fn missing(&mut self, cx: &mut Cx, name: &str, expected: &str) {
         self.ok = false;
+        if self.failed(name) {
+            return;
+        }
+        let what = self.what.trim_matches('`');
+        let value = example_value(if name == "value" { what } else { name });
+        let example = if self.call_style {
+            format!("`{what}({name}: {value})`")
+        } else if self.positional_names.first() == Some(&name) {
+            format!("`{what} {value}`")
+        } else {
+            format!("`{name}: {value}`")
+        };
+        let message = if name == "value" {
+            format!("{} needs a value ({expected})", self.what)
+        } else {
+            format!("{} needs `{name}` ({expected})", self.what)
+        };
+        cx.err(
+            Diagnostic::error(codes::MISSING_ARGUMENT, message, self.span)
+                .label(format!("`{name}` is missing"))
+                .help(format!("for example: {example}")),
+        );
     }
 
     /// A whole number `>= min`; `default` when absent (`None`: required).
@@ -220,12 +281,7 @@ impl Args {
     ) -> Got<i64> {
         let Some((v, span)) = self.take(name) else {
             if default.is_none() {
-                self.missing(
-                    cx,
-                    name,
-                    "a whole number",
-                    &format!("`{name}: {}`", min.max(1)),
-                );
+                self.missing(cx, name, "a whole number");
             }
             return default.map(|d| (d, self.span));
         };
@@ -271,7 +327,7 @@ impl Args {
     ) -> Got<f64> {
         let Some((v, span)) = self.take(name) else {
             if default.is_none() {
-                self.missing(cx, name, "a number", &format!("`{name}: 0.1`"));
+                self.missing(cx, name, "a number");
             }
             return default.map(|d| (d, self.span));
         };
@@ -302,7 +358,7 @@ impl Args {
     pub fn string(&mut self, cx: &mut Cx, name: &'static str, required: bool) -> Got<String> {
         let Some((v, span)) = self.take(name) else {
             if required {
-                self.missing(cx, name, "a string", &format!("`{name}: \"...\"`"));
+                self.missing(cx, name, "a string");
             }
             return None;
         };
@@ -325,12 +381,7 @@ impl Args {
     ) -> Got<&'static str> {
         let Some((v, span)) = self.take(name) else {
             if default.is_none() {
-                self.missing(
-                    cx,
-                    name,
-                    &format!("one of {}", list(choices)),
-                    &format!("`{}`", choices[0]),
-                );
+                self.missing(cx, name, &format!("one of {}", list(choices)));
             }
             return default.map(|d| (d, self.span));
         };
@@ -353,7 +404,7 @@ impl Args {
         }
         let mut d = Diagnostic::error(
             codes::ARG_RANGE,
-            format!("`{found}` is not a valid `{name}` for {}", self.what),
+            format!("`{found}` is not a valid {}", self.subject(name)),
             span,
         )
         .label(format!("expected one of {}", list(choices)));
@@ -370,15 +421,36 @@ impl Args {
         self.take(name)
     }
 
+    /// A value of the right type outside the allowed range.
     pub fn range_error(&mut self, cx: &mut Cx, name: &str, rule: &str, found: &str, span: Span) {
-        cx.err(
-            Diagnostic::error(
-                codes::ARG_RANGE,
-                format!("`{name}` of {} {rule}, found {found}", self.what),
-                span,
-            )
-            .label(format!("`{name}` {rule}")),
-        );
+        self.invalid(cx, name, rule, found, span, "out of range");
+    }
+
+    /// A value that breaks `rule`; `label` says briefly what is wrong with it.
+    pub fn invalid(
+        &mut self,
+        cx: &mut Cx,
+        name: &str,
+        rule: &str,
+        found: &str,
+        span: Span,
+        label: &str,
+    ) {
+        let mut d = Diagnostic::error(
+            codes::ARG_RANGE,
+            format!("{} {rule}, found {found}", self.subject(name)),
+            span,
+        )
+        .label(label);
+        let key = if name == "value" {
+            self.what.trim_matches('`')
+        } else {
+            name
+        };
+        if let Some(h) = range_help(key, found) {
+            d = d.help(h);
+        }
+        cx.err(d);
         self.ok = false;
     }
 
@@ -399,7 +471,7 @@ impl Args {
                 None => d.help(format!(
                     "the arguments of {} are {}",
                     self.what,
-                    list(&self.known)
+                    list_all(&self.known)
                 )),
             };
             cx.err(d);
@@ -407,30 +479,109 @@ impl Args {
         }
         if let Some((_, first)) = self.positional.first() {
             let last = self.positional.last().map_or(*first, |(_, s)| *s);
-            let n = self.known.len();
+            let by_position = &self.positional_names;
+            let named: Vec<&str> = self
+                .known
+                .iter()
+                .copied()
+                .filter(|k| !by_position.contains(k))
+                .collect();
             let d = Diagnostic::error(
                 codes::TOO_MANY_ARGUMENTS,
                 format!("too many arguments for {}", self.what),
                 first.to(last),
             )
             .label("not expected");
-            cx.err(if n == 0 {
-                d.help(format!("{} takes no arguments", self.what))
-            } else {
-                d.help(format!(
-                    "name the argument, e.g. `{}: ...`; {} takes {}",
-                    self.known[0],
+            let help = match (by_position.len(), named.first()) {
+                (0, None) => format!("{} takes no arguments", self.what),
+                (0, Some(n)) => format!(
+                    "{} takes only named arguments ({}), e.g. `{n}: ...`",
                     self.what,
-                    list(&self.known)
-                ))
-            });
+                    list_all(&named)
+                ),
+                (k, None) => format!(
+                    "{} takes {k} argument{} ({})",
+                    self.what,
+                    if k == 1 { "" } else { "s" },
+                    list(by_position)
+                ),
+                (k, Some(n)) => format!(
+                    "{} takes {k} argument{} by position ({}); the others are named, e.g. `{n}: ...`",
+                    self.what,
+                    if k == 1 { "" } else { "s" },
+                    list(by_position)
+                ),
+            };
+            cx.err(d.help(help));
             self.ok = false;
         }
         self.ok
     }
 }
 
-/// "`a`, `b` or `c`"
+/// A plausible value for argument `name`, for examples in messages.
+fn example_value(name: &str) -> &'static str {
+    match name {
+        "units" => "64",
+        "filters" => "16",
+        "window" | "kernel" => "3",
+        "rate" => "0.2",
+        "lr" => "0.01",
+        "every" => "10",
+        "gamma" => "0.5",
+        "path" => "\"data.csv\"",
+        "images" => "\"images.idx\"",
+        "labels" => "\"labels.idx\"",
+        "x" => "\"x.npy\"",
+        "y" => "\"y.npy\"",
+        "loss" => "cross_entropy",
+        "batch" => "32",
+        "epochs" => "10",
+        "seed" => "0",
+        _ => "1",
+    }
+}
+
+/// What to do about an out-of-range argument, when there is a usual fix.
+fn range_help(name: &str, found: &str) -> Option<String> {
+    Some(match name {
+        "rate" => "the rate is the fraction of values dropped, e.g. `dropout 0.2`".into(),
+        "lr" => "typical rates are `0.1` to `0.001` for `sgd`, `0.001` for `adam`".into(),
+        "momentum" => "typical momentum is `0.9`".into(),
+        "beta1" | "beta2" => "the usual values are `beta1: 0.9`, `beta2: 0.999`".into(),
+        "slope" => "a typical slope is `0.01`".into(),
+        "nesterov" => "add a momentum, e.g. `momentum: 0.9, nesterov`".into(),
+        "pad" => {
+            "pooling pads at most half the window, e.g. `pad: 1` for a window of 2 or 3".into()
+        }
+        "kernel" | "window" | "stride" => {
+            format!("write one size, e.g. `{name}: 3`, or two, e.g. `{name}: [3, 5]`")
+        }
+        "units" | "filters" => "a layer needs at least one output".into(),
+        "points" => "a data set needs at least one point".into(),
+        "classes" => "a classification needs at least two classes".into(),
+        "batch" => "write a number of samples, e.g. `batch 32`, or `batch all`".into(),
+        "validation" => match found.parse::<f64>() {
+            Ok(p) if p > 1.0 && p < 100.0 => {
+                format!("a fraction, not a percentage: `validation {}`", p / 100.0)
+            }
+            _ => "e.g. `validation 0.2` keeps 20% of the samples aside".into(),
+        },
+        _ => return None,
+    })
+}
+
+/// "`a`, `b` and `c`": every item of a list.
+pub fn list_all(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.as_slice() {
+        [] => "none".into(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// "`a`, `b` or `c`": a choice among the items.
 pub fn list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
     match quoted.as_slice() {

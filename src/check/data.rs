@@ -1,7 +1,7 @@
 //! `data` items: the source, its arguments, and the preparation settings.
 
 use super::Cx;
-use super::args::{Args, list};
+use super::args::{Args, list_all};
 use super::layers::{fmt_shape, shape_value};
 use super::model::*;
 use super::suggest::did_you_mean;
@@ -34,7 +34,12 @@ pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) ->
     };
     let mut a = Args::bind(cx, &env, &what, src.span, &src.args, positional, &[]);
     let source = source(cx, &mut a, decl);
-    let args_ok = a.finish(cx);
+    // The arguments of an unknown source cannot be judged: do not call them unknown too.
+    let args_ok = if SOURCES.contains(&src.name.name.as_str()) {
+        a.finish(cx)
+    } else {
+        false
+    };
     let (source, base_shape, classes) = source?;
 
     let mut spec = DataSpec {
@@ -59,14 +64,26 @@ pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) ->
                     .settings
                     .iter()
                     .find(|s| s.name.name == "reshape")
-                    .map_or(decl.span, |s| s.span);
+                    .and_then(|s| s.args.first())
+                    .map_or(decl.span, |a| a.value.span);
                 cx.err(
                     Diagnostic::error(
                         codes::BAD_SHAPE,
-                        format!("cannot reshape samples of shape {} ({old_len} values) to {} ({new_len} values)", fmt_shape(base), fmt_shape(&shape)),
+                        format!(
+                            "cannot reshape samples of shape {} to {}",
+                            fmt_shape(base),
+                            fmt_shape(&shape)
+                        ),
                         s,
                     )
-                    .label("the number of values must stay the same"),
+                    .label(format!("{new_len} values, but a sample has {old_len}"))
+                    .secondary(
+                        src.span,
+                        format!("gives samples of shape {}", fmt_shape(base)),
+                    )
+                    .help(
+                        "a reshape keeps every value: the product of the sizes must stay the same",
+                    ),
                 );
                 return None;
             }
@@ -238,7 +255,7 @@ fn source(cx: &mut Cx, a: &mut Args, decl: &DataDecl) -> Option<Source> {
             .label("not a data source");
             d = match did_you_mean(other, SOURCES.iter().copied()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help(format!("the sources are {}", list(SOURCES))),
+                None => d.help(format!("the sources are {}", list_all(SOURCES))),
             };
             cx.err(d);
             return None;
@@ -305,7 +322,8 @@ fn settings(
                     s.span,
                 )
                 .label("set again here")
-                .secondary(prev.span, "first set here"),
+                .secondary(prev.span, "first set here")
+                .help("keep one of them"),
             );
             ok = false;
             continue;
@@ -339,10 +357,16 @@ fn settings(
                                 .map(|(k, _)| *k);
                             let mut d = Diagnostic::error(codes::UNKNOWN_NAME, format!("no data set named `{other}` to validate on"), sp)
                             .label("expected a fraction such as `0.2`, or the name of another `data` item");
-                            if let Some(m) =
-                                did_you_mean(&other, data_names.filter(|n| *n != spec.name))
-                            {
+                            let mut others: Vec<&str> =
+                                data_names.filter(|n| *n != spec.name).collect();
+                            others.sort_unstable();
+                            if let Some(m) = did_you_mean(&other, others.iter().copied()) {
                                 d = d.help(format!("did you mean `{m}`?"));
+                            } else if !others.is_empty() {
+                                d = d.help(format!(
+                                    "the other data items are {}",
+                                    list_all(&others)
+                                ));
                             }
                             cx.err(d);
                             ok = false;
@@ -374,7 +398,7 @@ fn settings(
                 .label("not a data setting");
                 d = match did_you_mean(name, SETTINGS.iter().copied()) {
                     Some(m) => d.help(format!("did you mean `{m}`?")),
-                    None => d.help(format!("the data settings are {}", list(SETTINGS))),
+                    None => d.help(format!("the data settings are {}", list_all(SETTINGS))),
                 };
                 cx.err(d);
                 ok = false;

@@ -5,37 +5,41 @@
 use super::model::*;
 
 pub fn assign(layers: &mut [Layer], overrides: &[Option<Init>]) {
-    let mut consumers: Vec<Vec<LayerId>> = vec![Vec::new(); layers.len()];
+    let mut first_consumer: Vec<Option<LayerId>> = vec![None; layers.len()];
     for (id, layer) in layers.iter().enumerate() {
         for &i in &layer.inputs {
-            consumers[i].push(id);
+            first_consumer[i].get_or_insert(id);
         }
     }
+    let following = following_activation(layers, &first_consumer);
     for id in 0..layers.len() {
         if !matches!(layers[id].op, Op::Dense { .. } | Op::Conv { .. }) {
             continue;
         }
-        let init = overrides[id].unwrap_or_else(|| from_activation(layers, &consumers, id));
+        let init = overrides[id].unwrap_or(following[id]);
         for t in layers[id].params.iter_mut().filter(|t| t.name == "weight") {
             t.init = init;
         }
     }
 }
 
-/// Follows the flow past norms, dropout, pooling and flattening to the
-/// activation that will see this layer's output.
-fn from_activation(layers: &[Layer], consumers: &[Vec<LayerId>], id: LayerId) -> Init {
-    let mut at = id;
-    loop {
-        let Some(&next) = consumers[at].first() else {
-            return Init::Xavier;
+/// For each layer, the initialisation that suits the activation seen by its
+/// output: the flow is followed (through its first consumer) past norms,
+/// dropout, pooling and flattening. Layers come in topological order, so
+/// one pass from the last layer back computes every answer from the next.
+fn following_activation(layers: &[Layer], first_consumer: &[Option<LayerId>]) -> Vec<Init> {
+    let mut init = vec![Init::Xavier; layers.len()];
+    for id in (0..layers.len()).rev() {
+        let Some(next) = first_consumer[id] else {
+            continue;
         };
-        match layers[next].op {
-            Op::Activation(Activation::Relu) => return Init::He { slope: 0.0 },
-            Op::Activation(Activation::LeakyRelu { slope }) => return Init::He { slope },
-            Op::PRelu { .. } => return Init::He { slope: 0.25 },
-            Op::Activation(_) | Op::Dense { .. } | Op::Conv { .. } => return Init::Xavier,
-            _ => at = next,
-        }
+        init[id] = match layers[next].op {
+            Op::Activation(Activation::Relu) => Init::He { slope: 0.0 },
+            Op::Activation(Activation::LeakyRelu { slope }) => Init::He { slope },
+            Op::PRelu { .. } => Init::He { slope: 0.25 },
+            Op::Activation(_) | Op::Dense { .. } | Op::Conv { .. } => Init::Xavier,
+            _ => init[next],
+        };
     }
+    init
 }

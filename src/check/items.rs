@@ -7,7 +7,7 @@ use super::model::*;
 use super::suggest::did_you_mean;
 use super::{data, layers, network, train};
 use crate::diag::{Diagnostic, codes};
-use crate::syntax::{BlockDecl, Item, Program, Span};
+use crate::syntax::{BlockDecl, Item, Program, Span, TrainDecl};
 use std::collections::HashMap;
 
 pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
@@ -52,15 +52,17 @@ pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
         }
         names.insert(&name.name, item);
     }
+    // The `train` keyword stands for the whole item: the item spans many lines.
+    let keyword = |t: &TrainDecl| Span::new(t.span.start, t.span.start + "train".len());
     for extra in trains.iter().skip(1) {
         cx.err(
             Diagnostic::error(
                 codes::DUPLICATE_NAME,
                 "a program has one `train`",
-                extra.span,
+                keyword(extra),
             )
-            .label("second `train`")
-            .secondary(trains[0].span, "the first `train` is here")
+            .label("a second `train`")
+            .secondary(keyword(trains[0]), "the first `train` is here")
             .help("put other training plans in files of their own"),
         );
     }
@@ -90,8 +92,23 @@ pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
     let mut chosen_net = networks.first().map(|n| n.name.name.as_str());
     let mut chosen_data = None;
     if let Some(t) = train_decl {
-        chosen_net = resolve(cx, &names, &t.network.name, t.network.span, "network").or(None);
-        chosen_data = resolve(cx, &names, &t.data.name, t.data.span, "data");
+        let swapped = matches!(names.get(t.network.name.as_str()), Some(Item::Data(_)))
+            && matches!(names.get(t.data.name.as_str()), Some(Item::Network(_)));
+        if swapped {
+            cx.err(
+                Diagnostic::error(
+                    codes::WRONG_KIND,
+                    "`train` names the data first and the network second",
+                    t.network.span.to(t.data.span),
+                )
+                .label("the wrong way round")
+                .help(format!("write `train {} on {}`", t.data, t.network)),
+            );
+            chosen_net = None;
+        } else {
+            chosen_net = resolve(cx, &names, &t.network.name, t.network.span, "network");
+            chosen_data = resolve(cx, &names, &t.data.name, t.data.span, "data");
+        }
     }
 
     let mut datas: HashMap<String, DataSpec> = HashMap::new();
@@ -125,7 +142,14 @@ pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
         check_data_fits(cx, &network, d, t.data.span);
     }
     if let (Some(ts), Some(t)) = (&train_spec, train_decl) {
-        train::check_loss_fits(cx, ts, &network, data_spec.as_ref(), t.span);
+        // Loss mismatches point at the loss's name, the thing to change.
+        let loss_span = t
+            .settings
+            .iter()
+            .find(|s| s.name.name == "loss")
+            .and_then(|s| s.args.first())
+            .map_or(t.span, |a| a.value.span);
+        train::check_loss_fits(cx, ts, &network, data_spec.as_ref(), loss_span);
     }
     Some(Model {
         network,
@@ -149,16 +173,33 @@ fn resolve<'a>(
             (Item::Network(_), "network") | (Item::Data(_), "data")
         )
     };
+    let kind_name = if kind == "data" { "data set" } else { kind };
     match found {
         Some((k, item)) if is_kind(item) => Some(*k),
         Some((_, item)) => {
             cx.err(
-                Diagnostic::error(codes::WRONG_KIND, format!("`{name}` is not a {kind}"), span)
-                    .label(format!("expected a {kind} here"))
-                    .secondary(
-                        item.name().span,
-                        format!("`{name}` is defined here as {}", item_kind(item)),
-                    ),
+                Diagnostic::error(
+                    codes::WRONG_KIND,
+                    format!("`{name}` is not a {kind_name}"),
+                    span,
+                )
+                .label(format!("expected a {kind_name} here"))
+                .secondary(
+                    item.name().span,
+                    format!("`{name}` is defined here as {}", item_kind(item)),
+                )
+                .help({
+                    let mut all: Vec<&str> = names
+                        .iter()
+                        .filter(|(_, i)| is_kind(i))
+                        .map(|(k, _)| *k)
+                        .collect();
+                    all.sort_unstable();
+                    match all.as_slice() {
+                        [] => format!("define a {kind_name} for it to name"),
+                        _ => format!("the {kind_name}s are {}", super::args::list_all(&all)),
+                    }
+                }),
             );
             None
         }
@@ -166,15 +207,19 @@ fn resolve<'a>(
             let candidates = names.iter().filter(|(_, i)| is_kind(i)).map(|(k, _)| *k);
             let mut d = Diagnostic::error(
                 codes::UNKNOWN_NAME,
-                format!("no {kind} named `{name}`"),
+                format!("no {kind_name} named `{name}`"),
                 span,
             )
-            .label(format!("unknown {kind}"));
-            let all: Vec<&str> = candidates.collect();
+            .label(format!("unknown {kind_name}"));
+            let mut all: Vec<&str> = candidates.collect();
+            all.sort_unstable();
             d = match did_you_mean(name, all.iter().copied()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None if all.is_empty() => d.help(format!("define it with `{kind} {name} ...`")),
-                None => d.help(format!("the {kind} items are {}", super::args::list(&all))),
+                None => d.help(format!(
+                    "the {kind} items are {}",
+                    super::args::list_all(&all)
+                )),
             };
             cx.err(d);
             None
@@ -246,7 +291,12 @@ fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span) 
             .secondary(
                 data.span,
                 format!("the data gives {}", layers::fmt_shape(shape)),
-            ),
+            )
+            .help(format!(
+                "declare the input as `{}`, or train on data of shape {}",
+                layers::fmt_shape(shape),
+                layers::fmt_shape(&net.input_shape)
+            )),
         );
     }
 }

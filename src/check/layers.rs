@@ -97,6 +97,9 @@ pub struct Extras {
     pub bias: bool,
     /// An explicit `init:` (for PReLU: the initial slope).
     pub init: Option<Init>,
+    /// Where the kernel or window size was written, if it was: a window
+    /// that does not fit is reported there.
+    pub window_span: Option<Span>,
 }
 
 /// Reads a layer's arguments and applies its shape rule. With an unknown
@@ -119,6 +122,7 @@ pub fn build(
                 Extras {
                     bias: bias?.0,
                     init: init?,
+                    window_span: None,
                 },
             )
         }
@@ -126,12 +130,13 @@ pub fn build(
             let filters = a.size(cx, "filters", 1, None);
             let kernel = pair(cx, a, "kernel", Some(3), 1);
             let stride = pair(cx, a, "stride", Some(1), 1);
-            let pad = pad_arg(cx, a, kernel.map(|k| k.0));
+            let pad = pad_arg(cx, a, kernel);
             let bias = a.boolean(cx, "bias", true);
             let init = init_arg(cx, a);
+            let (kernel, kernel_span) = kernel?;
             let op = Op::Conv {
                 filters: filters?.0,
-                kernel: kernel?.0,
+                kernel,
                 stride: stride?.0,
                 pad: pad?,
             };
@@ -140,6 +145,7 @@ pub fn build(
                 Extras {
                     bias: bias?.0,
                     init: init?,
+                    window_span: written(kernel_span),
                 },
             )
         }
@@ -159,7 +165,14 @@ pub fn build(
                     pad.0[0].max(pad.0[1]),
                     window.0[0].min(window.0[1])
                 );
-                a.range_error(cx, "pad", "must be at most half the window", &found, pad.1);
+                a.invalid(
+                    cx,
+                    "pad",
+                    "must be at most half the window",
+                    &found,
+                    pad.1,
+                    "more than half the window",
+                );
                 return None;
             }
             let kind = if name == "maxpool" {
@@ -167,12 +180,17 @@ pub fn build(
             } else {
                 PoolKind::Avg
             };
-            plain(Op::Pool {
+            let op = Op::Pool {
                 kind,
                 window: window.0,
                 stride: stride.0,
                 pad: pad.0,
-            })
+            };
+            let extras = Extras {
+                window_span: written(window.1),
+                ..Extras::default()
+            };
+            (op, extras)
         }
         "flatten" => plain(Op::Flatten),
         "identity" => plain(Op::Activation(Activation::Identity)),
@@ -200,8 +218,8 @@ pub fn build(
                 "must be in [0, 1)",
             );
             let extras = Extras {
-                bias: false,
                 init: Some(Init::Const(init?.0)),
+                ..Extras::default()
             };
             (
                 Op::PRelu {
@@ -252,6 +270,11 @@ pub fn build(
     super::shapes::infer(cx, op, extras, &input, span)
 }
 
+/// The span of an argument that was written; defaults have an empty span.
+fn written(span: Span) -> Option<Span> {
+    (span != Span::default()).then_some(span)
+}
+
 /// A size or a `[height, width]` pair, each at least `min`.
 fn pair(
     cx: &mut Cx,
@@ -289,12 +312,13 @@ fn size_pair(
     let items = match v {
         Value::List(items) if items.len() == 2 => items,
         Value::List(items) => {
-            a.range_error(
+            a.invalid(
                 cx,
                 name,
                 "must be one size or `[height, width]`",
                 &format!("{} sizes", items.len()),
                 span,
+                "expected one size or two",
             );
             return None;
         }
@@ -314,12 +338,13 @@ fn size_pair(
                 } else {
                     ""
                 };
-                a.range_error(
+                a.invalid(
                     cx,
                     name,
                     &format!("must be a whole number or `[height, width]`{help}"),
                     &v.describe(),
                     *s,
+                    "expected a whole number",
                 );
                 return None;
             }
@@ -329,28 +354,37 @@ fn size_pair(
 }
 
 /// `pad: 1`, `pad: [1, 2]` or `pad: same` (keeps the size at stride 1, odd kernels).
-fn pad_arg(cx: &mut Cx, a: &mut Args, kernel: Option<[usize; 2]>) -> Option<[usize; 2]> {
+fn pad_arg(cx: &mut Cx, a: &mut Args, kernel: Option<([usize; 2], Span)>) -> Option<[usize; 2]> {
     match a.raw("pad") {
         Some((Value::Sym(s), span)) => {
             if s != "same" {
-                a.range_error(
+                a.invalid(
                     cx,
                     "pad",
                     "must be a size, `[height, width]` or `same`",
                     &format!("`{s}`"),
                     span,
+                    "expected a size or `same`",
                 );
                 return None;
             }
-            let k = kernel?;
+            let (k, kernel_span) = kernel?;
             if k[0] % 2 == 0 || k[1] % 2 == 0 {
-                a.range_error(
-                    cx,
-                    "pad",
-                    "can be `same` only for odd kernels",
-                    &format!("kernel {}x{}", k[0], k[1]),
+                let mut d = Diagnostic::error(
+                    codes::ARG_RANGE,
+                    format!(
+                        "`pad: same` needs an odd kernel, but the kernel is {}x{}",
+                        k[0], k[1]
+                    ),
                     span,
-                );
+                )
+                .label("cannot keep the size with an even kernel")
+                .help("use an odd kernel such as 3 or 5, or give the padding as a number");
+                if let Some(ks) = written(kernel_span) {
+                    d = d.secondary(ks, "the kernel size is set here");
+                }
+                cx.err(d);
+                a.ok = false;
                 return None;
             }
             Some([k[0] / 2, k[1] / 2])
@@ -382,12 +416,13 @@ fn init_arg(cx: &mut Cx, a: &mut Args) -> Option<Option<Init>> {
         "uniform(limit: ...)",
     ];
     let Some((kind, args)) = named(&v) else {
-        a.range_error(
+        a.invalid(
             cx,
             "init",
             &format!("must be one of {}", super::args::list(&choices)),
             &v.describe(),
             span,
+            "not an initialisation",
         );
         return None;
     };
@@ -404,12 +439,13 @@ fn init_arg(cx: &mut Cx, a: &mut Args) -> Option<Option<Init>> {
         ("normal", false) => match number("std") {
             Some(s) if s > 0.0 && s.is_finite() => Init::Normal { std: s },
             _ => {
-                a.range_error(
+                a.invalid(
                     cx,
                     "init",
                     "`normal` needs a positive `std`",
                     &v.to_string(),
                     span,
+                    "expected e.g. `normal(std: 0.01)`",
                 );
                 return None;
             }
@@ -417,12 +453,13 @@ fn init_arg(cx: &mut Cx, a: &mut Args) -> Option<Option<Init>> {
         ("uniform", false) => match number("limit") {
             Some(l) if l > 0.0 && l.is_finite() => Init::Uniform { limit: l },
             _ => {
-                a.range_error(
+                a.invalid(
                     cx,
                     "init",
                     "`uniform` needs a positive `limit`",
                     &v.to_string(),
                     span,
+                    "expected e.g. `uniform(limit: 0.01)`",
                 );
                 return None;
             }
@@ -434,12 +471,15 @@ fn init_arg(cx: &mut Cx, a: &mut Args) -> Option<Option<Init>> {
                 span,
             )
             .label(format!("expected one of {}", super::args::list(&choices)));
-            if let Some(s) = super::suggest::did_you_mean(
+            d = match super::suggest::did_you_mean(
                 &kind,
                 ["he", "xavier", "lecun", "zeros", "normal", "uniform"],
             ) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(
+                    "e.g. `init: he`, or `init: normal(std: 0.01)` for a normal distribution",
+                ),
+            };
             cx.err(d);
             return None;
         }
@@ -488,7 +528,8 @@ pub fn shape_value(cx: &mut Cx, v: &Value, span: Span, what: &str) -> Option<Vec
                         ),
                         s,
                     )
-                    .label("not a positive size"),
+                    .label("not a positive size")
+                    .help("every size is a whole number of at least 1"),
                 );
                 return None;
             }
@@ -517,14 +558,44 @@ pub fn checked_len(cx: &mut Cx, shape: &[usize], span: Span) -> Option<usize> {
                     span,
                 )
                 .label(format!(
-                    "{} elements is more than {MAX_ELEMENTS}",
-                    product.join(" x ")
+                    "{} = {} values, more than 2^32",
+                    product.join(" x "),
+                    big_product(shape)
                 ))
                 .help("check the sizes of this layer and of those before it"),
             );
             None
         }
     }
+}
+
+/// The product of sizes, exactly, for a message about a shape too large to hold.
+fn big_product(shape: &[usize]) -> String {
+    let mut digits = vec![1u32]; // little-endian decimal digits
+    for &d in shape {
+        let mut carry = 0u128;
+        for x in digits.iter_mut() {
+            let v = u128::from(*x) * d as u128 + carry;
+            *x = (v % 10) as u32;
+            carry = v / 10;
+        }
+        while carry > 0 {
+            digits.push((carry % 10) as u32);
+            carry /= 10;
+        }
+    }
+    while digits.len() > 1 && digits.last() == Some(&0) {
+        digits.pop();
+    }
+    let n = digits.len();
+    let mut out = String::new();
+    for (i, d) in digits.iter().rev().enumerate() {
+        if i > 0 && (n - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(char::from(b'0' + *d as u8));
+    }
+    out
 }
 
 pub fn checked_add(cx: &mut Cx, a: usize, b: usize, span: Span) -> Option<usize> {

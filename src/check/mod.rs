@@ -29,8 +29,9 @@ mod value;
 pub use model::*;
 pub use suggest::{did_you_mean, distance};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Label};
 use crate::syntax::{Program, Span};
+use std::collections::HashMap;
 
 /// The result of checking: the model when there is no error, and every
 /// diagnostic (errors and warnings) in source order.
@@ -81,6 +82,13 @@ pub fn check_source(text: &str) -> Checked {
 #[derive(Default)]
 pub struct Cx {
     diags: Vec<Diagnostic>,
+    /// Index of each reported mistake by (code, span, message), so that a
+    /// repeat is found without scanning every diagnostic (a file can hold
+    /// very many mistakes).
+    seen: HashMap<(&'static str, Span, String), usize>,
+    /// Layers expanded so far in all networks: the bound on expansion holds
+    /// for the whole program, not for each network.
+    pub(crate) layers_expanded: usize,
     /// The block uses being expanded, outermost first, each with a description
     /// of its arguments: every error inside a block names the use that led there.
     origin: Vec<(Span, String)>,
@@ -88,16 +96,25 @@ pub struct Cx {
 
 impl Cx {
     pub fn err(&mut self, mut d: Diagnostic) {
+        // A block used twice with the same mistake is one mistake: it is
+        // reported once, with a label at every use that leads to it.
+        let key = (d.code, d.primary.span, d.message.clone());
+        if let Some(first) = self.seen.get(&key).map(|&i| &mut self.diags[i]) {
+            for (span, what) in self.origin.iter().rev() {
+                if !first.secondary.iter().any(|l| l.span == *span) {
+                    first.secondary.push(Label {
+                        span: *span,
+                        message: format!("also {what}"),
+                    });
+                }
+            }
+            return;
+        }
         for (span, what) in self.origin.iter().rev() {
             d = d.secondary(*span, what.clone());
         }
-        // A block used twice with the same mistake is one mistake.
-        let dup = self.diags.iter().any(|e| {
-            e.code == d.code && e.primary.span == d.primary.span && e.message == d.message
-        });
-        if !dup {
-            self.diags.push(d);
-        }
+        self.seen.insert(key, self.diags.len());
+        self.diags.push(d);
     }
 
     pub fn error_count(&self) -> usize {

@@ -8,7 +8,7 @@
 //! block's result.
 
 use super::Cx;
-use super::args::list;
+use super::args::list_all;
 use super::items::item_kind;
 use super::layers::{self, Built, Input, fmt_shape};
 use super::model::*;
@@ -16,8 +16,11 @@ use super::suggest::did_you_mean;
 use super::value::{Env, eval};
 use super::{args::Args, init};
 use crate::diag::{Diagnostic, codes};
-use crate::syntax::{BlockDecl, ExprKind, Item, NetworkDecl, Span, Stage, Stmt};
+use crate::syntax::{BlockDecl, Item, NetworkDecl, Span, Stage, Stmt};
 use std::collections::HashMap;
+
+mod blocks;
+mod merges;
 
 /// More layers than this after expanding blocks is refused: it means blocks
 /// that use each other many times over, not a network anyone meant to train.
@@ -29,6 +32,10 @@ pub fn check_network(
     blocks: &HashMap<String, &BlockDecl>,
     items: &HashMap<&str, &Item>,
 ) -> Option<Network> {
+    if cx.layers_expanded > MAX_LAYERS {
+        // The networks before this one passed the limit, and said so once.
+        return None;
+    }
     let errors_before = cx.error_count();
     let env = Env::new();
     let input_shape = input_shape(cx, &env, decl);
@@ -38,7 +45,10 @@ pub fn check_network(
         layers: Vec::new(),
         inits: Vec::new(),
         stack: Vec::new(),
+        budget: MAX_LAYERS.saturating_sub(cx.layers_expanded),
+        visits: 0,
         too_large: false,
+        too_large_reported: false,
     };
     let input = input_shape.map(|shape| {
         g.push(
@@ -57,7 +67,26 @@ pub fn check_network(
     });
     let mut scope = Scope::new(env, String::new());
     scope.bind_input(&decl.input.name, input, decl.input.span);
-    let out = g.body(cx, &mut scope, &decl.body, input, decl.name.span, "network");
+    let out = g.body(
+        cx,
+        &mut scope,
+        &decl.body,
+        input,
+        decl.name.span,
+        &format!("network `{}`", decl.name),
+    );
+    cx.layers_expanded += g.visits;
+    if g.too_large && !g.too_large_reported {
+        cx.err(
+            Diagnostic::error(
+                codes::EXPANSION_TOO_LARGE,
+                format!("the networks have more than {MAX_LAYERS} layers in all"),
+                decl.name.span,
+            )
+            .label("this network passes the limit")
+            .help("no network meant for training is this large; check the repetitions"),
+        );
+    }
     let out = out?;
     if let Some(expected) = &decl.output {
         check_output(cx, &g, out, expected, decl);
@@ -166,7 +195,14 @@ struct Graph<'a> {
     inits: Vec<Option<Init>>,
     /// Block uses being expanded (name, span of the use), for recursion errors.
     stack: Vec<(String, Span)>,
+    /// How many stages this network may still visit: the layers it may have.
+    budget: usize,
+    /// Stages visited so far, each at least one layer when all goes well.
+    /// Counted even when a stage fails, so that a block full of mistakes
+    /// cannot be expanded a million times either.
+    visits: usize,
     too_large: bool,
+    too_large_reported: bool,
 }
 
 /// Names visible in one body: block parameters and named values.
@@ -218,7 +254,7 @@ impl Graph<'_> {
     fn push(&mut self, layer: Layer, init: Option<Init>) -> LayerId {
         self.layers.push(layer);
         self.inits.push(init);
-        if self.layers.len() > MAX_LAYERS {
+        if self.layers.len() > self.budget {
             self.too_large = true;
         }
         self.layers.len() - 1
@@ -238,10 +274,10 @@ impl Graph<'_> {
             cx.err(
                 Diagnostic::error(
                     codes::EMPTY_BODY,
-                    format!("this {owner} has no layers"),
+                    format!("{owner} has no layers"),
                     owner_span,
                 )
-                .label(format!("empty {owner}"))
+                .label("empty body")
                 .help("write one layer per line inside `{ }`"),
             );
             return None;
@@ -292,19 +328,18 @@ impl Graph<'_> {
         flow: Option<LayerId>,
     ) {
         if layers::is_builtin(&name.name) || self.blocks.contains_key(&name.name) {
-            let what = if layers::is_builtin(&name.name) {
-                "a layer"
-            } else {
-                "a block"
-            };
-            cx.err(
-                Diagnostic::error(
-                    codes::SHADOWED_NAME,
-                    format!("`{name}` is {what}, and cannot name a value"),
-                    name.span,
-                )
-                .label("choose another name"),
-            );
+            let mut d = Diagnostic::error(
+                codes::SHADOWED_NAME,
+                format!("`{name}` is a layer, and cannot name a value"),
+                name.span,
+            )
+            .label("choose another name")
+            .help(format!("e.g. `{name}_out = ...`"));
+            if let Some(block) = self.blocks.get(&name.name) {
+                d.message = format!("`{name}` is a block, and cannot name a value");
+                d = d.secondary(block.name.span, format!("block `{name}` is defined here"));
+            }
+            cx.err(d);
             return;
         }
         if let Some(prev) = scope.values.get(&name.name) {
@@ -338,6 +373,11 @@ impl Graph<'_> {
         stmt: &Stmt,
         flow: Option<LayerId>,
     ) -> Option<LayerId> {
+        self.visits += stmt.head.len() + stmt.rest.len();
+        if self.visits > self.budget {
+            self.too_large = true;
+            return None;
+        }
         let (first, rest) = if stmt.head.len() > 1 {
             (self.add(cx, scope, &stmt.head), &stmt.rest[..])
         } else {
@@ -352,7 +392,7 @@ impl Graph<'_> {
         let mut flow = first;
         let mut ok = first.is_some();
         for stage in rest {
-            if scope.values.contains_key(&stage.name.name) {
+            if let Some(slot) = scope.values.get(&stage.name.name) {
                 cx.err(
                     Diagnostic::error(
                         codes::VALUE_AS_LAYER,
@@ -360,6 +400,7 @@ impl Graph<'_> {
                         stage.name.span,
                     )
                     .label("a value can only start a line")
+                    .secondary(slot.span, format!("`{}` is named here", stage.name))
                     .help(format!(
                         "start a new line with `{} -> ...`, or join it with `+`",
                         stage.name
@@ -392,87 +433,15 @@ impl Graph<'_> {
                     stage.span,
                 )
                 .label("a value, not a layer")
-                .secondary(slot.span, "named here"),
+                .secondary(slot.span, "named here")
+                .help(format!(
+                    "a value is used alone: write `{} -> ...` to apply layers to it",
+                    stage.name
+                )),
             );
             return Some(None);
         }
         Some(slot.layer)
-    }
-
-    /// `a + b + ...`: every term a named value of the same shape.
-    fn add(&mut self, cx: &mut Cx, scope: &mut Scope, terms: &[Stage]) -> Option<LayerId> {
-        let mut ids = Vec::new();
-        let mut ok = true;
-        for t in terms {
-            match scope.values.get_mut(&t.name.name) {
-                Some(slot) if t.args.is_empty() => {
-                    slot.used = true;
-                    match slot.layer {
-                        Some(l) => ids.push((l, t.span)),
-                        None => ok = false,
-                    }
-                }
-                _ => {
-                    let what = if self.blocks.contains_key(&t.name.name)
-                        || layers::is_builtin(&t.name.name)
-                    {
-                        format!("`{}` is a layer, and `+` adds named values", t.name)
-                    } else {
-                        format!("`+` adds named values, and `{}` is not one", t.name)
-                    };
-                    let mut d = Diagnostic::error(codes::LAYER_AS_VALUE, what, t.span)
-                        .label("not a named value");
-                    d = match did_you_mean(&t.name.name, scope.values.keys().map(String::as_str)) {
-                        Some(s) if t.args.is_empty() => d.help(format!("did you mean `{s}`?")),
-                        _ => {
-                            d.help("name the result first, e.g. `b = dense 8`, then write `a + b`")
-                        }
-                    };
-                    cx.err(d);
-                    ok = false;
-                }
-            }
-        }
-        if !ok {
-            return None;
-        }
-        let span = terms[0].span.to(terms[terms.len() - 1].span);
-        let (shape, origin) = (self.layers[ids[0].0].shape.clone(), self.origin(cx));
-        for &(l, s) in &ids[1..] {
-            if self.layers[l].shape != shape {
-                cx.err(
-                    Diagnostic::error(
-                        codes::SHAPE_MISMATCH,
-                        format!(
-                            "cannot add {} and {}",
-                            fmt_shape(&shape),
-                            fmt_shape(&self.layers[l].shape)
-                        ),
-                        s,
-                    )
-                    .label(format!("this has shape {}", fmt_shape(&self.layers[l].shape)))
-                    .secondary(ids[0].1, format!("this has shape {}", fmt_shape(&shape)))
-                    .secondary(self.layers[l].span, format!("{} comes from here", fmt_shape(&self.layers[l].shape)))
-                    .secondary(self.layers[ids[0].0].span, format!("{} comes from here", fmt_shape(&shape)))
-                    .help("`+` adds values of the same shape; change a layer's size or use `concat(...)`"),
-                );
-                return None;
-            }
-        }
-        let name = scope.fresh("add");
-        Some(self.push(
-            Layer {
-                name,
-                op: Op::Add,
-                inputs: ids.iter().map(|(l, _)| *l).collect(),
-                shape,
-                params: vec![],
-                buffers: vec![],
-                span,
-                origin,
-            },
-            None,
-        ))
     }
 
     fn origin(&self, cx: &Cx) -> Vec<Span> {
@@ -550,7 +519,11 @@ impl Graph<'_> {
                     stage.name.span,
                 )
                 .label("expected a layer or a block")
-                .secondary(item.name().span, format!("`{name}` is defined here")),
+                .secondary(item.name().span, format!("`{name}` is defined here"))
+                .help(match item {
+                    Item::Data(_) => "a data set feeds a network through `train NETWORK on DATA`",
+                    _ => "a network cannot be used inside another; make it a `block`",
+                }),
             );
             return;
         }
@@ -570,242 +543,9 @@ impl Graph<'_> {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => match layers::alias(name) {
                 Some(hint) => d.help(hint),
-                None => d.help(format!("the layers are {}", list(layers::BUILTINS))),
+                None => d.help(format!("the layers are {}", list_all(layers::BUILTINS))),
             },
         };
         cx.err(d);
-    }
-
-    /// `concat(a, b)` joins named values; after `->` (`flow` given) the flow comes first.
-    fn concat(
-        &mut self,
-        cx: &mut Cx,
-        scope: &mut Scope,
-        stage: &Stage,
-        flow: Option<LayerId>,
-    ) -> Option<LayerId> {
-        let mut ids = Vec::new();
-        let mut ok = true;
-        // After `->`, the flow is the first value joined.
-        if let Some(l) = flow {
-            ids.push((l, self.layers[l].span));
-        }
-        for a in &stage.args {
-            let named = match (&a.name, &a.value.kind) {
-                (None, ExprKind::Name(n)) => scope.values.get_mut(n.as_str()),
-                _ => None,
-            };
-            match named {
-                Some(slot) => {
-                    slot.used = true;
-                    match slot.layer {
-                        Some(l) => ids.push((l, a.span)),
-                        None => ok = false,
-                    }
-                }
-                None => {
-                    cx.err(
-                        Diagnostic::error(codes::ARG_TYPE, "`concat` joins named values", a.span)
-                            .label("not a named value")
-                            .help(
-                                "write `concat(a, b)` with names given earlier, e.g. `a = dense 8`",
-                            ),
-                    );
-                    ok = false;
-                }
-            }
-        }
-        if !ok {
-            return None;
-        }
-        if ids.len() < 2 {
-            cx.err(
-                Diagnostic::error(
-                    codes::MISSING_ARGUMENT,
-                    "`concat` needs at least two values",
-                    stage.span,
-                )
-                .label("joins nothing")
-                .help("write `concat(a, b)`"),
-            );
-            return None;
-        }
-        let first = self.layers[ids[0].0].shape.clone();
-        let mut joined = 0usize;
-        for &(l, s) in &ids {
-            let shape = &self.layers[l].shape;
-            if shape.len() != first.len() || shape[1..] != first[1..] {
-                cx.err(
-                    Diagnostic::error(
-                        codes::SHAPE_MISMATCH,
-                        format!("cannot concatenate {} and {}", fmt_shape(&first), fmt_shape(shape)),
-                        s,
-                    )
-                    .label(format!("this has shape {}", fmt_shape(shape)))
-                    .secondary(ids[0].1, format!("this has shape {}", fmt_shape(&first)))
-                    .secondary(self.layers[l].span, format!("{} comes from here", fmt_shape(shape)))
-                    .help("`concat` joins along the first axis (features or channels); the other sizes must agree"),
-                );
-                return None;
-            }
-            joined = layers::checked_add(cx, joined, shape[0], s)?;
-        }
-        let mut shape = first;
-        shape[0] = joined;
-        let name = scope.fresh("concat");
-        let origin = self.origin(cx);
-        Some(self.push(
-            Layer {
-                name,
-                op: Op::Concat,
-                inputs: ids.iter().map(|(l, _)| *l).collect(),
-                shape,
-                params: vec![],
-                buffers: vec![],
-                span: stage.span,
-                origin,
-            },
-            None,
-        ))
-    }
-
-    /// Expands one use of a block.
-    fn expand(
-        &mut self,
-        cx: &mut Cx,
-        scope: &mut Scope,
-        stage: &Stage,
-        block: &BlockDecl,
-        flow: Option<LayerId>,
-    ) -> Option<LayerId> {
-        let name = &block.name.name;
-        if let Some(pos) = self.stack.iter().position(|(n, _)| n == name) {
-            let mut d = Diagnostic::error(
-                codes::RECURSIVE_BLOCK,
-                format!("block `{name}` uses itself"),
-                stage.span,
-            )
-            .label("this use expands forever")
-            .secondary(block.name.span, format!("`{name}` is defined here"));
-            for (other, span) in &self.stack[pos + 1..] {
-                d = d.secondary(*span, format!("through this use of `{other}`"));
-            }
-            cx.err(d.help("a block cannot use itself, directly or through another block"));
-            return None;
-        }
-        let mut env = Env::new();
-        let mut ok = true;
-        // Positional arguments fill the parameters in order: bind them by hand,
-        // since block parameter names are not known statically.
-        let positional: Vec<_> = stage.args.iter().filter(|a| a.name.is_none()).collect();
-        let mut described = Vec::new();
-        for (i, p) in block.params.iter().enumerate() {
-            let from_named = stage
-                .args
-                .iter()
-                .find(|a| a.name.as_ref().is_some_and(|n| n.name == p.name.name));
-            let value = match (from_named, positional.get(i).copied()) {
-                (Some(a), Some(_)) => {
-                    cx.err(
-                        Diagnostic::error(
-                            codes::DUPLICATE_ARGUMENT,
-                            format!("`{}` is given twice to block `{name}`", p.name),
-                            a.span,
-                        )
-                        .label("given by name here")
-                        .secondary(positional[i].span, "and by position here"),
-                    );
-                    ok = false;
-                    continue;
-                }
-                (Some(a), None) | (None, Some(a)) => {
-                    eval(cx, &scope.env, &a.value).map(|v| (v, a.value.span))
-                }
-                (None, None) => match &p.default {
-                    Some(e) => eval(cx, &env, e).map(|v| (v, e.span)),
-                    None => {
-                        cx.err(
-                            Diagnostic::error(
-                                codes::MISSING_ARGUMENT,
-                                format!("block `{name}` needs `{}`", p.name),
-                                stage.span,
-                            )
-                            .label(format!("`{}` is missing", p.name))
-                            .secondary(p.name.span, "declared here without a default"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                },
-            };
-            match value {
-                Some((v, s)) => {
-                    described.push(format!("{} = {v}", p.name));
-                    env.insert(p.name.name.clone(), (v, s));
-                }
-                None => ok = false,
-            }
-        }
-        for a in positional.iter().skip(block.params.len()) {
-            cx.err(
-                Diagnostic::error(
-                    codes::TOO_MANY_ARGUMENTS,
-                    format!("too many arguments for block `{name}`"),
-                    a.span,
-                )
-                .label("not expected")
-                .secondary(
-                    block.name.span,
-                    format!("`{name}` takes {} parameter(s)", block.params.len()),
-                ),
-            );
-            ok = false;
-        }
-        for a in stage.args.iter().filter(|a| a.name.is_some()) {
-            let n = a.name.as_ref().map(|n| n.name.as_str()).unwrap_or_default();
-            if !block.params.iter().any(|p| p.name.name == n) {
-                let mut d = Diagnostic::error(
-                    codes::UNKNOWN_ARGUMENT,
-                    format!("block `{name}` has no parameter `{n}`"),
-                    a.span,
-                )
-                .label("unknown parameter")
-                .secondary(block.name.span, "the block is defined here");
-                if let Some(s) = did_you_mean(n, block.params.iter().map(|p| p.name.name.as_str()))
-                {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
-                cx.err(d);
-                ok = false;
-            }
-        }
-        if !ok {
-            return None;
-        }
-        let prefix = format!("{}.", scope.fresh(name));
-        let mut inner = Scope::new(env, prefix);
-        inner.bind_input("input", flow, stage.span);
-        let what = if described.is_empty() {
-            format!("in this use of `{name}`")
-        } else {
-            format!("in this use of `{name}` ({})", described.join(", "))
-        };
-        cx.origin.push((stage.span, what));
-        self.stack.push((name.clone(), stage.span));
-        let out = self.body(cx, &mut inner, &block.body, flow, block.name.span, "block");
-        self.stack.pop();
-        cx.origin.pop();
-        if self.too_large && self.stack.is_empty() {
-            cx.err(
-                Diagnostic::error(
-                    codes::EXPANSION_TOO_LARGE,
-                    format!("expanding the blocks gives more than {MAX_LAYERS} layers"),
-                    stage.span,
-                )
-                .label("this use expands too far")
-                .help("blocks that use other blocks many times multiply; use fewer repetitions"),
-            );
-        }
-        out
     }
 }

@@ -50,12 +50,15 @@ pub fn infer(cx: &mut Cx, op: Op, extras: Extras, input: &Input, span: Span) -> 
             pad,
         } => {
             let [c, h, w] = image(cx, "conv", input, span)?;
-            let oh = window_out(
-                cx, "kernel", h, kernel[0], stride[0], pad[0], "height", input, span,
-            )?;
-            let ow = window_out(
-                cx, "kernel", w, kernel[1], stride[1], pad[1], "width", input, span,
-            )?;
+            let at = extras.window_span.unwrap_or(span);
+            let win = Window {
+                what: "kernel",
+                layer: "conv",
+                input,
+                span: at,
+            };
+            let oh = win.out(cx, h, kernel[0], stride[0], pad[0], "height")?;
+            let ow = win.out(cx, w, kernel[1], stride[1], pad[1], "width")?;
             params.push(weight(cx, vec![*filters, c, kernel[0], kernel[1]], span)?);
             if extras.bias {
                 params.push(bias(*filters));
@@ -74,12 +77,14 @@ pub fn infer(cx: &mut Cx, op: Op, extras: Extras, input: &Input, span: Span) -> 
                 "avgpool"
             };
             let [c, h, w] = image(cx, what, input, span)?;
-            let oh = window_out(
-                cx, "window", h, window[0], stride[0], pad[0], "height", input, span,
-            )?;
-            let ow = window_out(
-                cx, "window", w, window[1], stride[1], pad[1], "width", input, span,
-            )?;
+            let win = Window {
+                what: "window",
+                layer: what,
+                input,
+                span: extras.window_span.unwrap_or(span),
+            };
+            let oh = win.out(cx, h, window[0], stride[0], pad[0], "height")?;
+            let ow = win.out(cx, w, window[1], stride[1], pad[1], "width")?;
             vec![c, oh, ow]
         }
         Op::Flatten => {
@@ -247,43 +252,66 @@ fn image(cx: &mut Cx, what: &str, input: &Input, span: Span) -> Option<[usize; 3
     }
 }
 
-/// Output size of a sliding window along one axis: (size + 2 pad - k) / stride + 1.
-#[allow(clippy::too_many_arguments)]
-fn window_out(
-    cx: &mut Cx,
-    what: &str,
-    size: usize,
-    k: usize,
-    stride: usize,
-    pad: usize,
-    axis: &str,
-    input: &Input,
+/// A sliding window (a conv kernel or a pooling window) over an image input.
+struct Window<'a> {
+    /// "kernel" or "window".
+    what: &'static str,
+    /// The layer's keyword, for messages.
+    layer: &'a str,
+    input: &'a Input<'a>,
+    /// Where the window's size was written (or the layer, for a default).
     span: Span,
-) -> Option<usize> {
-    let padded = size.checked_add(pad.checked_mul(2)?)?;
-    if k > padded {
-        let padding = if pad > 0 {
-            format!(" (with padding {pad}, {padded})")
+}
+
+impl Window<'_> {
+    /// Output size along one axis: (size + 2 pad - k) / stride + 1, or an
+    /// error when the window does not fit in the padded input.
+    fn out(
+        &self,
+        cx: &mut Cx,
+        size: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+        axis: &str,
+    ) -> Option<usize> {
+        let what = self.what;
+        let padded = size.checked_add(pad.checked_mul(2)?)?;
+        if k <= padded {
+            return Some((padded - k) / stride.max(1) + 1);
+        }
+        let message = if pad > 0 {
+            format!("{what} {k} is larger than the input {axis} {size}, padded to {padded}")
         } else {
-            String::new()
+            format!("{what} {k} is larger than the input {axis} {size}")
+        };
+        let help = if self.layer.ends_with("pool") && padded <= 1 {
+            format!(
+                "the input is already 1 wide in {axis}: remove this `{}`",
+                self.layer
+            )
+        } else if pad == 0 && what == "kernel" {
+            format!(
+                "use a kernel of at most {padded}, or pad the input, e.g. `pad: {}`",
+                (k - size).div_ceil(2)
+            )
+        } else if what == "kernel" {
+            format!("use a kernel of at most {padded}, or more padding")
+        } else {
+            format!("use a window of at most {padded}, or pool less before this layer")
         };
         cx.err(
-            Diagnostic::error(
-                codes::WINDOW_TOO_LARGE,
-                format!("the {what} ({k}) is larger than the input {axis} {size}{padding}"),
-                span,
-            )
-            .label(format!("a {what} of {k} does not fit"))
-            .secondary(
-                input.span,
-                format!(
-                    "the input comes from here, with shape {}",
-                    fmt_shape(input.shape)
-                ),
-            )
-            .help(format!("use a {what} of at most {padded}, or add padding")),
+            Diagnostic::error(codes::WINDOW_TOO_LARGE, message, self.span)
+                .label(format!("does not fit in {padded}"))
+                .secondary(
+                    self.input.span,
+                    format!(
+                        "the input comes from here, with shape {}",
+                        fmt_shape(self.input.shape)
+                    ),
+                )
+                .help(help),
         );
-        return None;
+        None
     }
-    Some((padded - k) / stride + 1)
 }

@@ -7,14 +7,36 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .filter(|c| *c != name)
-        .map(|c| (distance(&name.to_lowercase(), &c.to_lowercase()), c))
+    // Nobody mistypes a name this long; and comparing it would cost time
+    // proportional to the square of its length.
+    const LONGEST: usize = 64;
+    let len = name.chars().count();
+    if len > LONGEST {
+        return None;
+    }
+    let limit = (len / 3).max(1);
+    let lower = name.to_lowercase();
+    let candidates: Vec<&str> = candidates.into_iter().filter(|c| *c != name).collect();
+    // Ties are broken by length, then alphabetically, so that the answer does
+    // not depend on the order of the candidates (often a hash map's).
+    let close = candidates
+        .iter()
+        .filter(|c| c.chars().count().abs_diff(len) <= limit)
+        .map(|&c| (distance(&lower, &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, c)| (*d, c.len()))
-        .map(|(_, c)| c)
+        .min_by_key(|&(d, c)| (d, c.len(), c))
+        .map(|(_, c)| c);
+    close.or_else(|| {
+        // An abbreviation such as `val_acc` for `val_accuracy`: accepted when
+        // it is long enough to mean something and only one name starts so.
+        let mut starts = candidates
+            .iter()
+            .filter(|c| lower.chars().count() >= 3 && c.to_lowercase().starts_with(&lower));
+        match (starts.next(), starts.next()) {
+            (Some(c), None) => Some(*c),
+            _ => None,
+        }
+    })
 }
 
 /// Optimal string alignment distance between two strings, in characters.
@@ -63,5 +85,13 @@ mod tests {
         assert_eq!(did_you_mean("Dense", known), Some("dense"));
         assert_eq!(did_you_mean("lstm", known), None);
         assert_eq!(did_you_mean("dropuot", known), Some("dropout"));
+        assert_eq!(did_you_mean("drop", known), Some("dropout"));
+        assert_eq!(did_you_mean("de", known), None);
+    }
+
+    #[test]
+    fn ties_do_not_depend_on_order() {
+        assert_eq!(did_you_mean("ab", ["ac", "bb"]), Some("ac"));
+        assert_eq!(did_you_mean("ab", ["bb", "ac"]), Some("ac"));
     }
 }

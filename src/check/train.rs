@@ -1,7 +1,7 @@
 //! The `train` item: loss, optimizer, schedule, regularisation and the plan.
 
 use super::Cx;
-use super::args::{Args, list};
+use super::args::{Args, list, list_all};
 use super::layers::fmt_shape;
 use super::model::*;
 use super::suggest::did_you_mean;
@@ -65,7 +65,8 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
                     s.span,
                 )
                 .label("set again here")
-                .secondary(prev.span, "first set here"),
+                .secondary(prev.span, "first set here")
+                .help("keep one of them"),
             );
             ok = false;
             continue;
@@ -77,9 +78,13 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
                 s.name.span,
             )
             .label("not a training setting");
-            d = match did_you_mean(name, SETTINGS.iter().copied()).or_else(|| setting_alias(name)) {
-                Some(m) => d.help(format!("did you mean `{m}`?")),
-                None => d.help(format!("the training settings are {}", list(SETTINGS))),
+            d = match (
+                setting_alias(name),
+                did_you_mean(name, SETTINGS.iter().copied()),
+            ) {
+                (Some(help), _) => d.help(help),
+                (None, Some(m)) => d.help(format!("did you mean `{m}`?")),
+                (None, None) => d.help(format!("the training settings are {}", list_all(SETTINGS))),
             };
             cx.err(d);
             ok = false;
@@ -118,13 +123,24 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
                         let _: () = spec.batch = Batch::Size(n as usize);
                         Some(())
                     }
-                    _ => {
+                    Some(_) => {
                         a.range_error(
                             cx,
                             "batch",
                             "must be a positive size or `all`",
                             &v.to_string(),
                             sp,
+                        );
+                        None
+                    }
+                    None => {
+                        a.invalid(
+                            cx,
+                            "batch",
+                            "must be a positive size or `all`",
+                            &v.describe(),
+                            sp,
+                            "expected a size or `all`",
                         );
                         None
                     }
@@ -174,14 +190,19 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
     ok.then_some(spec)
 }
 
+/// Help for settings named as other frameworks name them.
 fn setting_alias(name: &str) -> Option<&'static str> {
     Some(match name {
-        "batch_size" | "minibatch" => "batch",
-        "lr" | "learning_rate" => "optimizer",
-        "weight_decay" => "l2",
-        "early_stopping" | "patience" => "early_stop",
-        "clip_norm" | "grad_clip" => "clip",
-        "lr_schedule" | "scheduler" => "schedule",
+        "batch_size" | "minibatch" => "the batch size is set by `batch`, e.g. `batch 32`",
+        "lr" | "learning_rate" => {
+            "the learning rate is an argument of the optimizer, e.g. `optimizer sgd(lr: 0.1)`"
+        }
+        "weight_decay" => "weight decay is `l2`, or `optimizer adamw(weight_decay: ...)`",
+        "early_stopping" | "patience" => {
+            "early stopping is `early_stop`, e.g. `early_stop val_loss, patience: 5`"
+        }
+        "clip_norm" | "grad_clip" => "gradient clipping is `clip`, e.g. `clip 1.0`",
+        "lr_schedule" | "scheduler" => "the schedule is `schedule`, e.g. `schedule cosine`",
         _ => return None,
     })
 }
@@ -204,12 +225,13 @@ fn optimizer(cx: &mut Cx, a: &mut Args, s: &Setting) -> Option<Optimizer> {
             let n = o.boolean(cx, "nesterov", false);
             let (m, n) = (m?.0, n?);
             if n.0 && m == 0.0 {
-                o.range_error(
+                o.invalid(
                     cx,
                     "nesterov",
                     "needs a `momentum` above 0",
                     "momentum 0",
                     n.1,
+                    "needs `momentum`",
                 );
             }
             OptimizerKind::Sgd {
@@ -317,6 +339,9 @@ fn call_value(
 ) -> Option<CallParts> {
     let what = s.name.name.as_str();
     let Some((v, span)) = a.raw("value") else {
+        if a.has("value") {
+            return None; // written, but its value is an error already reported
+        }
         cx.err(
             Diagnostic::error(
                 codes::MISSING_ARGUMENT,
@@ -348,8 +373,14 @@ fn call_value(
         }
     };
     if !choices.contains(&name.as_str()) {
-        let mut d = Diagnostic::error(codes::ARG_RANGE, format!("unknown {what} `{name}`"), span)
-            .label(format!("expected one of {}", list(choices)));
+        // `adma(lr: 0.1)`: point at the name, not at its arguments.
+        let name_span = Span::new(span.start, (span.start + name.len()).min(span.end));
+        let mut d = Diagnostic::error(
+            codes::ARG_RANGE,
+            format!("unknown {what} `{name}`"),
+            name_span,
+        )
+        .label(format!("expected one of {}", list(choices)));
         if let Some(m) = did_you_mean(&name, choices.iter().copied()) {
             d = d.help(format!("did you mean `{m}`?"));
         }
@@ -471,12 +502,20 @@ pub fn check_loss_fits(
                     "needs an output `[1]`".into(),
                     "end the network with `dense 1`, or use `cross_entropy` for several classes".into(),
                 ));
-            } else if let Some(c) = data.and_then(|d| d.classes).filter(|&c| c != 2) {
-                cx.err(mismatch(
-                    format!("`binary_cross_entropy` is for two classes, but the data has {c}"),
-                    "two-class loss".into(),
-                    format!("use `cross_entropy` and end the network with `dense {c}`"),
-                ));
+            } else if let Some(d) = data
+                && let Some(c) = d.classes.filter(|&c| c != 2)
+            {
+                cx.err(
+                    mismatch(
+                        format!(
+                            "`binary_cross_entropy` is for two classes, but data `{}` has {c}",
+                            d.name
+                        ),
+                        "two-class loss".into(),
+                        format!("use `cross_entropy` and end the network with `dense {c}`"),
+                    )
+                    .secondary(d.span, format!("{c} classes")),
+                );
             }
         }
         Loss::MeanSquaredError => {
@@ -503,9 +542,10 @@ pub fn check_loss_fits(
                         .secondary(d.span, "class labels"),
                     );
                 } else if let Some(w) = d.target_width().filter(|&w| w != out[0]) {
+                    let targets = if w == 1 { "target" } else { "targets" };
                     cx.err(mismatch(
                         format!(
-                            "the network gives {} values but data `{}` has {w} target(s)",
+                            "the network gives {} values but data `{}` has {w} {targets}",
                             out[0], d.name
                         ),
                         "outputs and targets differ".into(),

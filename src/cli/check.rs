@@ -79,10 +79,11 @@ fn print_human(out: &mut impl Write, source: &Source, checked: &Checked, color: 
 }
 
 fn print_json(out: &mut impl Write, source: &Source, checked: &Checked) {
+    let index = dlc::diag::LineIndex::new(source.text);
     let diagnostics: Vec<_> = checked
         .diagnostics
         .iter()
-        .map(|d| d.to_json(source))
+        .map(|d| d.to_json_indexed(source, &index))
         .collect();
     let mut obj = serde_json::json!({
         "file": source.name,

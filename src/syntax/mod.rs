@@ -9,6 +9,7 @@ mod ast;
 mod errors;
 mod parser;
 mod print;
+mod slips;
 
 pub use ast::*;
 pub use parser::{MAX_EXPR_TERMS, MAX_NESTING, parse};

@@ -18,7 +18,9 @@ pub(super) struct DlParser;
 /// program comes near it, and a recursive-descent parser must not be driven
 /// into a stack overflow by a hostile file.
 pub const MAX_NESTING: usize = 64;
-/// Longest operator chain in one expression (keeps tree depth bounded).
+/// Most operators in the arguments of one layer, setting, source or shape.
+/// With [`MAX_NESTING`] it bounds the depth of every expression tree, so
+/// that evaluating (and dropping) one cannot exhaust the stack.
 pub const MAX_EXPR_TERMS: usize = 256;
 
 /// Parses a whole program. On failure, returns the syntax error(s).
@@ -72,7 +74,7 @@ fn data_decl(pair: Pair<Rule>) -> Built<DataDecl> {
     let mut it = pair.into_inner();
     let _kw = it.next();
     let name = ident(it.next().expect("grammar: data name"));
-    let source = call(it.next().expect("grammar: data source"))?;
+    let source = call(it.next().expect("grammar: data source"), &mut budget())?;
     let settings = match it.next() {
         Some(p) => settings(p)?,
         None => Vec::new(),
@@ -98,7 +100,7 @@ fn block_decl(pair: Pair<Rule>) -> Built<BlockDecl> {
                 for bp in p.into_inner() {
                     let mut parts = bp.into_inner();
                     let name = ident(parts.next().expect("grammar: parameter name"));
-                    let default = parts.next().map(expr).transpose()?;
+                    let default = parts.next().map(|e| expr(e, &mut budget())).transpose()?;
                     params.push(BlockParam { name, default });
                 }
             }
@@ -120,12 +122,12 @@ fn network_decl(pair: Pair<Rule>) -> Built<NetworkDecl> {
     let _kw = it.next();
     let name = ident(it.next().expect("grammar: network name"));
     let input = ident(it.next().expect("grammar: input name"));
-    let input_shape = expr(it.next().expect("grammar: input shape"))?;
+    let input_shape = expr(it.next().expect("grammar: input shape"), &mut budget())?;
     let mut output = None;
     let mut body = Vec::new();
     for p in it {
         match p.as_rule() {
-            Rule::expr => output = Some(expr(p)?),
+            Rule::expr => output = Some(expr(p, &mut budget())?),
             Rule::body => body = stmts(p)?,
             _ => {}
         }
@@ -163,7 +165,7 @@ fn settings(pair: Pair<Rule>) -> Built<Vec<Setting>> {
             let mut it = p.into_inner();
             let name = ident(it.next().expect("grammar: setting name"));
             let args = match it.next() {
-                Some(a) => args(a)?,
+                Some(a) => args(a, &mut budget())?,
                 None => Vec::new(),
             };
             Ok(Setting { name, args, span })
@@ -212,14 +214,20 @@ fn stage(pair: Pair<Rule>) -> Built<Stage> {
     let mut it = pair.into_inner();
     let name = ident(it.next().expect("grammar: stage name"));
     let args = match it.next() {
-        Some(a) => args(a)?,
+        Some(a) => args(a, &mut budget())?,
         None => Vec::new(),
     };
     Ok(Stage { name, args, span })
 }
 
+/// The operators allowed in one layer's, setting's or source's arguments.
+fn budget() -> usize {
+    MAX_EXPR_TERMS
+}
+
 /// Arguments in parentheses or after a name; both rules hold `arg`s.
-fn args(pair: Pair<Rule>) -> Built<Vec<Arg>> {
+/// `ops` is the number of operators the arguments may still use.
+fn args(pair: Pair<Rule>, ops: &mut usize) -> Built<Vec<Arg>> {
     pair.into_inner()
         .map(|p| {
             let span = span_of(&p);
@@ -228,7 +236,7 @@ fn args(pair: Pair<Rule>) -> Built<Vec<Arg>> {
             for part in p.into_inner() {
                 match part.as_rule() {
                     Rule::ident => name = Some(ident(part)),
-                    _ => value = Some(expr(part)?),
+                    _ => value = Some(expr(part, ops)?),
                 }
             }
             Ok(Arg {
@@ -240,31 +248,33 @@ fn args(pair: Pair<Rule>) -> Built<Vec<Arg>> {
         .collect()
 }
 
-fn call(pair: Pair<Rule>) -> Built<Call> {
+fn call(pair: Pair<Rule>, ops: &mut usize) -> Built<Call> {
     let span = span_of(&pair);
     let mut it = pair.into_inner();
     let name = ident(it.next().expect("grammar: call name"));
-    let args = args(it.next().expect("grammar: call arguments"))?;
+    let args = args(it.next().expect("grammar: call arguments"), ops)?;
     Ok(Call { name, args, span })
 }
 
-/// Builds `expr`/`term` chains left-associatively, and everything below them.
-fn expr(pair: Pair<Rule>) -> Built<Expr> {
+/// Builds `expr`/`term` chains left-associatively, and everything below
+/// them; each operator uses one of `ops`.
+fn expr(pair: Pair<Rule>, ops: &mut usize) -> Built<Expr> {
     let span = span_of(&pair);
     match pair.as_rule() {
         Rule::expr | Rule::term => {
             let mut it = pair.into_inner();
-            let mut lhs = expr(it.next().expect("grammar: operand"))?;
-            let mut terms = 1;
+            let mut lhs = expr(it.next().expect("grammar: operand"), ops)?;
             while let Some(op) = it.next() {
-                terms += 1;
-                if terms > MAX_EXPR_TERMS {
+                if *ops == 0 {
+                    // Point at the operator where the limit is passed: the
+                    // whole expression may be thousands of characters long.
                     return Err(Box::new(
-                        Diagnostic::error(codes::SYNTAX, "expression is too long", span)
-                            .label(format!("more than {MAX_EXPR_TERMS} operands"))
-                            .help("split the computation or write its value"),
+                        Diagnostic::error(codes::SYNTAX, "expression is too long", span_of(&op))
+                            .label(format!("more than {MAX_EXPR_TERMS} operators"))
+                            .help("write the value itself, or compute it with fewer operators"),
                     ));
                 }
+                *ops -= 1;
                 let op = match op.as_str().trim() {
                     "+" => BinOp::Add,
                     "-" => BinOp::Sub,
@@ -272,7 +282,7 @@ fn expr(pair: Pair<Rule>) -> Built<Expr> {
                     "//" => BinOp::FloorDiv,
                     _ => BinOp::Div,
                 };
-                let rhs = expr(it.next().expect("grammar: operand after operator"))?;
+                let rhs = expr(it.next().expect("grammar: operand after operator"), ops)?;
                 let s = lhs.span.to(rhs.span);
                 lhs = Expr {
                     kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
@@ -288,7 +298,7 @@ fn expr(pair: Pair<Rule>) -> Built<Expr> {
                 if p.as_rule() == Rule::neg {
                     negs += 1;
                 } else {
-                    atom = Some(expr(p)?);
+                    atom = Some(expr(p, ops)?);
                 }
             }
             let atom = atom.expect("grammar: operand");
@@ -322,11 +332,15 @@ fn expr(pair: Pair<Rule>) -> Built<Expr> {
             span,
         }),
         Rule::call => Ok(Expr {
-            kind: ExprKind::Call(call(pair)?),
+            kind: ExprKind::Call(call(pair, ops)?),
             span,
         }),
         Rule::list => Ok(Expr {
-            kind: ExprKind::List(pair.into_inner().map(expr).collect::<Built<_>>()?),
+            kind: ExprKind::List(
+                pair.into_inner()
+                    .map(|p| expr(p, ops))
+                    .collect::<Built<_>>()?,
+            ),
             span,
         }),
         other => unreachable!("grammar: unexpected rule {other:?} in an expression"),

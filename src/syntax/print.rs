@@ -2,12 +2,13 @@
 //! indented by depth, each with the line and column it came from.
 
 use super::ast::*;
-use crate::diag::line_col;
+use crate::diag::LineIndex;
 use std::fmt::Write;
 
 pub fn print_program(program: &Program, text: &str) -> String {
     let mut p = Printer {
         text,
+        lines: LineIndex::new(text),
         out: String::new(),
     };
     p.line(0, "program", None);
@@ -19,6 +20,7 @@ pub fn print_program(program: &Program, text: &str) -> String {
 
 struct Printer<'a> {
     text: &'a str,
+    lines: LineIndex,
     out: String,
 }
 
@@ -26,7 +28,7 @@ impl Printer<'_> {
     fn line(&mut self, depth: usize, what: &str, span: Option<Span>) {
         let _ = write!(self.out, "{:width$}{what}", "", width = depth * 2);
         if let Some(s) = span {
-            let (l, c) = line_col(self.text, s.start);
+            let (l, c) = self.lines.line_col(self.text, s.start);
             let _ = write!(self.out, "  @{l}:{c}");
         }
         self.out.push('\n');
