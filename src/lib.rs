@@ -94,6 +94,7 @@ pub mod check;
 pub mod codegen;
 pub mod data;
 pub mod diag;
+pub mod emit;
 pub mod interp;
 pub mod ir;
 pub mod recipe;
@@ -103,7 +104,8 @@ pub mod runtime;
 pub mod syntax;
 
 pub use api::{Error, compile, compile_file, compile_with};
+pub use emit::{Stage, emit};
 pub use runtime::{
-    BackendKind, CompiledModel, EpochMetrics, Evaluation, RunError, StopReason, TrainOptions,
-    TrainReport,
+    BackendKind, CompiledModel, EpochMetrics, Evaluation, RunError, StepHook, StepProgress,
+    StopReason, TrainOptions, TrainReport,
 };

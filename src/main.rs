@@ -180,6 +180,14 @@ pub enum Format {
 pub enum Emit {
     /// The parsed syntax tree.
     Ast,
+    /// The graph IR of the forward entry points.
+    Ir,
+    /// The backward (gradient) and update graphs.
+    Grad,
+    /// The kernel plan of each entry point.
+    Kernels,
+    /// The Cranelift IR of each entry point.
+    Clif,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

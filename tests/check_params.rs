@@ -117,21 +117,21 @@ fn spirals_sgd1() {
     );
 }
 
-// Linear(64, 128), BatchNorm1d(128), ReLU, Dropout(0.2), Linear(128, 64),
-// BatchNorm1d(64), ReLU, Dropout(0.2), Linear(64, 10):
-// 8320 + 256 + 8256 + 128 + 650
+// Linear(64, 128, bias=False), BatchNorm1d(128), ReLU, Dropout(0.2),
+// Linear(128, 64, bias=False), BatchNorm1d(64), ReLU, Dropout(0.2), Linear(64, 10):
+// 8192 + 256 + 8192 + 128 + 650
 #[test]
 fn digits_mlp() {
     assert_network(
         "examples/digits_mlp.dl",
-        17610,
+        17418,
         &[
             ("input", &[64], 0),
-            ("dense", &[128], 8320),
+            ("dense", &[128], 8192),
             ("batchnorm", &[128], 256),
             ("relu", &[128], 0),
             ("dropout", &[128], 0),
-            ("dense", &[64], 8256),
+            ("dense", &[64], 8192),
             ("batchnorm", &[64], 128),
             ("relu", &[64], 0),
             ("dropout", &[64], 0),
@@ -140,26 +140,26 @@ fn digits_mlp() {
     );
 }
 
-// Conv2d(1, 16, 3, padding=1), BatchNorm2d(16), ReLU,
-// Conv2d(16, 32, 3, padding=1), InstanceNorm2d(32, affine=True), ReLU, MaxPool2d(2),
-// Conv2d(32, 32, 3, padding=1), BatchNorm2d(32), ReLU, AvgPool2d(2), Flatten,
-// Linear(128, 64), ReLU, Linear(64, 10):
-// 160 + 32 + 4640 + 64 + 9248 + 64 + 8256 + 650
+// Conv2d(1, 16, 3, padding=1, bias=False), BatchNorm2d(16), ReLU,
+// Conv2d(16, 32, 3, padding=1, bias=False), InstanceNorm2d(32, affine=True), ReLU,
+// MaxPool2d(2), Conv2d(32, 32, 3, padding=1, bias=False), BatchNorm2d(32), ReLU,
+// AvgPool2d(2), Flatten, Linear(128, 64), ReLU, Linear(64, 10):
+// 144 + 32 + 4608 + 64 + 9216 + 64 + 8256 + 650
 #[test]
 fn digits_cnn() {
     assert_network(
         "examples/digits_cnn.dl",
-        23114,
+        23034,
         &[
             ("input", &[1, 8, 8], 0),
-            ("conv", &[16, 8, 8], 160),
+            ("conv", &[16, 8, 8], 144),
             ("batchnorm", &[16, 8, 8], 32),
             ("relu", &[16, 8, 8], 0),
-            ("conv", &[32, 8, 8], 4640),
+            ("conv", &[32, 8, 8], 4608),
             ("instancenorm", &[32, 8, 8], 64),
             ("relu", &[32, 8, 8], 0),
             ("maxpool", &[32, 4, 4], 0),
-            ("conv", &[32, 4, 4], 9248),
+            ("conv", &[32, 4, 4], 9216),
             ("batchnorm", &[32, 4, 4], 64),
             ("relu", &[32, 4, 4], 0),
             ("avgpool", &[32, 2, 2], 0),
@@ -171,25 +171,26 @@ fn digits_cnn() {
     );
 }
 
-// conv_bn(16): Conv2d(1, 16, 3, padding=1), BatchNorm2d(16), ReLU      160 + 32
-// residual(16), twice: Conv2d(16, 16, 3, padding=1), BatchNorm2d(16), ReLU,
-//   Conv2d(16, 16, 3, padding=1), BatchNorm2d(16), add, ReLU           2 x (2320 + 32 + 2320 + 32)
+// Every conv is Conv2d(.., 3, padding=1, bias=False): batch norm's offset replaces the bias.
+// conv_bn(16): Conv2d(1, 16), BatchNorm2d(16), ReLU                    144 + 32
+// residual(16), twice: Conv2d(16, 16), BatchNorm2d(16), ReLU,
+//   Conv2d(16, 16), BatchNorm2d(16), add, ReLU                         2 x (2304 + 32 + 2304 + 32)
 // MaxPool2d(2), Flatten, Linear(256, 64), LeakyReLU(0.01), Dropout(0.3),
 // Linear(64, 10)                                                       16448 + 650
 #[test]
 fn residual() {
     const RESIDUAL: Expected = &[
-        ("conv", &[16, 8, 8], 2320),
+        ("conv", &[16, 8, 8], 2304),
         ("batchnorm", &[16, 8, 8], 32),
         ("relu", &[16, 8, 8], 0),
-        ("conv", &[16, 8, 8], 2320),
+        ("conv", &[16, 8, 8], 2304),
         ("batchnorm", &[16, 8, 8], 32),
         ("add", &[16, 8, 8], 0),
         ("relu", &[16, 8, 8], 0),
     ];
     let mut layers: Vec<(&str, &[usize], usize)> = vec![
         ("input", &[1, 8, 8], 0),
-        ("conv", &[16, 8, 8], 160),
+        ("conv", &[16, 8, 8], 144),
         ("batchnorm", &[16, 8, 8], 32),
         ("relu", &[16, 8, 8], 0),
     ];
@@ -203,7 +204,7 @@ fn residual() {
         ("dropout", &[64], 0),
         ("dense", &[10], 650),
     ]);
-    assert_network("examples/residual.dl", 26698, &layers);
+    assert_network("examples/residual.dl", 26618, &layers);
 }
 
 // wide: Linear(2, 32), Tanh                                   96

@@ -5,10 +5,14 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn dlc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dlc"))
-        .args(args)
-        .output()
-        .expect("dlc runs")
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dlc"));
+    command.args(args);
+    if args.first() == Some(&"run") {
+        // Run directories go to the temporary directory, not the checkout.
+        let dir = std::env::temp_dir().join(format!("dlc-cli-run-{}", std::process::id()));
+        command.arg("--out").arg(dir.join("runs"));
+    }
+    command.output().expect("dlc runs")
 }
 
 fn temp(name: &str, contents: &str) -> PathBuf {

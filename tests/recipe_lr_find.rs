@@ -68,7 +68,10 @@ fn train_at_suggestion(path: &str, epochs: Option<usize>) -> (f64, f64) {
         model.model.train.as_ref().unwrap().optimizer.lr,
         dlc::recipe::format_number(lr).parse::<f64>().unwrap()
     );
-    let options = dlc::TrainOptions { epochs, seed: None };
+    let options = dlc::TrainOptions {
+        epochs,
+        ..Default::default()
+    };
     let report = model.train(&options, &mut |_| {}).unwrap();
     let best = report
         .best_epoch

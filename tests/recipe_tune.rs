@@ -18,6 +18,7 @@ fn compiled_and_tuned(text: &str, epochs: usize) -> (Vec<f32>, Vec<f32>, f64, f6
     let options = dlc::TrainOptions {
         epochs: Some(epochs),
         seed: None,
+        ..Default::default()
     };
     let report = compiled.train(&options, &mut |_| {}).unwrap();
     let bench = Bench::new(text, BackendKind::Jit, "tune").unwrap();

@@ -49,6 +49,7 @@ fn train(src: &str, kind: BackendKind, epochs: usize, resume: Option<&Path>) -> 
         &TrainOptions {
             epochs: Some(epochs),
             seed: None,
+            ..Default::default()
         },
         &mut |_| {},
     )

@@ -6,8 +6,15 @@ use std::process::Command;
 
 /// Runs `dlc run` and returns the per-epoch objects and the final one.
 fn run(program: &str, extra: &[&str]) -> (Vec<Value>, Value) {
+    // The run directory goes to the temporary directory, not the checkout.
+    let stem = std::path::Path::new(program).file_stem().unwrap();
+    let run_dir = std::env::temp_dir()
+        .join(format!("dlc-train-examples-{}", std::process::id()))
+        .join(stem);
     let out = Command::new(env!("CARGO_BIN_EXE_dlc"))
         .args(["run", program, "--json", "--threads", "1"])
+        .arg("--out")
+        .arg(&run_dir)
         .args(extra)
         .output()
         .expect("dlc runs");

@@ -2,6 +2,7 @@
 
 use super::read;
 use crate::{Color, Emit, Format};
+use dlc::Stage;
 use dlc::check::Checked;
 use dlc::diag::{Source, render};
 use std::io::{IsTerminal, Write};
@@ -25,14 +26,24 @@ pub fn check(files: &[PathBuf], format: Format, emit: Option<Emit>, color: Color
             name: &name,
             text: &text,
         };
-        if emit == Some(Emit::Ast) {
-            match dlc::syntax::parse(&text) {
-                Ok(program) => {
-                    let _ = write!(stdout, "{}", dlc::syntax::print_program(&program, &text));
+        if let Some(emit) = emit {
+            let stage = match emit {
+                Emit::Ast => Stage::Ast,
+                Emit::Ir => Stage::Ir,
+                Emit::Grad => Stage::Grad,
+                Emit::Kernels => Stage::Kernels,
+                Emit::Clif => Stage::Clif,
+            };
+            match dlc::emit(&text, stage) {
+                Ok(text) => {
+                    let _ = write!(stdout, "{text}");
                 }
-                Err(diags) => {
-                    eprint!("{}", render(&source, &diags, color));
-                    worst = worst.max(1);
+                Err(e) => {
+                    eprint!("{}", e.render(&name, &text, color));
+                    worst = worst.max(match e {
+                        dlc::Error::Program { .. } => 1,
+                        _ => 2,
+                    });
                 }
             }
             continue;

@@ -93,9 +93,23 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
     if !args.quiet && !args.json {
         eprintln!("compiled {name} in {:.1} ms", compile_seconds * 1e3);
     }
+    let bar = progress_bar(args.quiet || args.json);
     let options = dlc::TrainOptions {
         epochs: args.epochs,
         seed: args.seed,
+        on_step: bar.clone().map(|bar| {
+            dlc::StepHook(std::sync::Arc::new(move |p: &dlc::StepProgress| {
+                let per = p.steps_per_epoch as u64;
+                bar.set_length(p.epochs as u64 * per);
+                bar.set_position((p.epoch as u64 - 1) * per + p.step as u64);
+                if p.step == 1 || p.step.is_multiple_of(16) {
+                    bar.set_message(format!(
+                        "epoch {}/{}  loss {:.4}",
+                        p.epoch, p.epochs, p.loss
+                    ));
+                }
+            }))
+        }),
     };
     let Some(spec) = model.model.data.clone() else {
         eprintln!("error: {name} has no `data` item to train on");
@@ -114,7 +128,11 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         if args.json {
             let _ = writeln!(stdout, "{}", dlc::report::epoch_json(m));
         } else if !args.quiet {
-            eprintln!("{}", dlc::report::epoch_line(m, total));
+            let line = dlc::report::epoch_line(m, total);
+            match &bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
         }
         epochs.push(m.clone());
     };
@@ -124,6 +142,9 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         &options,
         &mut on_epoch,
     );
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     let dir = args
         .out
         .clone()
@@ -229,4 +250,19 @@ fn write_report(
             None
         }
     }
+}
+
+/// A bar over the run's steps on stderr, or `None` when stderr is not a
+/// terminal (or output is quiet or JSON), so logs and pipes stay clean.
+fn progress_bar(silent: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if silent || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:30.cyan/blue} {percent:>3}%  {msg}  [{elapsed_precise} < {eta}]",
+    )
+    .ok()?
+    .progress_chars("=> ");
+    Some(indicatif::ProgressBar::new(0).with_style(style))
 }

@@ -112,18 +112,21 @@ pub fn summary_table(model: &Model) -> String {
         shape(net.output_shape())
     );
     for (i, r) in rows.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "  {:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3]
-        );
+        // Padded by hand: a generated layer name can be longer than the
+        // widths `format!` accepts.
+        let mut line = String::from("  ");
+        for (c, cell) in r.iter().enumerate() {
+            let pad = " ".repeat(widths[c] - cell.chars().count());
+            if c == 3 {
+                line += &pad;
+                line += cell;
+            } else {
+                line += cell;
+                line += &pad;
+                line += "  ";
+            }
+        }
+        let _ = writeln!(out, "{line}");
         if i == 0 {
             let total: usize = widths.iter().sum::<usize>() + 6;
             let _ = writeln!(out, "  {}", "-".repeat(total));

@@ -20,4 +20,6 @@ pub mod schedule;
 pub mod train;
 
 pub use model::{BackendKind, CompiledModel, RunError};
-pub use train::{EpochMetrics, Evaluation, StopReason, TrainOptions, TrainReport};
+pub use train::{
+    EpochMetrics, Evaluation, StepHook, StepProgress, StopReason, TrainOptions, TrainReport,
+};

@@ -89,6 +89,15 @@ impl std::fmt::Debug for CompiledModel {
 /// The batch size entry points are compiled for when the plan does not say.
 pub const DEFAULT_MAX_BATCH: usize = 256;
 
+/// The batch a model's functions are first compiled for: the plan's
+/// mini-batch, or [`DEFAULT_MAX_BATCH`] (full-batch plans grow it on demand).
+pub fn max_batch_of(model: &Model) -> usize {
+    match model.train.as_ref().map(|t| t.batch) {
+        Some(crate::check::Batch::Size(b)) => b.max(1),
+        _ => DEFAULT_MAX_BATCH,
+    }
+}
+
 impl CompiledModel {
     /// Builds the entry points and fresh buffers (parameters initialised
     /// from the training seed, or 0 without a plan).
@@ -101,10 +110,7 @@ impl CompiledModel {
             grads: vec![0.0; layout.params_len],
             states: init_states(graphs.layout_graph()),
         };
-        let max_batch = match model.train.as_ref().map(|t| t.batch) {
-            Some(crate::check::Batch::Size(b)) => b.max(1),
-            _ => DEFAULT_MAX_BATCH,
-        };
+        let max_batch = max_batch_of(&model);
         let backend = make_backend(&graphs, kind, max_batch)?;
         Ok(CompiledModel {
             model,

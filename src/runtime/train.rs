@@ -62,6 +62,32 @@ pub struct TrainOptions {
     /// Epochs of the whole run (a resumed model continues up to this).
     pub epochs: Option<usize>,
     pub seed: Option<u64>,
+    /// Called after every optimizer step, for progress bars.
+    pub on_step: Option<StepHook>,
+}
+
+/// Where training is within the run, after a step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepProgress {
+    /// The epoch being trained, from 1.
+    pub epoch: usize,
+    /// Steps done in this epoch, from 1.
+    pub step: usize,
+    pub steps_per_epoch: usize,
+    /// The run's last epoch.
+    pub epochs: usize,
+    /// This step's training loss.
+    pub loss: f32,
+}
+
+/// A shared callback that sees every step's [`StepProgress`].
+#[derive(Clone)]
+pub struct StepHook(pub std::sync::Arc<dyn Fn(&StepProgress) + Send + Sync>);
+
+impl std::fmt::Debug for StepHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepHook(..)")
+    }
 }
 
 impl CompiledModel {
@@ -130,6 +156,7 @@ impl CompiledModel {
         for e in self.epoch..epochs {
             let epoch_start = Instant::now();
             let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+            let mut step_in_epoch = 0;
             let mut lr = plan.optimizer.lr;
             // Each epoch's order comes from the data seed and the epoch number
             // alone, so a resumed run shuffles exactly as an unbroken one.
@@ -164,6 +191,16 @@ impl CompiledModel {
                         epoch: e + 1,
                         step: self.step,
                         first,
+                        loss,
+                    });
+                }
+                step_in_epoch += 1;
+                if let Some(hook) = &options.on_step {
+                    (hook.0)(&StepProgress {
+                        epoch: e + 1,
+                        step: step_in_epoch,
+                        steps_per_epoch,
+                        epochs,
                         loss,
                     });
                 }

@@ -26,7 +26,8 @@ struct Printer<'a> {
 
 impl Printer<'_> {
     fn line(&mut self, depth: usize, what: &str, span: Option<Span>) {
-        let _ = write!(self.out, "{:width$}{what}", "", width = depth * 2);
+        self.out.push_str(&" ".repeat(depth * 2));
+        let _ = write!(self.out, "{what}");
         if let Some(s) = span {
             let (l, c) = self.lines.line_col(self.text, s.start);
             let _ = write!(self.out, "  @{l}:{c}");
