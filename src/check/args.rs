@@ -551,6 +551,9 @@ fn range_help(name: &str, found: &str) -> Option<String> {
         "beta1" | "beta2" => "the usual values are `beta1: 0.9`, `beta2: 0.999`".into(),
         "slope" => "a typical slope is `0.01`".into(),
         "nesterov" => "add a momentum, e.g. `momentum: 0.9, nesterov`".into(),
+        "pad" if found.starts_with('-') => {
+            "padding adds zeros on each side, so it is 0 or more, e.g. `pad: 1`".into()
+        }
         "pad" => {
             "pooling pads at most half the window, e.g. `pad: 1` for a window of 2 or 3".into()
         }

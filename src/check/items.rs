@@ -34,6 +34,19 @@ pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
             continue;
         }
         if let Item::Block(b) = item {
+            check_block_params(cx, b);
+            if name.name == "concat" {
+                cx.err(
+                    Diagnostic::error(
+                        codes::SHADOWED_NAME,
+                        "block `concat` has the name of the built-in merge",
+                        name.span,
+                    )
+                    .label("choose another name")
+                    .help("`concat(a, b)` joins named values; a block cannot replace it"),
+                );
+                continue;
+            }
             if layers::is_builtin(&name.name) {
                 cx.err(
                     Diagnostic::error(
@@ -139,7 +152,11 @@ pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
     let train_spec = train_decl.and_then(|t| train::check_train(cx, t, data_spec.as_ref()));
     let network = model_net?;
     if let (Some(t), Some(d)) = (train_decl, &data_spec) {
-        check_data_fits(cx, &network, d, t.data.span);
+        check_data_fits(cx, &network, d, t.data.span, false);
+        if let Validation::Data(v) = &d.validation {
+            check_data_fits(cx, &network, v, t.data.span, true);
+            check_validation_targets(cx, d, v, t.data.span);
+        }
     }
     if let (Some(ts), Some(t)) = (&train_spec, train_decl) {
         // Loss mismatches point at the loss's name, the thing to change.
@@ -237,9 +254,15 @@ pub fn item_kind(item: &Item) -> &'static str {
 }
 
 /// The data's sample shape, when known now, must be the network's input shape.
-fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span) {
+/// `validation`: the data is the training data's validation set.
+fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span, validation: bool) {
     let Some(shape) = &data.sample_shape else {
         return;
+    };
+    let role = if validation {
+        format!("validated on data `{}`", data.name)
+    } else {
+        "trained on this data".to_string()
     };
     if shape.iter().product::<usize>() == net.input_shape.iter().product::<usize>()
         && shape != &net.input_shape
@@ -256,7 +279,7 @@ fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span) 
                 ),
                 use_span,
             )
-            .label("trained on this data")
+            .label(role.clone())
             .secondary(
                 net.layers[0].span,
                 format!("the network takes {}", layers::fmt_shape(&net.input_shape)),
@@ -283,7 +306,7 @@ fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span) 
                 ),
                 use_span,
             )
-            .label("trained on this data")
+            .label(role.clone())
             .secondary(
                 net.layers[0].span,
                 format!("the network takes {}", layers::fmt_shape(&net.input_shape)),
@@ -292,11 +315,72 @@ fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span) 
                 data.span,
                 format!("the data gives {}", layers::fmt_shape(shape)),
             )
-            .help(format!(
-                "declare the input as `{}`, or train on data of shape {}",
-                layers::fmt_shape(shape),
-                layers::fmt_shape(&net.input_shape)
-            )),
+            .help(if validation {
+                format!(
+                    "validate on data of shape {}",
+                    layers::fmt_shape(&net.input_shape)
+                )
+            } else {
+                format!(
+                    "declare the input as `{}`, or train on data of shape {}",
+                    layers::fmt_shape(shape),
+                    layers::fmt_shape(&net.input_shape)
+                )
+            }),
         );
+    }
+}
+
+/// Validation data named by another item must have the training data's kind
+/// of targets: as many classes, or real values for a regression.
+fn check_validation_targets(cx: &mut Cx, train: &DataSpec, val: &DataSpec, use_span: Span) {
+    let describe = |d: &DataSpec| match (d.is_regression(), d.classes) {
+        (true, _) => Some("real-valued targets".to_string()),
+        (false, Some(c)) => Some(format!("{c} classes")),
+        (false, None) => None,
+    };
+    let (Some(t), Some(v)) = (describe(train), describe(val)) else {
+        return;
+    };
+    if t == v {
+        return;
+    }
+    cx.err(
+        Diagnostic::error(
+            codes::DATA_MISMATCH,
+            format!(
+                "data `{}` has {t}, but its validation data `{}` has {v}",
+                train.name, val.name
+            ),
+            use_span,
+        )
+        .label(format!("validated on data `{}`", val.name))
+        .secondary(train.span, t)
+        .secondary(val.span, v)
+        .help("validate on data with the same targets as the training data"),
+    );
+}
+
+/// Each parameter of a block has its own name.
+fn check_block_params(cx: &mut Cx, block: &BlockDecl) {
+    for (i, p) in block.params.iter().enumerate() {
+        if let Some(first) = block.params[..i]
+            .iter()
+            .find(|q| q.name.name == p.name.name)
+        {
+            cx.err(
+                Diagnostic::error(
+                    codes::DUPLICATE_NAME,
+                    format!(
+                        "block `{}` has two parameters named `{}`",
+                        block.name.name, p.name.name
+                    ),
+                    p.name.span,
+                )
+                .label("declared again here")
+                .secondary(first.name.span, "first declared here")
+                .help("give each parameter its own name"),
+            );
+        }
     }
 }

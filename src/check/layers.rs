@@ -431,6 +431,33 @@ fn init_arg(cx: &mut Cx, a: &mut Args) -> Option<Option<Init>> {
             .find(|(k, _, _)| k.as_deref() == Some(key) || k.is_none())
             .and_then(|(_, v, _)| v.as_real())
     };
+    let only = match kind.as_str() {
+        "normal" => Some("std"),
+        "uniform" => Some("limit"),
+        _ => None,
+    };
+    if let Some(key) = only {
+        let stray = args
+            .iter()
+            .skip(1)
+            .chain(
+                args.iter()
+                    .take(1)
+                    .filter(|(k, _, _)| k.as_deref().is_some_and(|k| k != key)),
+            )
+            .next();
+        if let Some((_, _, at)) = stray {
+            a.invalid(
+                cx,
+                "init",
+                &format!("`{kind}` takes one argument, `{key}`"),
+                &v.to_string(),
+                *at,
+                &format!("expected e.g. `{kind}({key}: 0.01)`"),
+            );
+            return None;
+        }
+    }
     let init = match (kind.as_str(), args.is_empty()) {
         ("he", true) => Init::He { slope: 0.0 },
         ("xavier", true) => Init::Xavier,

@@ -327,7 +327,8 @@ impl Graph<'_> {
         name: &crate::syntax::Ident,
         flow: Option<LayerId>,
     ) {
-        if layers::is_builtin(&name.name) || self.blocks.contains_key(&name.name) {
+        let is_merge = name.name == "concat";
+        if layers::is_builtin(&name.name) || is_merge || self.blocks.contains_key(&name.name) {
             let mut d = Diagnostic::error(
                 codes::SHADOWED_NAME,
                 format!("`{name}` is a layer, and cannot name a value"),
@@ -335,7 +336,9 @@ impl Graph<'_> {
             )
             .label("choose another name")
             .help(format!("e.g. `{name}_out = ...`"));
-            if let Some(block) = self.blocks.get(&name.name) {
+            if is_merge {
+                d.message = "`concat` is the built-in merge, and cannot name a value".into();
+            } else if let Some(block) = self.blocks.get(&name.name) {
                 d.message = format!("`{name}` is a block, and cannot name a value");
                 d = d.secondary(block.name.span, format!("block `{name}` is defined here"));
             }

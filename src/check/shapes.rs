@@ -276,7 +276,18 @@ impl Window<'_> {
         axis: &str,
     ) -> Option<usize> {
         let what = self.what;
-        let padded = size.checked_add(pad.checked_mul(2)?)?;
+        let Some(padded) = pad.checked_mul(2).and_then(|p| p.checked_add(size)) else {
+            cx.err(
+                Diagnostic::error(
+                    codes::SIZE_OVERFLOW,
+                    format!("padding {pad} on each side of the input {axis} {size} overflows"),
+                    self.span,
+                )
+                .label(format!("the padded {axis} does not fit in 64 bits"))
+                .help("pad by at most half the kernel, e.g. `pad: 1` for a 3x3 kernel"),
+            );
+            return None;
+        };
         if k <= padded {
             return Some((padded - k) / stride.max(1) + 1);
         }

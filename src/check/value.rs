@@ -176,6 +176,14 @@ fn number(cx: &mut Cx, text: &str, span: Span) -> Option<Value> {
     }
 }
 
+/// Integer division rounding down, as `//` on reals (and in Python): `-3 // 2`
+/// is -2 and `3 // -2` is -2. `None` on overflow (`i64::MIN // -1`).
+fn floor_div(a: i64, b: i64) -> Option<i64> {
+    let q = a.checked_div(b)?;
+    let rounded_toward_zero = a % b != 0 && ((a < 0) != (b < 0));
+    Some(if rounded_toward_zero { q - 1 } else { q })
+}
+
 fn binary(cx: &mut Cx, op: BinOp, l: (Value, Span), r: (Value, Span), span: Span) -> Option<Value> {
     let sym = op.symbol();
     if let (Value::Int(a), Value::Int(b)) = (&l.0, &r.0) {
@@ -185,7 +193,7 @@ fn binary(cx: &mut Cx, op: BinOp, l: (Value, Span), r: (Value, Span), span: Span
             BinOp::Sub => a.checked_sub(b),
             BinOp::Mul => a.checked_mul(b),
             BinOp::FloorDiv | BinOp::Div if b == 0 => return division_by_zero(cx, r.1),
-            BinOp::FloorDiv => a.checked_div_euclid(b),
+            BinOp::FloorDiv => floor_div(a, b),
             BinOp::Div => return Some(Value::Real(a as f64 / b as f64)),
         };
         return match result {
@@ -247,4 +255,21 @@ fn division_by_zero(cx: &mut Cx, span: Span) -> Option<Value> {
         Diagnostic::error(codes::DIVISION_BY_ZERO, "division by zero", span).label("this is zero"),
     );
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::floor_div;
+
+    #[test]
+    fn floor_division_rounds_down_for_every_sign() {
+        // As `//` on reals: floor(a / b).
+        for a in -7i64..=7 {
+            for b in [-3i64, -2, -1, 1, 2, 3] {
+                let want = (a as f64 / b as f64).floor() as i64;
+                assert_eq!(floor_div(a, b), Some(want), "{a} // {b}");
+            }
+        }
+        assert_eq!(floor_div(i64::MIN, -1), None);
+    }
 }
