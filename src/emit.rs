@@ -83,7 +83,10 @@ pub fn emit(source: &str, stage: Stage) -> Result<String, Error> {
         }
         Stage::Kernels | Stage::Clif => {
             let graphs = Graphs::build(&model).map_err(RunError::from)?;
-            let options = CompileOptions::new(max_batch_of(&model));
+            let options = CompileOptions {
+                keep_clif: stage == Stage::Clif,
+                ..CompileOptions::new(max_batch_of(&model))
+            };
             let compiled = compile(&graphs, &options).map_err(RunError::from)?;
             for c in &compiled.entries {
                 let body = if stage == Stage::Kernels {

@@ -57,8 +57,8 @@ fn check_program(path: &str, max_batch: usize, policy: GemmPolicy) {
         .unwrap_or_else(|| panic!("{path} does not check"));
     let graphs = Graphs::build(&model).unwrap();
     let options = CompileOptions {
-        max_batch,
         gemm: policy,
+        ..CompileOptions::new(max_batch)
     };
     let mut jit =
         JitBackend::with_options(&graphs, &options).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -92,8 +92,8 @@ impl Case {
             predict: self.g,
         };
         let options = CompileOptions {
-            max_batch: self.max_batch,
             gemm: self.policy,
+            ..CompileOptions::new(self.max_batch)
         };
         let mut jit = JitBackend::with_options(&graphs, &options).unwrap();
         let mut interp = Interpreter::new(graphs);

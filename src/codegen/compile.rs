@@ -23,6 +23,11 @@ pub struct CompileOptions {
     /// The largest batch the functions will be called with (scratch is sized for it).
     pub max_batch: usize,
     pub gemm: GemmPolicy,
+    /// Threads that compile the entry points side by side.
+    pub threads: usize,
+    /// Keep each entry's Cranelift IR text (`--emit clif`); off by default,
+    /// as printing it is a good part of the compile time.
+    pub keep_clif: bool,
 }
 
 impl CompileOptions {
@@ -30,8 +35,20 @@ impl CompileOptions {
         CompileOptions {
             max_batch,
             gemm: GemmPolicy::Measured,
+            threads: default_threads(),
+            keep_clif: false,
         }
     }
+}
+
+/// The thread count `dlc --threads` set for the matrix products (read from
+/// `MATMUL_NUM_THREADS`), else every core.
+pub fn default_threads() -> usize {
+    std::env::var("MATMUL_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// One compiled entry point.
@@ -40,7 +57,8 @@ pub struct CompiledEntry {
     pub plan: Plan,
     /// `print_plan` of the plan (`dlc check --emit kernels`).
     pub plan_text: String,
-    /// The Cranelift IR as generated, before optimisation (`--emit clif`).
+    /// The Cranelift IR as generated, before optimisation (`--emit clif`);
+    /// empty unless [`CompileOptions::keep_clif`].
     pub clif_text: String,
     /// Floats of scratch the function needs: the plan's plus the conv workspace.
     pub scratch_len: usize,
@@ -79,6 +97,15 @@ impl Compiled {
 
 /// Compiles every entry point of `graphs` for batches of at most `options.max_batch`.
 pub fn compile(graphs: &Graphs, options: &CompileOptions) -> Result<Compiled, CodegenError> {
+    compile_entries(graphs, options, &Entry::ALL)
+}
+
+/// Compiles the listed entry points of `graphs` (those it has) into one module.
+pub fn compile_entries(
+    graphs: &Graphs,
+    options: &CompileOptions,
+    wanted: &[Entry],
+) -> Result<Compiled, CodegenError> {
     if options.max_batch == 0 {
         return Err(CodegenError::InvalidShape(
             "the largest batch must be at least 1".into(),
@@ -86,10 +113,12 @@ pub fn compile(graphs: &Graphs, options: &CompileOptions) -> Result<Compiled, Co
     }
     let layout = Layout::of(graphs.layout_graph());
     let mut jit = Jit::new(&gemm_symbols())?;
+    jit.keep_text(options.keep_clif);
     let gemm_sig = external_gemm_signature(jit.signature(&[], &[]).call_conv);
     let gemm_id = jit.declare_import(EXTERNAL_GEMM_SYMBOL, &gemm_sig)?;
     let mut pending = Vec::new();
-    for entry in Entry::ALL {
+    let mut functions = Vec::new();
+    for entry in Entry::ALL.into_iter().filter(|e| wanted.contains(e)) {
         let Some(g) = graphs.get(entry) else { continue };
         let plan = plan_with_layout(g, options.max_batch, layout.clone()).map_err(|source| {
             CodegenError::Plan {
@@ -103,7 +132,7 @@ pub fn compile(graphs: &Graphs, options: &CompileOptions) -> Result<Compiled, Co
         })?;
         let ptr = jit.pointer_type();
         let signature = jit.signature(&[ptr], &[]);
-        let id = jit.define_function(entry.name(), signature, |b, imports| {
+        let built = jit.build_function(entry.name(), signature, |b, imports| {
             let block = b.create_block();
             b.append_block_params_for_function_params(block);
             b.switch_to_block(block);
@@ -123,16 +152,17 @@ pub fn compile(graphs: &Graphs, options: &CompileOptions) -> Result<Compiled, Co
             fx.b.ins().return_(&[]);
             Ok(())
         })?;
-        let clif_text = jit
-            .clif()
-            .last()
-            .map(|c| c.text.clone())
-            .unwrap_or_default();
-        pending.push((entry, plan, clif_text, scratch_len, id));
+        let clif_text = match (options.keep_clif, jit.clif().last()) {
+            (true, Some(c)) => c.text.clone(),
+            _ => String::new(),
+        };
+        pending.push((entry, plan, clif_text, scratch_len));
+        functions.push(built);
     }
+    let ids = jit.define_built(functions, options.threads)?;
     jit.finalize()?;
     let mut entries = Vec::with_capacity(pending.len());
-    for (entry, plan, clif_text, scratch_len, id) in pending {
+    for ((entry, plan, clif_text, scratch_len), id) in pending.into_iter().zip(ids) {
         let pointer = jit.function_pointer(id)?;
         // SAFETY: defined above as `fn(*const CallCtx)` with the host's
         // default convention, which is `extern "C"` on this target.

@@ -11,12 +11,13 @@
 //! function is kept (as written by the emitters, before optimisation) so a driver can
 //! show it on request.
 
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, AbiParam, FuncRef, Signature, Type, UserFuncName};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, print_errors::pretty_error};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module, ModuleError, default_libcall_names};
+use cranelift_module::{FuncId, Linkage, Module, ModuleError, ModuleReloc, default_libcall_names};
 
 /// Everything that can go wrong while generating or linking machine code.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,20 @@ pub struct ClifFunction {
     pub text: String,
 }
 
+/// A function whose IR is built but not yet compiled.
+pub struct BuiltFunction {
+    id: FuncId,
+    name: String,
+    func: ir::Function,
+}
+
+/// One function's machine code, before it is placed in the module.
+struct MachineCode {
+    bytes: Vec<u8>,
+    alignment: u64,
+    relocs: Vec<ModuleReloc>,
+}
+
 /// Handle for importing host functions into the body that is being built.
 pub struct Imports<'m> {
     module: &'m mut JITModule,
@@ -96,6 +111,9 @@ pub struct Jit {
     defined: Vec<(FuncId, String)>,
     registered: Vec<String>,
     clif: Vec<ClifFunction>,
+    /// Whether to keep each function's IR text (printing it costs as much
+    /// as a good part of compiling it).
+    keep_text: bool,
     finalized: bool,
 }
 
@@ -143,6 +161,7 @@ impl Jit {
             defined: Vec::new(),
             registered: symbols.iter().map(|(name, _)| name.to_string()).collect(),
             clif: Vec::new(),
+            keep_text: true,
             finalized: false,
         })
     }
@@ -232,13 +251,18 @@ impl Jit {
             builder.seal_all_blocks();
             builder.finalize(frontend_config);
         }
-        let text = self.context.func.display().to_string();
+        let text = if self.keep_text {
+            self.context.func.display().to_string()
+        } else {
+            String::new()
+        };
         let module = self.module.as_mut().unwrap_or_else(|| unreachable!());
-        self.context.set_disasm(true);
+        let disasm = std::env::var_os("DLC_DISASM").is_some();
+        self.context.set_disasm(disasm);
         module
             .define_function(id, &mut self.context)
             .map_err(|err| compile_error(name, &self.context.func, err))?;
-        if std::env::var("DLC_DISASM").is_ok()
+        if disasm
             && let Some(vcode) = self
                 .context
                 .compiled_code()
@@ -247,12 +271,160 @@ impl Jit {
             eprintln!("{vcode}");
         }
         module.clear_context(&mut self.context);
-        self.clif.push(ClifFunction {
-            name: name.to_string(),
-            text,
-        });
+        if self.keep_text {
+            self.clif.push(ClifFunction {
+                name: name.to_string(),
+                text,
+            });
+        }
         self.defined.push((id, name.to_string()));
         Ok(id)
+    }
+
+    /// Declares a function and builds its IR with `emit_body` (as
+    /// [`Jit::define_function`] does), without compiling it: compile a batch
+    /// of built functions at once, on several threads, with
+    /// [`Jit::define_built`].
+    pub fn build_function<F>(
+        &mut self,
+        name: &str,
+        signature: Signature,
+        emit_body: F,
+    ) -> Result<BuiltFunction, CodegenError>
+    where
+        F: FnOnce(&mut FunctionBuilder, &mut Imports) -> Result<(), CodegenError>,
+    {
+        if self.finalized {
+            return Err(CodegenError::AlreadyFinalized {
+                name: name.to_string(),
+            });
+        }
+        let module = self.module.as_mut().unwrap_or_else(|| unreachable!());
+        let frontend_config = module.target_config();
+        let id = module
+            .declare_function(name, Linkage::Export, &signature)
+            .map_err(|err| declare_error(name, err))?;
+        let mut func =
+            ir::Function::with_name_signature(UserFuncName::user(0, id.as_u32()), signature);
+        {
+            let mut builder = FunctionBuilder::new(&mut func, &mut self.builder_context);
+            let mut imports = Imports { module };
+            emit_body(&mut builder, &mut imports)?;
+            builder.seal_all_blocks();
+            builder.finalize(frontend_config);
+        }
+        if self.keep_text {
+            self.clif.push(ClifFunction {
+                name: name.to_string(),
+                text: func.display().to_string(),
+            });
+        }
+        Ok(BuiltFunction {
+            id,
+            name: name.to_string(),
+            func,
+        })
+    }
+
+    /// Compiles built functions to machine code on up to `threads` threads
+    /// (Cranelift compiles each function independently) and defines them in
+    /// the module, in order. Compiling dominates the time from source to
+    /// ready code, so two cores nearly halve it.
+    pub fn define_built(
+        &mut self,
+        built: Vec<BuiltFunction>,
+        threads: usize,
+    ) -> Result<Vec<FuncId>, CodegenError> {
+        if let Some(f) = built.first().filter(|_| self.finalized) {
+            return Err(CodegenError::AlreadyFinalized {
+                name: f.name.clone(),
+            });
+        }
+        let disasm = std::env::var_os("DLC_DISASM").is_some();
+        let isa = self.module().isa();
+        // Largest first, each to the least loaded thread: the biggest
+        // function bounds the wall time anyway.
+        let mut order: Vec<usize> = (0..built.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(built[i].func.dfg.num_insts()));
+        let threads = threads.clamp(1, built.len().max(1));
+        let mut buckets: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
+        for i in order {
+            let lightest = buckets
+                .iter_mut()
+                .min_by_key(|(load, _)| *load)
+                .unwrap_or_else(|| unreachable!("at least one thread"));
+            lightest.0 += built[i].func.dfg.num_insts();
+            lightest.1.push(i);
+        }
+        let compile_one = |f: &BuiltFunction| -> Result<MachineCode, CodegenError> {
+            let mut ctx = Context::for_function(f.func.clone());
+            ctx.set_disasm(disasm);
+            ctx.compile(isa, &mut ControlPlane::default())
+                .map_err(|err| CodegenError::Compile {
+                    name: f.name.clone(),
+                    message: pretty_error(err.func, err.inner),
+                })?;
+            let code = ctx
+                .compiled_code()
+                .unwrap_or_else(|| unreachable!("compiled just above"));
+            if disasm && let Some(vcode) = code.vcode.as_ref() {
+                eprintln!("{vcode}");
+            }
+            let relocs = code
+                .buffer
+                .relocs()
+                .iter()
+                .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, f.id))
+                .collect();
+            Ok(MachineCode {
+                bytes: code.code_buffer().to_vec(),
+                alignment: code.buffer.alignment as u64,
+                relocs,
+            })
+        };
+        let mut results: Vec<Option<Result<MachineCode, CodegenError>>> =
+            (0..built.len()).map(|_| None).collect();
+        if threads == 1 {
+            for (slot, f) in results.iter_mut().zip(&built) {
+                *slot = Some(compile_one(f));
+            }
+        } else {
+            let done = std::thread::scope(|scope| {
+                let handles: Vec<_> = buckets
+                    .iter()
+                    .map(|(_, items)| {
+                        let built = &built;
+                        let compile_one = &compile_one;
+                        scope.spawn(move || {
+                            items
+                                .iter()
+                                .map(|&i| (i, compile_one(&built[i])))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+            });
+            for batch in done {
+                let batch = batch.map_err(|_| CodegenError::Compile {
+                    name: "a compiler thread".into(),
+                    message: "the code generator panicked".into(),
+                })?;
+                for (i, r) in batch {
+                    results[i] = Some(r);
+                }
+            }
+        }
+        let mut ids = Vec::with_capacity(built.len());
+        for (f, r) in built.iter().zip(results) {
+            let code = r.unwrap_or_else(|| unreachable!("every function was compiled"))?;
+            self.module_mut()
+                .define_function_bytes(f.id, code.alignment, &code.bytes, &code.relocs)
+                .map_err(|err| compile_error(&f.name, &f.func, err))?;
+            self.defined.push((f.id, f.name.clone()));
+            ids.push(f.id);
+        }
+        Ok(ids)
     }
 
     /// Links every defined function; afterwards their pointers can be fetched.
@@ -283,7 +455,14 @@ impl Jit {
         }
     }
 
-    /// The IR of every function defined so far, in definition order.
+    /// Whether [`Jit::clif`] keeps the IR text of the functions defined
+    /// from now on (the default).
+    pub fn keep_text(&mut self, keep: bool) {
+        self.keep_text = keep;
+    }
+
+    /// The IR of every function defined so far (while text was kept), in
+    /// definition order.
     pub fn clif(&self) -> &[ClifFunction] {
         &self.clif
     }

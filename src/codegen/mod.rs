@@ -25,6 +25,8 @@ mod pool;
 pub mod vecmath;
 
 pub use abi::CallCtx;
-pub use compile::{CompileOptions, Compiled, CompiledEntry, compile, plan_graph};
+pub use compile::{
+    CompileOptions, Compiled, CompiledEntry, compile, compile_entries, default_threads, plan_graph,
+};
 pub use func::GemmPolicy;
 pub use jit::CodegenError;

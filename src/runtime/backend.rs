@@ -36,6 +36,12 @@ pub enum BackendError {
     BatchTooLarge { n: usize, max: usize },
     #[error(transparent)]
     Interp(#[from] crate::interp::InterpError),
+    /// An entry point compiled on first use could not be compiled.
+    #[error("cannot compile `{entry}`: {message}")]
+    Compile {
+        entry: &'static str,
+        message: String,
+    },
 }
 
 /// A back end is `Send` so that a model can train on another thread, and

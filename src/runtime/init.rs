@@ -19,11 +19,10 @@ pub fn init_tensor(p: &ParamInfo, seed: u64) -> Vec<f32> {
     let mut rng = Rng::new(seed).fork(name_hash(&p.name));
     let (fan_in, fan_out) = p.fans();
     let n = p.len();
-    let normal = |rng: &mut Rng, std: f64| (rng.normal() * std) as f32;
     match p.init {
         Init::He { slope } => {
             let std = (2.0 / (1.0 + slope * slope)).sqrt() / (fan_in as f64).sqrt();
-            (0..n).map(|_| normal(&mut rng, std)).collect()
+            rng.normals(n, std)
         }
         Init::Xavier => {
             let a = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
@@ -31,9 +30,9 @@ pub fn init_tensor(p: &ParamInfo, seed: u64) -> Vec<f32> {
         }
         Init::Lecun => {
             let std = 1.0 / (fan_in as f64).sqrt();
-            (0..n).map(|_| normal(&mut rng, std)).collect()
+            rng.normals(n, std)
         }
-        Init::Normal { std } => (0..n).map(|_| normal(&mut rng, std)).collect(),
+        Init::Normal { std } => rng.normals(n, std),
         Init::Uniform { limit } => (0..n)
             .map(|_| rng.uniform(-limit as f32, limit as f32))
             .collect(),

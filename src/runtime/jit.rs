@@ -8,9 +8,12 @@
 use super::backend::{Backend, BackendError, Buffers, Call};
 use super::graphs::{Entry, Graphs};
 use crate::codegen::plan::Layout;
-use crate::codegen::{CallCtx, CodegenError, CompileOptions, Compiled, compile};
+use crate::codegen::{
+    CallCtx, CodegenError, CompileOptions, Compiled, CompiledEntry, compile_entries,
+};
 use crate::interp::InterpError;
 use crate::ir::{Graph, InputKind, Op, ScalarKind, Shape, Sink};
+use std::sync::OnceLock;
 
 /// What one entry point reads and writes, to check a call against.
 #[derive(Clone)]
@@ -26,11 +29,12 @@ struct Needs {
     states: usize,
     reads_grads: bool,
     writes_grads: bool,
+    /// Grown to the compiled function's scratch length at its first call.
     scratch: Vec<f32>,
 }
 
 impl Needs {
-    fn of(g: &Graph, scratch_len: usize) -> Needs {
+    fn of(g: &Graph) -> Needs {
         let per_sample = |v: &crate::ir::Node| v.shape.numel(1);
         let mut needs = Needs {
             features: None,
@@ -41,7 +45,7 @@ impl Needs {
             states: 0,
             reads_grads: false,
             writes_grads: false,
-            scratch: vec![0.0; scratch_len],
+            scratch: Vec::new(),
         };
         let own = Layout::of(g);
         needs.params = own.params_len;
@@ -66,15 +70,50 @@ impl Needs {
     }
 }
 
+/// The entry points compiled with the back end: what training, evaluation
+/// and prediction call.
+const EAGER: [Entry; 3] = [Entry::TrainStep, Entry::Eval, Entry::Predict];
+/// The entry points compiled at their first call: the separate gradient and
+/// update steps that only the recipe's tools use. Leaving them out halves
+/// the time from source to a model ready to train.
+const ON_DEMAND: [Entry; 2] = [Entry::Backward, Entry::Update];
+
 /// Compiled code shared between forks of a back end.
-struct Shared(Compiled);
+struct Shared {
+    eager: Compiled,
+    on_demand: OnceLock<Result<Compiled, String>>,
+    graphs: Graphs,
+    options: CompileOptions,
+}
 
 // SAFETY: `compile` returns only after the JIT module is finalized; from then
 // on its code and data are never written, and each entry point touches only
 // memory reached through the `CallCtx` it is given. Forks give every thread
-// its own scratch memory and buffers, so sharing the code is sound.
+// its own scratch memory and buffers, so sharing the code is sound. The
+// on-demand module is built once, behind the `OnceLock`.
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
+
+impl Shared {
+    fn entry(&self, entry: Entry) -> Result<&CompiledEntry, BackendError> {
+        if let Some(c) = self.eager.get(entry) {
+            return Ok(c);
+        }
+        if !ON_DEMAND.contains(&entry) || self.graphs.get(entry).is_none() {
+            return Err(BackendError::Missing(entry.name()));
+        }
+        let lazy = self.on_demand.get_or_init(|| {
+            compile_entries(&self.graphs, &self.options, &ON_DEMAND).map_err(|e| e.to_string())
+        });
+        match lazy {
+            Ok(c) => c.get(entry).ok_or(BackendError::Missing(entry.name())),
+            Err(message) => Err(BackendError::Compile {
+                entry: entry.name(),
+                message: message.clone(),
+            }),
+        }
+    }
+}
 
 /// Native code for every entry point of a model, with its scratch memory.
 pub struct JitBackend {
@@ -94,25 +133,33 @@ impl JitBackend {
         graphs: &Graphs,
         options: &CompileOptions,
     ) -> Result<JitBackend, CodegenError> {
-        let compiled = compile(graphs, options)?;
-        let needs = compiled
-            .entries
+        let eager = compile_entries(graphs, options, &EAGER)?;
+        let needs = Entry::ALL
             .iter()
-            .filter_map(|c| {
-                let g = graphs.get(c.entry)?;
-                Some((c.entry, Needs::of(g, c.scratch_len)))
-            })
+            .filter_map(|&e| Some((e, Needs::of(graphs.get(e)?))))
             .collect();
         Ok(JitBackend {
-            compiled: std::sync::Arc::new(Shared(compiled)),
+            compiled: std::sync::Arc::new(Shared {
+                eager,
+                on_demand: OnceLock::new(),
+                graphs: graphs.clone(),
+                options: *options,
+            }),
             needs,
             spare_output: Vec::new(),
         })
     }
 
-    /// The compiled functions, with their plans and IR text.
+    /// The functions compiled up front (training, evaluation, prediction),
+    /// with their plans and IR text.
     pub fn compiled(&self) -> &Compiled {
-        &self.compiled.0
+        &self.compiled.eager
+    }
+
+    /// One entry point's compiled function, compiling it now if it is one
+    /// of those compiled on first use.
+    pub fn entry(&self, entry: Entry) -> Result<&CompiledEntry, BackendError> {
+        self.compiled.entry(entry)
     }
 }
 
@@ -160,11 +207,7 @@ impl Backend for JitBackend {
         call: &Call,
         output: &mut [f32],
     ) -> Result<f32, BackendError> {
-        let compiled = self
-            .compiled
-            .0
-            .get(entry)
-            .ok_or(BackendError::Missing(entry.name()))?;
+        let compiled = self.compiled.entry(entry)?;
         let needs = self
             .needs
             .iter_mut()
@@ -172,11 +215,12 @@ impl Backend for JitBackend {
             .map(|(_, n)| n)
             .ok_or(BackendError::Missing(entry.name()))?;
         let n = call.n;
-        if n > self.compiled.0.max_batch {
-            return Err(BackendError::BatchTooLarge {
-                n,
-                max: self.compiled.0.max_batch,
-            });
+        let max = self.compiled.eager.max_batch;
+        if n > max {
+            return Err(BackendError::BatchTooLarge { n, max });
+        }
+        if needs.scratch.len() < compiled.scratch_len {
+            needs.scratch.resize(compiled.scratch_len, 0.0);
         }
         if let Some(per) = needs.features {
             check_exact("features", call.features.len(), per, n)?;

@@ -105,13 +105,23 @@ impl CompiledModel {
         let graphs = Graphs::build(&model)?;
         let layout = Layout::of(graphs.layout_graph());
         let seed = model.train.as_ref().map_or(0, |t| t.seed);
+        let max_batch = max_batch_of(&model);
+        // Drawing a large network's initial weights takes a few
+        // milliseconds: overlap it with compiling.
+        let (params, backend) = std::thread::scope(|scope| {
+            let params = scope.spawn(|| init_params(graphs.layout_graph(), seed));
+            let backend = make_backend(&graphs, kind, max_batch);
+            let params = params
+                .join()
+                .unwrap_or_else(|_| init_params(graphs.layout_graph(), seed));
+            (params, backend)
+        });
+        let backend = backend?;
         let buffers = Buffers {
-            params: init_params(graphs.layout_graph(), seed),
+            params,
             grads: vec![0.0; layout.params_len],
             states: init_states(graphs.layout_graph()),
         };
-        let max_batch = max_batch_of(&model);
-        let backend = make_backend(&graphs, kind, max_batch)?;
         Ok(CompiledModel {
             model,
             source: source.to_string(),
