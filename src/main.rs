@@ -23,7 +23,7 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Threads for large matrix products (default: every core).
+    /// Threads for compiling and for large matrix products (default: every core).
     #[arg(long, global = true)]
     threads: Option<usize>,
 }
