@@ -12,6 +12,8 @@ type GemmFn = unsafe extern "C" fn(*const f32, *const f32, *mut f32);
 enum Path {
     Inline,
     External,
+    /// The dot-product kernel for few rows of A and B transposed.
+    RowDots,
 }
 
 /// A JIT'd `fn(a, b, c)` computing `spec` through `path`.
@@ -35,6 +37,9 @@ fn compile(spec: GemmSpec, path: Path) -> Result<Compiled, CodegenError> {
         let params = b.block_params(entry).to_vec();
         match path {
             Path::Inline => gemm::emit_gemm(b, &spec, params[0], params[1], params[2])?,
+            Path::RowDots => {
+                gemm::emit_row_dots(b, &spec, None, [params[0], params[1], params[2]])?
+            }
             Path::External => {
                 let callee = imports.reference(external, b);
                 gemm::emit_external_gemm_call(b, callee, &spec, params[0], params[1], params[2])?
@@ -163,6 +168,20 @@ fn check_all_layouts(path: Path) {
 #[test]
 fn inline_kernel_matches_reference_on_awkward_sizes() {
     check_all_layouts(Path::Inline);
+}
+
+#[test]
+fn row_dot_kernel_matches_reference_on_awkward_sizes() {
+    // Its one layout: A as stored, B transposed; with and without accumulation.
+    for (m, k, n) in AWKWARD
+        .into_iter()
+        .chain([(1, 784, 256), (2, 7, 13), (4, 4, 4)])
+    {
+        for acc in [false, true] {
+            check(spec(m, k, n, false, true, acc), Path::RowDots);
+        }
+    }
+    assert!(compile(spec(2, 3, 4, false, false, false), Path::RowDots).is_err());
 }
 
 #[test]

@@ -115,7 +115,13 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
                     emit_external(fx, p, &spec, [a, b, c])?;
                     fx.b.ins().jump(done, &[]);
                     fx.b.switch_to_block(inl);
-                    gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c)?;
+                    if p.tb && !p.ta && p.m == Dim::N {
+                        // Fewer rows than the threshold: for a dense layer
+                        // on a few samples, dot products read B in place.
+                        gemm::emit_row_dots(fx.b, &spec, runtime.m, [a, b, c])?;
+                    } else {
+                        gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c)?;
+                    }
                     fx.b.ins().jump(done, &[]);
                     fx.b.switch_to_block(done);
                     Ok(())

@@ -18,7 +18,8 @@
 //! contiguous) or when the panel is narrower than 8; so the tile loop always reads
 //! contiguous rows. A is read one element at a time, so its layout never matters.
 //!
-//! Submodules: `external` (the host GEMM and the policy), `ir` (loops and addresses).
+//! Submodules: `external` (the host GEMM and the policy), `dots` (few rows of A times a
+//! transposed B, as dot products in place), `ir` (loops and addresses).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{F32, F32X4, I8, I64};
@@ -27,9 +28,11 @@ use cranelift_frontend::FunctionBuilder;
 
 use super::jit::CodegenError;
 
+mod dots;
 mod external;
 mod ir;
 
+pub use dots::emit_row_dots;
 pub use external::*;
 use ir::*;
 
