@@ -94,6 +94,7 @@ fn options(threads: usize) -> TuneOptions {
         rate_factors: vec![0.3, 1.0, 3.0],
         decays: Some(vec![0.0, 1e-3]),
         top: 1,
+        extensions: 0,
         threads,
         ..TuneOptions::default()
     };
@@ -177,10 +178,22 @@ fn grid_is_complete_deterministic_and_uses_every_thread() {
             best_coarse.setting.lr
         );
     }
-    // The winner is the fine point with the lowest validation loss.
+    // The winner is the fine point, or the program's own setting, with the
+    // lowest validation loss.
     let winner = two.best();
-    assert_eq!(winner.stage, Stage::Fine);
-    let lowest = fine.iter().map(|p| p.score()).fold(f64::INFINITY, f64::min);
+    assert_ne!(winner.stage, Stage::Coarse);
+    let program: Vec<&GridPoint> = two
+        .points
+        .iter()
+        .filter(|p| p.stage == Stage::Program)
+        .collect();
+    assert_eq!(program.len(), 1);
+    assert_eq!(program[0].setting, b.program_setting());
+    let lowest = fine
+        .iter()
+        .chain(&program)
+        .map(|p| p.score())
+        .fold(f64::INFINITY, f64::min);
     assert_eq!(winner.score(), lowest);
     let val = winner
         .curve
@@ -276,4 +289,39 @@ fn command_writes_the_winner_where_told() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), tuned);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn coarse_grid_grows_past_an_edge_and_never_loses_to_the_program() {
+    let (b, _) = bench("tests/programs/tune_small.dl");
+    // Rates far below the finder's suggestion: the best is the largest one.
+    let o = TuneOptions {
+        rate_factors: vec![0.001, 0.003],
+        extensions: 2,
+        ..options(2)
+    };
+    let t = tune(&b, &o, &|_| {}).unwrap();
+    let coarse_rates: Vec<f64> = t
+        .points
+        .iter()
+        .filter(|p| p.stage == Stage::Coarse)
+        .map(|p| p.setting.lr / t.center)
+        .collect();
+    for factor in [0.009, 0.027] {
+        assert!(
+            coarse_rates.iter().any(|r| (r / factor - 1.0).abs() < 1e-9),
+            "no column at {factor} x centre: {coarse_rates:?}"
+        );
+    }
+    assert!(
+        coarse_rates.iter().all(|r| *r < 0.03),
+        "at most two columns were added: {coarse_rates:?}"
+    );
+    let program = t
+        .points
+        .iter()
+        .find(|p| p.stage == Stage::Program)
+        .expect("the program's own setting is trained");
+    assert_eq!(program.epochs, o.fine_epochs);
+    assert!(t.best().score() <= program.score());
 }

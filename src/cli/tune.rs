@@ -3,7 +3,7 @@
 //! `--write` / `--write-to` the tuned program.
 
 use super::{backend, open_bench};
-use dlc::recipe::{GridPoint, TuneOptions, format_number, tune as search, write_setting};
+use dlc::recipe::{GridPoint, Stage, TuneOptions, format_number, tune as search, write_setting};
 use std::path::{Path, PathBuf};
 
 pub struct TuneArgs {
@@ -64,6 +64,19 @@ pub fn tune(file: &PathBuf, args: TuneArgs) -> u8 {
         best.epochs,
         best.score()
     );
+    let program = result.points.iter().find(|p| p.stage == Stage::Program);
+    match program {
+        Some(_) if best.stage == Stage::Program => {
+            println!("the program's own setting did best: there is nothing to change");
+        }
+        Some(p) if p.score().is_finite() => println!(
+            "the program's own setting (learning rate {}, {kind} {}) scored {:.4}",
+            format_number(p.setting.lr),
+            format_number(p.setting.decay),
+            p.score()
+        ),
+        _ => {}
+    }
     let tuned = match write_setting(
         &text,
         best.setting.lr,

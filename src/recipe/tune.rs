@@ -3,14 +3,19 @@
 //! 1. The learning-rate finder gives a centre rate (its suggestion, or the
 //!    program's rate if the loss never fell).
 //! 2. A coarse grid: the centre times each of `rate_factors`, crossed with
-//!    each decay of `decays`, each trained `coarse_epochs` epochs.
+//!    each decay of `decays`, each trained `coarse_epochs` epochs. While the
+//!    best coarse rate is the largest or smallest tried (the best may lie
+//!    beyond), the grid grows by a column of rates 3 times further out, at
+//!    most `extensions` times.
 //! 3. A fine grid around the `top` best coarse points: rates a factor √3
 //!    apart and decays a factor √10 apart (decay 0 pairs with a tenth of the
-//!    smallest decay tried), each trained `fine_epochs` epochs.
+//!    smallest decay tried), each trained `fine_epochs` epochs; beside them,
+//!    the program's own setting, trained as long.
 //!
 //! A point's score is its best validation loss over its epochs (its best
-//! training loss without validation data); the winner is the fine point
-//! with the lowest score. Every point trains from the same initialisation
+//! training loss without validation data); the winner is the fine point,
+//! or the program's own setting, with the lowest score: the tuner never
+//! proposes a setting that did worse than the one the program has. Every point trains from the same initialisation
 //! (the plan's seed) on a fork of one compiled model; the points are shared
 //! out to one thread per core, and the results do not depend on how.
 
@@ -32,6 +37,8 @@ pub struct TuneOptions {
     pub decays: Option<Vec<f64>>,
     /// Coarse points refined by the fine grid.
     pub top: usize,
+    /// Columns the coarse grid may grow by when its best rate is at an edge.
+    pub extensions: usize,
     /// Threads; 0: one per core.
     pub threads: usize,
 }
@@ -45,6 +52,7 @@ impl Default for TuneOptions {
             rate_factors: vec![0.1, 0.3, 1.0, 3.0],
             decays: None,
             top: 2,
+            extensions: 2,
             threads: 0,
         }
     }
@@ -62,6 +70,8 @@ pub fn default_decays(kind: DecayKind) -> Vec<f64> {
 pub enum Stage {
     Coarse,
     Fine,
+    /// The program's own setting, trained as long as the fine points.
+    Program,
 }
 
 impl Stage {
@@ -69,6 +79,7 @@ impl Stage {
         match self {
             Stage::Coarse => "coarse",
             Stage::Fine => "fine",
+            Stage::Program => "program",
         }
     }
 }
@@ -168,6 +179,23 @@ pub fn tune(
         threads,
         on_point,
     )?;
+    for _ in 0..options.extensions {
+        let Some(rate) = edge_rate(&points) else {
+            break;
+        };
+        let column: Vec<Setting> = decays
+            .iter()
+            .map(|&decay| Setting { lr: rate, decay })
+            .collect();
+        points.extend(run_grid(
+            bench,
+            &column,
+            Stage::Coarse,
+            options.coarse_epochs,
+            threads,
+            on_point,
+        )?);
+    }
 
     let mut ranked: Vec<&GridPoint> = points.iter().filter(|p| p.score().is_finite()).collect();
     ranked.sort_by(|a, b| a.score().total_cmp(&b.score()));
@@ -222,6 +250,15 @@ pub fn tune(
     }
     let first_fine = points.len();
     points.extend(fine_points);
+    points.extend(run_grid(
+        bench,
+        &[bench.program_setting()],
+        Stage::Program,
+        options.fine_epochs,
+        threads,
+        on_point,
+    )?);
+    // Listed first among equals, a fine point wins a tie with the program.
     let winner = (first_fine..points.len())
         .min_by(|&a, &b| points[a].score().total_cmp(&points[b].score()))
         .unwrap_or(first_fine);
@@ -233,6 +270,27 @@ pub fn tune(
         decay_kind: kind,
         threads,
     })
+}
+
+/// A rate one step beyond the coarse grid, when its best point's rate is
+/// the largest or the smallest of the grid (and not the only one).
+fn edge_rate(points: &[GridPoint]) -> Option<f64> {
+    let best = points
+        .iter()
+        .filter(|p| p.score().is_finite())
+        .min_by(|a, b| a.score().total_cmp(&b.score()))?;
+    let rates = points.iter().map(|p| p.setting.lr);
+    let (low, high) = rates.fold((f64::INFINITY, 0.0f64), |(l, h), r| (l.min(r), h.max(r)));
+    let rate = best.setting.lr;
+    if low == high {
+        None
+    } else if rate == high {
+        Some(rate * 3.0)
+    } else if rate == low {
+        Some(rate / 3.0)
+    } else {
+        None
+    }
 }
 
 fn same(a: &Setting, b: &Setting) -> bool {
