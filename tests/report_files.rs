@@ -244,12 +244,11 @@ fn tune_writes_grid_heat_maps_and_report() {
     );
     let csv = rows(&std::fs::read_to_string(dir.join("tune.csv")).unwrap());
     assert_eq!(csv[0][..3], ["stage", "learning_rate", "l2"]);
-    assert_eq!(
-        csv[1..].iter().filter(|r| r[0] == "coarse").count(),
-        16,
-        "4 rates x 4 decays"
-    );
+    // 4 rates x 4 decays, and at most two more rates past an edge of the grid.
+    let coarse = csv[1..].iter().filter(|r| r[0] == "coarse").count();
+    assert!([16, 20, 24].contains(&coarse), "{coarse} coarse points");
     assert!(csv[1..].iter().any(|r| r[0] == "fine"));
+    assert_eq!(csv[1..].iter().filter(|r| r[0] == "program").count(), 1);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("tune.json")).unwrap()).unwrap();
     assert_eq!(json["points"].as_array().unwrap().len(), csv.len() - 1);

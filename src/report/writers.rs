@@ -80,7 +80,8 @@ pub fn write_run(dir: &Path, r: &RunRecord) -> Result<Vec<PathBuf>, ReportError>
     let page = Page {
         title: format!("dlc run {}", r.name),
         subtitle: match r.report {
-            Some(rep) => format!("{} epochs in {:.2}s", rep.epochs.len(), rep.seconds),
+            // How the run ended: early stop and the restored epoch included.
+            Some(rep) => super::done_text(rep).lines().collect::<Vec<_>>().join("; "),
             None => format!("{} epochs before the error", r.epochs.len()),
         },
         sections: vec![
