@@ -124,3 +124,54 @@ fn regression() {
 fn branches() {
     check_example("examples/branches.dl", 5);
 }
+
+#[test]
+fn iris() {
+    check_example("examples/iris.dl", 5);
+}
+
+#[test]
+fn spirals_sgd1() {
+    check_example("examples/spirals_sgd1.dl", 1);
+}
+
+#[test]
+fn bench_w1() {
+    check_example("examples/bench/w1_tiny.dl", 4);
+}
+
+#[test]
+fn bench_w2() {
+    check_example("examples/bench/w2_mlp.dl", 2);
+}
+
+#[test]
+fn bench_w3() {
+    check_example("examples/bench/w3_mlp_bn_dropout.dl", 3);
+}
+
+#[test]
+fn bench_w4() {
+    check_example("examples/bench/w4_cnn.dl", 2);
+}
+
+#[test]
+fn bench_w5() {
+    check_example("examples/bench/w5_inference.dl", 2);
+}
+
+/// Every example has its gradient check above.
+#[test]
+fn every_example_is_checked() {
+    let source = include_str!("gradcheck_networks.rs");
+    for dir in ["examples", "examples/bench"] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "dl") {
+                continue;
+            }
+            let quoted = format!("\"{}\"", path.display());
+            assert!(source.contains(&quoted), "{quoted} has no gradient check");
+        }
+    }
+}
