@@ -307,3 +307,50 @@ fn gradient_and_update_steps_compile_on_first_use() {
         Err(BackendError::Missing("backward"))
     ));
 }
+
+#[test]
+fn profiled_code_charges_time_to_each_kernel() {
+    let text = std::fs::read_to_string("examples/xor.dl").unwrap();
+    let model = dlc::check::check_source(&text).model.unwrap();
+    let graphs = Graphs::build(&model).unwrap();
+    let options = dlc::codegen::CompileOptions {
+        profile: true,
+        ..dlc::codegen::CompileOptions::new(4)
+    };
+    let mut jit = JitBackend::with_options(&graphs, &options).unwrap();
+    let kernels = jit
+        .compiled()
+        .get(Entry::Predict)
+        .unwrap()
+        .plan
+        .kernels
+        .len();
+    let mut buffers = Buffers {
+        params: vec![0.1; 42],
+        grads: vec![0.0; 42],
+        states: vec![],
+    };
+    let features = [0.0f32, 1.0, 1.0, 0.0];
+    let call = Call {
+        n: 2,
+        features: &features,
+        labels: &[],
+        scalars: [2.0, 0.0, 1.0, 1.0],
+        seed: 0,
+        step: 0,
+    };
+    let mut out = [0.0f32; 4];
+    let _ = dlc::codegen::profile::take();
+    for _ in 0..3 {
+        jit.call(Entry::Predict, &mut buffers, &call, &mut out)
+            .unwrap();
+    }
+    let times = dlc::codegen::profile::take();
+    let predict_id = Entry::ALL
+        .iter()
+        .position(|e| *e == Entry::Predict)
+        .unwrap() as u64;
+    let mine: Vec<_> = times.iter().filter(|t| t.entry == predict_id).collect();
+    assert_eq!(mine.len(), kernels, "one total per kernel: {times:?}");
+    assert!(mine.iter().all(|t| t.calls == 3 && t.seconds >= 0.0));
+}

@@ -145,6 +145,9 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    if std::env::var_os("DLC_PROFILE").is_some() {
+        print_profile();
+    }
     let dir = args
         .out
         .clone()
@@ -265,4 +268,24 @@ fn progress_bar(silent: bool) -> Option<indicatif::ProgressBar> {
     .ok()?
     .progress_chars("=> ");
     Some(indicatif::ProgressBar::new(0).with_style(style))
+}
+
+/// With `DLC_PROFILE` set, the kernels that took the most time (their plans:
+/// `dlc check --emit kernels`).
+fn print_profile() {
+    let times = dlc::codegen::profile::take();
+    let total: f64 = times.iter().map(|t| t.seconds).sum();
+    eprintln!("kernel profile ({total:.3} s in kernels; plans: dlc check --emit kernels)");
+    for t in times.iter().take(30) {
+        let entry = dlc::runtime::graphs::Entry::ALL
+            .get(t.entry as usize)
+            .map_or("?", |e| e.name());
+        eprintln!(
+            "  {entry:<10} k{:<4} {:>9.1} us/call {:>7} calls {:>5.1}%",
+            t.kernel,
+            t.seconds / t.calls.max(1) as f64 * 1e6,
+            t.calls,
+            100.0 * t.seconds / total.max(1e-12)
+        );
+    }
 }

@@ -12,10 +12,12 @@ use super::gemm::{EXTERNAL_GEMM_SYMBOL, external_gemm_signature, gemm_symbols};
 use super::jit::{CodegenError, Jit};
 use super::plan::{Kernel, Layout, Plan, plan_with_layout, print_plan};
 use super::pool::{self, Window};
+use super::profile::{PROFILE_SYMBOL, dlc_profile_mark};
 use super::{copy, matmul};
 use crate::ir::Graph;
 use crate::runtime::graphs::{Entry, Graphs};
 use cranelift_codegen::ir::InstBuilder;
+use cranelift_codegen::ir::types::I64;
 
 /// How to compile.
 #[derive(Clone, Copy, Debug)]
@@ -25,6 +27,8 @@ pub struct CompileOptions {
     pub gemm: GemmPolicy,
     /// Threads that compile the entry points side by side.
     pub threads: usize,
+    /// Time every kernel (see [`super::profile`]); on when `DLC_PROFILE` is set.
+    pub profile: bool,
     /// Keep each entry's Cranelift IR text (`--emit clif`); off by default,
     /// as printing it is a good part of the compile time.
     pub keep_clif: bool,
@@ -36,6 +40,7 @@ impl CompileOptions {
             max_batch,
             gemm: GemmPolicy::Measured,
             threads: default_threads(),
+            profile: std::env::var_os("DLC_PROFILE").is_some(),
             keep_clif: false,
         }
     }
@@ -112,10 +117,18 @@ pub fn compile_entries(
         ));
     }
     let layout = Layout::of(graphs.layout_graph());
-    let mut jit = Jit::new(&gemm_symbols())?;
+    let mut symbols = gemm_symbols();
+    symbols.push((PROFILE_SYMBOL, dlc_profile_mark as *const u8));
+    let mut jit = Jit::new(&symbols)?;
     jit.keep_text(options.keep_clif);
     let gemm_sig = external_gemm_signature(jit.signature(&[], &[]).call_conv);
     let gemm_id = jit.declare_import(EXTERNAL_GEMM_SYMBOL, &gemm_sig)?;
+    let profile_id = if options.profile {
+        let sig = jit.signature(&[I64, I64], &[]);
+        Some(jit.declare_import(PROFILE_SYMBOL, &sig)?)
+    } else {
+        None
+    };
     let mut pending = Vec::new();
     let mut functions = Vec::new();
     for entry in Entry::ALL.into_iter().filter(|e| wanted.contains(e)) {
@@ -146,8 +159,18 @@ pub fn compile_entries(
                 options.max_batch,
                 plan.scratch_len,
             );
-            for k in &plan.kernels {
+            let profile = profile_id.map(|id| imports.reference(id, fx.b));
+            let entry_id = Entry::ALL.iter().position(|e| *e == entry).unwrap_or(0) as i64;
+            let mark = |fx: &mut Fx, kernel: i64| {
+                if let Some(f) = profile {
+                    let (e, k) = (fx.iconst(entry_id), fx.iconst(kernel));
+                    fx.b.ins().call(f, &[e, k]);
+                }
+            };
+            mark(&mut fx, -1);
+            for (i, k) in plan.kernels.iter().enumerate() {
                 emit_kernel(&mut fx, k)?;
+                mark(&mut fx, i as i64);
             }
             fx.b.ins().return_(&[]);
             Ok(())

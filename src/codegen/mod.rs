@@ -22,6 +22,8 @@ pub mod jit;
 mod matmul;
 pub mod plan;
 mod pool;
+mod pool2x2;
+pub mod profile;
 pub mod vecmath;
 
 pub use abi::CallCtx;

@@ -6,6 +6,7 @@
 use super::func::{Fx, R, fixed};
 use super::jit::CodegenError;
 use super::plan::Buf;
+use super::pool2x2;
 use crate::ir::PoolKind;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, I8};
@@ -134,37 +135,54 @@ fn planes(fx: &mut Fx, x: &Buf) -> R<Value> {
 pub fn emit_pool(fx: &mut Fx, kind: PoolKind, p: &Window, x: &Buf, y: &Buf) -> R {
     let (px, py) = (fx.ptr(x.loc)?, fx.ptr(y.loc)?);
     let planes = planes(fx, x)?;
+    let mut one = |fx: &mut Fx, input: Value, o: Value, oy: Value, ox: Value| {
+        pool_output(fx, kind, p, [input, py], o, oy, ox)
+    };
+    if pool2x2::applies(p) {
+        return pool2x2::emit_forward(fx, kind, p, planes, [px, py], &mut one);
+    }
+    each_output(fx, p, planes, px, &mut one)
+}
+
+/// One output of the pooling: `y[o]` from the window at (oy, ox) of `input`.
+fn pool_output(
+    fx: &mut Fx,
+    kind: PoolKind,
+    p: &Window,
+    [input, py]: [Value; 2],
+    o: Value,
+    oy: Value,
+    ox: Value,
+) -> R {
     let area = (p.window[0] * p.window[1]) as f32;
-    each_output(fx, p, planes, px, &mut |fx, input, o, oy, ox| {
-        let mut best = fx.b.ins().f32const(f32::NEG_INFINITY);
-        let mut sum = fx.b.ins().f32const(0.0);
-        let zero = fx.b.ins().f32const(0.0);
-        for (at, valid) in window_positions(fx, p, oy, ox) {
-            let from = fx.offset(input, at, 1);
-            let v = fx.load(F32, from, 0);
-            match kind {
-                PoolKind::Max => {
-                    let better = fx.b.ins().fcmp(FloatCC::GreaterThan, v, best);
-                    let take = fx.b.ins().band(better, valid);
-                    best = fx.b.ins().select(take, v, best);
-                }
-                PoolKind::Avg => {
-                    let v = fx.b.ins().select(valid, v, zero);
-                    sum = fx.b.ins().fadd(sum, v);
-                }
+    let mut best = fx.b.ins().f32const(f32::NEG_INFINITY);
+    let mut sum = fx.b.ins().f32const(0.0);
+    let zero = fx.b.ins().f32const(0.0);
+    for (at, valid) in window_positions(fx, p, oy, ox) {
+        let from = fx.offset(input, at, 1);
+        let v = fx.load(F32, from, 0);
+        match kind {
+            PoolKind::Max => {
+                let better = fx.b.ins().fcmp(FloatCC::GreaterThan, v, best);
+                let take = fx.b.ins().band(better, valid);
+                best = fx.b.ins().select(take, v, best);
+            }
+            PoolKind::Avg => {
+                let v = fx.b.ins().select(valid, v, zero);
+                sum = fx.b.ins().fadd(sum, v);
             }
         }
-        let result = match kind {
-            PoolKind::Max => best,
-            PoolKind::Avg => {
-                let a = fx.b.ins().f32const(area);
-                fx.b.ins().fdiv(sum, a)
-            }
-        };
-        let to = fx.offset(py, o, 1);
-        fx.store(result, to, 0);
-        Ok(())
-    })
+    }
+    let result = match kind {
+        PoolKind::Max => best,
+        PoolKind::Avg => {
+            let a = fx.b.ins().f32const(area);
+            fx.b.ins().fdiv(sum, a)
+        }
+    };
+    let to = fx.offset(py, o, 1);
+    fx.store(result, to, 0);
+    Ok(())
 }
 
 pub fn emit_pool_grad(fx: &mut Fx, kind: PoolKind, p: &Window, x: &Buf, dy: &Buf, dx: &Buf) -> R {
@@ -172,52 +190,70 @@ pub fn emit_pool_grad(fx: &mut Fx, kind: PoolKind, p: &Window, x: &Buf, dy: &Buf
     let count = fx.numel(&x.shape)?;
     fx.fill(pdx, count, 0.0)?;
     let planes = planes(fx, x)?;
+    let mut one = |fx: &mut Fx, input: Value, o: Value, oy: Value, ox: Value| {
+        pool_grad_output(fx, kind, p, [px, pdy, pdx], input, o, [oy, ox])
+    };
+    if pool2x2::applies(p) {
+        return pool2x2::emit_backward(fx, kind, p, planes, [px, pdy, pdx], &mut one);
+    }
+    each_output(fx, p, planes, px, &mut one)
+}
+
+/// The gradient of output `o` (window at (oy, ox) of the plane `input`)
+/// added to the inputs it came from.
+fn pool_grad_output(
+    fx: &mut Fx,
+    kind: PoolKind,
+    p: &Window,
+    [px, pdy, pdx]: [Value; 3],
+    input: Value,
+    o: Value,
+    [oy, ox]: [Value; 2],
+) -> R {
     let area = (p.window[0] * p.window[1]) as f32;
-    each_output(fx, p, planes, px, &mut |fx, input, o, oy, ox| {
-        let from = fx.offset(pdy, o, 1);
-        let g = fx.load(F32, from, 0);
-        // The gradient plane matches the input plane: same offset from its start.
-        let plane_bytes = fx.b.ins().isub(input, px);
-        let grad_plane = fx.b.ins().iadd(pdx, plane_bytes);
-        let positions = window_positions(fx, p, oy, ox);
-        match kind {
-            PoolKind::Avg => {
-                let a = fx.b.ins().f32const(area);
-                let share = fx.b.ins().fdiv(g, a);
-                for (at, valid) in positions {
-                    fx.when(valid, |fx| {
-                        let to = fx.offset(grad_plane, at, 1);
-                        let old = fx.load(F32, to, 0);
-                        let new = fx.b.ins().fadd(old, share);
-                        fx.store(new, to, 0);
-                        Ok(())
-                    })?;
-                }
-            }
-            PoolKind::Max => {
-                let mut have = fx.b.ins().iconst(I8, 0);
-                let mut best = fx.b.ins().f32const(0.0);
-                let mut best_at = fx.iconst(0);
-                for (at, valid) in positions {
-                    let from = fx.offset(input, at, 1);
-                    let v = fx.load(F32, from, 0);
-                    let better = fx.b.ins().fcmp(FloatCC::GreaterThan, v, best);
-                    let first = fx.b.ins().icmp_imm_s(IntCC::Equal, have, 0);
-                    let wins = fx.b.ins().bor(first, better);
-                    let take = fx.b.ins().band(wins, valid);
-                    best = fx.b.ins().select(take, v, best);
-                    best_at = fx.b.ins().select(take, at, best_at);
-                    have = fx.b.ins().bor(have, valid);
-                }
-                fx.when(have, |fx| {
-                    let to = fx.offset(grad_plane, best_at, 1);
+    let from = fx.offset(pdy, o, 1);
+    let g = fx.load(F32, from, 0);
+    // The gradient plane matches the input plane: same offset from its start.
+    let plane_bytes = fx.b.ins().isub(input, px);
+    let grad_plane = fx.b.ins().iadd(pdx, plane_bytes);
+    let positions = window_positions(fx, p, oy, ox);
+    match kind {
+        PoolKind::Avg => {
+            let a = fx.b.ins().f32const(area);
+            let share = fx.b.ins().fdiv(g, a);
+            for (at, valid) in positions {
+                fx.when(valid, |fx| {
+                    let to = fx.offset(grad_plane, at, 1);
                     let old = fx.load(F32, to, 0);
-                    let new = fx.b.ins().fadd(old, g);
+                    let new = fx.b.ins().fadd(old, share);
                     fx.store(new, to, 0);
                     Ok(())
                 })?;
             }
         }
-        Ok(())
-    })
+        PoolKind::Max => {
+            let mut have = fx.b.ins().iconst(I8, 0);
+            let mut best = fx.b.ins().f32const(0.0);
+            let mut best_at = fx.iconst(0);
+            for (at, valid) in positions {
+                let from = fx.offset(input, at, 1);
+                let v = fx.load(F32, from, 0);
+                let better = fx.b.ins().fcmp(FloatCC::GreaterThan, v, best);
+                let first = fx.b.ins().icmp_imm_s(IntCC::Equal, have, 0);
+                let wins = fx.b.ins().bor(first, better);
+                let take = fx.b.ins().band(wins, valid);
+                best = fx.b.ins().select(take, v, best);
+                best_at = fx.b.ins().select(take, at, best_at);
+                have = fx.b.ins().bor(have, valid);
+            }
+            fx.when(have, |fx| {
+                let to = fx.offset(grad_plane, best_at, 1);
+                let old = fx.load(F32, to, 0);
+                let new = fx.b.ins().fadd(old, g);
+                fx.store(new, to, 0);
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
 }
