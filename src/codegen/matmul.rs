@@ -15,6 +15,10 @@ use crate::ir::Dim;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, Value};
 
+/// Rows of A up to which a product with B transposed runs as dot products
+/// (the tiled kernel packs B, which only pays when many rows reuse it).
+const DOT_ROWS: usize = 8;
+
 /// One product as the emitters see it: sizes (`Dim::N` for the batch),
 /// transposes and operand pointers.
 pub struct Product {
@@ -99,6 +103,11 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
                 at(0).then_some(0)
             };
             match threshold {
+                // Few fixed rows of A against a transposed B (a conv's
+                // weight gradient over one sample): dot products in place.
+                None if p.tb && !p.ta && p.m != Dim::N && spec.m <= DOT_ROWS => {
+                    gemm::emit_row_dots(fx.b, &spec, None, [a, b, c])
+                }
                 None => gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c),
                 Some(t) if t <= 1 => emit_external(fx, p, &spec, [a, b, c]),
                 Some(t) => {
