@@ -46,9 +46,12 @@ def main():
             results.append(run([args.python, ref("bench_torch.py"), "--compile"] + common))
         if "jax.jit" not in skip:
             results.append(run([args.python, ref("bench_jax.py")] + common))
-        if "numpy" not in skip:
+        # The numpy script covers w1, w2 and w5 only (no autodiff for the rest).
+        numpy_workloads = [w for w in args.workloads.split(",") if w in ("w1", "w2", "w5")]
+        if "numpy" not in skip and numpy_workloads:
             numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-            results.append(run([args.python, ref("bench_numpy.py")] + common, numpy_env))
+            numpy_args = ["--threads", t, "--json", "--workloads", ",".join(numpy_workloads), "--repeats", args.repeats]
+            results.append(run([args.python, ref("bench_numpy.py")] + numpy_args, numpy_env))
     results = [r for r in results if r]
     with open(os.path.join(HERE, "results.jsonl"), "a") as f:
         for r in results:

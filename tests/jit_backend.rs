@@ -283,16 +283,16 @@ fn views_read_after_an_update_keep_the_old_value() {
 }
 
 #[test]
-fn gradient_and_update_steps_compile_on_first_use() {
+fn only_training_entries_compile_up_front() {
     let text = std::fs::read_to_string("examples/xor.dl").unwrap();
     let model = dlc::check::check_source(&text).model.unwrap();
     let graphs = Graphs::build(&model).unwrap();
     let jit = JitBackend::new(&graphs, 4).unwrap();
-    // Up front: what training, evaluation and prediction call.
-    for e in [Entry::TrainStep, Entry::Eval, Entry::Predict] {
+    // Up front: what training and validation call.
+    for e in [Entry::TrainStep, Entry::Eval] {
         assert!(jit.compiled().get(e).is_some(), "{e:?}");
     }
-    for e in [Entry::Backward, Entry::Update] {
+    for e in [Entry::Backward, Entry::Update, Entry::Predict] {
         assert!(jit.compiled().get(e).is_none(), "{e:?} compiled too early");
         let compiled = jit.entry(e).unwrap();
         assert_eq!(compiled.entry, e);
@@ -300,8 +300,10 @@ fn gradient_and_update_steps_compile_on_first_use() {
         let again = jit.entry(e).unwrap() as *const _;
         assert_eq!(compiled as *const _, again);
     }
-    // A model without a training plan has nothing to compile on demand.
+    // A model without a training plan compiles prediction up front, and
+    // has no gradient step to compile.
     let predict = JitBackend::new(&predict_only(graphs.predict.clone()), 4).unwrap();
+    assert!(predict.compiled().get(Entry::Predict).is_some());
     assert!(matches!(
         predict.entry(Entry::Backward),
         Err(BackendError::Missing("backward"))
@@ -318,13 +320,7 @@ fn profiled_code_charges_time_to_each_kernel() {
         ..dlc::codegen::CompileOptions::new(4)
     };
     let mut jit = JitBackend::with_options(&graphs, &options).unwrap();
-    let kernels = jit
-        .compiled()
-        .get(Entry::Predict)
-        .unwrap()
-        .plan
-        .kernels
-        .len();
+    let kernels = jit.entry(Entry::Predict).unwrap().plan.kernels.len();
     let mut buffers = Buffers {
         params: vec![0.1; 42],
         grads: vec![0.0; 42],

@@ -296,10 +296,13 @@ proptest! {
 }
 
 #[test]
-fn a_network_ill_conditioned_in_f32_is_recognised_and_others_agree() {
+fn a_network_ill_conditioned_in_f32_is_not_blamed_on_the_jit_and_others_agree() {
     // Batch norm of a layer norm of two features: the normalised values are
-    // almost equal, and f32 rounding decides the result.
-    assert_eq!(check_network(15728856199704260655), Ok(false));
+    // almost equal, and f32 rounding decides the result. Whether the JIT's
+    // rounding lands near the exact result depends on its summation order
+    // (it did not before products of few rows became dot products; it does
+    // now), so only the verdict is fixed: never a failure.
+    assert!(check_network(15728856199704260655).is_ok());
     for seed in 0..20 {
         assert_eq!(check_network(seed), Ok(true), "seed {seed}");
     }

@@ -108,6 +108,16 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
                 None if p.tb && !p.ta && p.m != Dim::N && spec.m <= DOT_ROWS => {
                     gemm::emit_row_dots(fx.b, &spec, None, [a, b, c])
                 }
+                // A dense layer with a side too small for the external GEMM
+                // (a classifier's few outputs): the tiled kernel's variants
+                // for every runtime row count cost more compile time than
+                // these thin products can win back.
+                None if p.m == Dim::N && p.tb && !p.ta => {
+                    gemm::emit_row_dots(fx.b, &spec, runtime.m, [a, b, c])
+                }
+                None if p.m == Dim::N && gemm::small_supports(&spec, runtime) => {
+                    gemm::emit_small_gemm(fx.b, &spec, runtime, [a, b, c])
+                }
                 None => gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c),
                 Some(t) if t <= 1 => emit_external(fx, p, &spec, [a, b, c]),
                 Some(t) => {
@@ -128,6 +138,10 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
                         // Fewer rows than the threshold: for a dense layer
                         // on a few samples, dot products read B in place.
                         gemm::emit_row_dots(fx.b, &spec, runtime.m, [a, b, c])?;
+                    } else if gemm::small_supports(&spec, runtime) {
+                        // A batch below the threshold is rare in training
+                        // (a last partial batch): compact code will do.
+                        gemm::emit_small_gemm(fx.b, &spec, runtime, [a, b, c])?;
                     } else {
                         gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c)?;
                     }

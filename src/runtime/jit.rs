@@ -70,18 +70,27 @@ impl Needs {
     }
 }
 
-/// The entry points compiled with the back end: what training, evaluation
-/// and prediction call.
-const EAGER: [Entry; 3] = [Entry::TrainStep, Entry::Eval, Entry::Predict];
-/// The entry points compiled at their first call: the separate gradient and
-/// update steps that only the recipe's tools use. Leaving them out halves
-/// the time from source to a model ready to train.
-const ON_DEMAND: [Entry; 2] = [Entry::Backward, Entry::Update];
+/// The entry points compiled with the back end: what training calls (the
+/// fused step, and evaluation for validation), or prediction for a model
+/// without a training plan.
+fn eager_entries(graphs: &Graphs) -> &'static [Entry] {
+    if graphs.train_step.is_some() {
+        &[Entry::TrainStep, Entry::Eval]
+    } else {
+        &[Entry::Predict]
+    }
+}
+
+/// Groups of entry points compiled at the first call of one of them: the
+/// separate gradient and update steps (only the recipe's tools use them),
+/// and prediction. Leaving them out more than halves the time from source
+/// to a model ready to train.
+const ON_DEMAND: [&[Entry]; 2] = [&[Entry::Backward, Entry::Update], &[Entry::Predict]];
 
 /// Compiled code shared between forks of a back end.
 struct Shared {
     eager: Compiled,
-    on_demand: OnceLock<Result<Compiled, String>>,
+    on_demand: [OnceLock<Result<Compiled, String>>; 2],
     graphs: Graphs,
     options: CompileOptions,
 }
@@ -89,8 +98,8 @@ struct Shared {
 // SAFETY: `compile` returns only after the JIT module is finalized; from then
 // on its code and data are never written, and each entry point touches only
 // memory reached through the `CallCtx` it is given. Forks give every thread
-// its own scratch memory and buffers, so sharing the code is sound. The
-// on-demand module is built once, behind the `OnceLock`.
+// its own scratch memory and buffers, so sharing the code is sound. Each
+// on-demand module is built once, behind its `OnceLock`.
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
@@ -99,11 +108,13 @@ impl Shared {
         if let Some(c) = self.eager.get(entry) {
             return Ok(c);
         }
-        if !ON_DEMAND.contains(&entry) || self.graphs.get(entry).is_none() {
+        let group = ON_DEMAND.iter().position(|g| g.contains(&entry));
+        let (Some(group), Some(_)) = (group, self.graphs.get(entry)) else {
             return Err(BackendError::Missing(entry.name()));
-        }
-        let lazy = self.on_demand.get_or_init(|| {
-            compile_entries(&self.graphs, &self.options, &ON_DEMAND).map_err(|e| e.to_string())
+        };
+        let lazy = self.on_demand[group].get_or_init(|| {
+            compile_entries(&self.graphs, &self.options, ON_DEMAND[group])
+                .map_err(|e| e.to_string())
         });
         match lazy {
             Ok(c) => c.get(entry).ok_or(BackendError::Missing(entry.name())),
@@ -133,7 +144,7 @@ impl JitBackend {
         graphs: &Graphs,
         options: &CompileOptions,
     ) -> Result<JitBackend, CodegenError> {
-        let eager = compile_entries(graphs, options, &EAGER)?;
+        let eager = compile_entries(graphs, options, eager_entries(graphs))?;
         let needs = Entry::ALL
             .iter()
             .filter_map(|&e| Some((e, Needs::of(graphs.get(e)?))))
@@ -141,7 +152,7 @@ impl JitBackend {
         Ok(JitBackend {
             compiled: std::sync::Arc::new(Shared {
                 eager,
-                on_demand: OnceLock::new(),
+                on_demand: [OnceLock::new(), OnceLock::new()],
                 graphs: graphs.clone(),
                 options: *options,
             }),
@@ -150,8 +161,8 @@ impl JitBackend {
         })
     }
 
-    /// The functions compiled up front (training, evaluation, prediction),
-    /// with their plans and IR text.
+    /// The functions compiled up front (training and evaluation, or
+    /// prediction without a training plan), with their plans and IR text.
     pub fn compiled(&self) -> &Compiled {
         &self.compiled.eager
     }

@@ -19,7 +19,8 @@
 //! contiguous rows. A is read one element at a time, so its layout never matters.
 //!
 //! Submodules: `external` (the host GEMM and the policy), `dots` (few rows of A times a
-//! transposed B, as dot products in place), `ir` (loops and addresses).
+//! transposed B, as dot products in place), `small` (a compact kernel for the rare small
+//! batch), `ir` (loops and addresses).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{F32, F32X4, I8, I64};
@@ -31,10 +32,12 @@ use super::jit::CodegenError;
 mod dots;
 mod external;
 mod ir;
+mod small;
 
 pub use dots::emit_row_dots;
 pub use external::*;
 use ir::*;
+pub use small::{emit_small_gemm, small_supports};
 
 /// Rows of C per register tile (6 measured slower, see the module docs).
 const TILE_ROWS: usize = 4;
