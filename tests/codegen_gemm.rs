@@ -14,6 +14,8 @@ enum Path {
     External,
     /// The dot-product kernel for few rows of A and B transposed.
     RowDots,
+    /// The compact kernel for small batches (B as stored).
+    Small,
 }
 
 /// A JIT'd `fn(a, b, c)` computing `spec` through `path`.
@@ -37,6 +39,12 @@ fn compile(spec: GemmSpec, path: Path) -> Result<Compiled, CodegenError> {
         let params = b.block_params(entry).to_vec();
         match path {
             Path::Inline => gemm::emit_gemm(b, &spec, params[0], params[1], params[2])?,
+            Path::Small => gemm::emit_small_gemm(
+                b,
+                &spec,
+                gemm::RuntimeSizes::default(),
+                [params[0], params[1], params[2]],
+            )?,
             Path::RowDots => {
                 gemm::emit_row_dots(b, &spec, None, [params[0], params[1], params[2]])?
             }
@@ -182,6 +190,20 @@ fn row_dot_kernel_matches_reference_on_awkward_sizes() {
         }
     }
     assert!(compile(spec(2, 3, 4, false, false, false), Path::RowDots).is_err());
+}
+
+#[test]
+fn small_kernel_matches_reference_on_awkward_sizes() {
+    // Its layouts: B as stored, A as stored or transposed; with and without accumulation.
+    for (m, k, n) in AWKWARD
+        .into_iter()
+        .chain([(3, 10, 128), (2, 7, 21), (5, 16, 16)])
+    {
+        for (a_t, acc) in [(false, false), (true, false), (false, true), (true, true)] {
+            check(spec(m, k, n, a_t, false, acc), Path::Small);
+        }
+    }
+    assert!(compile(spec(2, 3, 4, false, true, false), Path::Small).is_err());
 }
 
 #[test]
