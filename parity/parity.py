@@ -173,6 +173,7 @@ def compare(program, dlc, steps, tol, workdir):
     worst_tensor, worst_name = 0.0, ""
     skipped = cancelled_biases(model)
     worst_max = 0.0
+    worst_param = 0.0  # parameters alone; states are running statistics and moments
     tensors = [(n, params[n].detach()) for n in names if n not in skipped] + list(state.items())
     for n, ref in tensors:
         # Relative error of the tensor as a whole (L2 norms): an element whose
@@ -180,11 +181,14 @@ def compare(program, dlc, steps, tol, workdir):
         # of lr) moves the largest element-wise error but not this.
         err = (torch.linalg.vector_norm(after[n] - ref) / torch.linalg.vector_norm(ref).clamp_min(1e-12)).item()
         worst_max = max(worst_max, ((after[n] - ref).abs().max() / ref.abs().max().clamp_min(1e-12)).item())
+        if n in params:
+            worst_param = max(worst_param, err)
         if err > worst_tensor:
             worst_tensor, worst_name = err, n
     ok = worst_loss <= tol and worst_tensor <= tol
     print(f"{'ok  ' if ok else 'FAIL'} {program}: {len(records)} steps, loss rel. error {worst_loss:.2e}, "
-          f"worst tensor {worst_name or '-'} rel. error {worst_tensor:.2e} (largest element-wise {worst_max:.1e})"
+          f"worst tensor {worst_name or '-'} rel. error {worst_tensor:.2e} (largest element-wise {worst_max:.1e}), "
+          f"worst parameter {worst_param:.2e}"
           + (f" (not compared: {', '.join(sorted(skipped))}, cancelled by a norm)" if skipped else ""))
     return ok
 
