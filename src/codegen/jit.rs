@@ -2,14 +2,16 @@
 //!
 //! This is the last step of the pipeline. Kernel emitters (see [`super::vecmath`] and
 //! [`super::gemm`]) write Cranelift IR into a [`FunctionBuilder`] handed out by
-//! [`Jit::define_function`]; once every function is defined, [`Jit::finalize`] links them
-//! (resolving calls to host functions registered up front, such as the external GEMM) and
+//! [`Jit::define_function`] (one function, compiled at once) or [`Jit::build_function`]
+//! (compiled later, together with others on several threads, by [`Jit::define_built`]);
+//! once every function is defined, [`Jit::finalize`] links them (resolving calls to host
+//! functions registered up front, such as the external GEMM) and
 //! [`Jit::function_pointer`] hands out their addresses.
 //!
 //! The target is always the host: its ISA flags are detected at start-up, so the backend
 //! uses every vector and FMA extension the CPU offers. The textual IR of each defined
-//! function is kept (as written by the emitters, before optimisation) so a driver can
-//! show it on request.
+//! function can be kept (as written by the emitters, before optimisation) so a driver can
+//! show it on request ([`Jit::keep_text`]).
 
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, AbiParam, FuncRef, Signature, Type, UserFuncName};
@@ -106,7 +108,6 @@ impl Imports<'_> {
 /// value lives; dropping it frees the machine code.
 pub struct Jit {
     module: Option<JITModule>,
-    context: Context,
     builder_context: FunctionBuilderContext,
     defined: Vec<(FuncId, String)>,
     registered: Vec<String>,
@@ -153,10 +154,8 @@ impl Jit {
             jit_builder.symbol(*name, *pointer);
         }
         let module = JITModule::new(jit_builder);
-        let context = module.make_context();
         Ok(Self {
             module: Some(module),
-            context,
             builder_context: FunctionBuilderContext::new(),
             defined: Vec::new(),
             registered: symbols.iter().map(|(name, _)| name.to_string()).collect(),
@@ -230,55 +229,9 @@ impl Jit {
     where
         F: FnOnce(&mut FunctionBuilder, &mut Imports) -> Result<(), CodegenError>,
     {
-        if self.finalized {
-            return Err(CodegenError::AlreadyFinalized {
-                name: name.to_string(),
-            });
-        }
-        let module = self.module.as_mut().unwrap_or_else(|| unreachable!());
-        let frontend_config = module.target_config();
-        let id = module
-            .declare_function(name, Linkage::Export, &signature)
-            .map_err(|err| declare_error(name, err))?;
-        module.clear_context(&mut self.context);
-        self.context.func.signature = signature;
-        self.context.func.name = UserFuncName::user(0, id.as_u32());
-        {
-            let mut builder =
-                FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);
-            let mut imports = Imports { module };
-            emit_body(&mut builder, &mut imports)?;
-            builder.seal_all_blocks();
-            builder.finalize(frontend_config);
-        }
-        let text = if self.keep_text {
-            self.context.func.display().to_string()
-        } else {
-            String::new()
-        };
-        let module = self.module.as_mut().unwrap_or_else(|| unreachable!());
-        let disasm = std::env::var_os("DLC_DISASM").is_some();
-        self.context.set_disasm(disasm);
-        module
-            .define_function(id, &mut self.context)
-            .map_err(|err| compile_error(name, &self.context.func, err))?;
-        if disasm
-            && let Some(vcode) = self
-                .context
-                .compiled_code()
-                .and_then(|code| code.vcode.as_ref())
-        {
-            eprintln!("{vcode}");
-        }
-        module.clear_context(&mut self.context);
-        if self.keep_text {
-            self.clif.push(ClifFunction {
-                name: name.to_string(),
-                text,
-            });
-        }
-        self.defined.push((id, name.to_string()));
-        Ok(id)
+        let built = self.build_function(name, signature, emit_body)?;
+        let ids = self.define_built(vec![built], 1)?;
+        Ok(ids[0])
     }
 
     /// Declares a function and builds its IR with `emit_body` (as

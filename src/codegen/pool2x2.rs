@@ -83,8 +83,7 @@ pub fn emit_forward(
         let output = fx.offset(y, plane, (p.oh * p.ow) as i64);
         let (zero, oh) = (fx.iconst(0), fx.iconst(p.oh as i64));
         fx.for_range(zero, oh, 1, |fx, oy| {
-            let row0 = fx.offset(input, oy, 2 * p.w as i64);
-            let row1 = fx.b.ins().iadd_imm_s(row0, (p.w * 4) as i64);
+            let [row0, row1] = input_rows(fx, p, input, oy);
             let out_row = fx.offset(output, oy, p.ow as i64);
             let (zero, end) = (fx.iconst(0), fx.iconst(cols as i64));
             fx.for_range(zero, end, 4, |fx, ox| {
@@ -117,15 +116,32 @@ pub fn emit_forward(
                 fx.store(result, to, 0);
                 Ok(())
             })?;
-            let first = output_index(fx, p, plane, oy);
-            for ox in cols..p.ow {
-                let o = fx.b.ins().iadd_imm_s(first, ox as i64);
-                let ox = fx.iconst(ox as i64);
-                tail(fx, input, o, oy, ox)?;
-            }
-            Ok(())
+            tail_outputs(fx, p, [plane, input, oy], tail)
         })
     })
+}
+
+/// The outputs of row `oy` past the last group of four, one by one.
+fn tail_outputs(
+    fx: &mut Fx,
+    p: &Window,
+    [plane, input, oy]: [Value; 3],
+    tail: &mut dyn FnMut(&mut Fx, Value, Value, Value, Value) -> R,
+) -> R {
+    let first = output_index(fx, p, plane, oy);
+    for ox in vector_cols(p)..p.ow {
+        let o = fx.b.ins().iadd_imm_s(first, ox as i64);
+        let ox = fx.iconst(ox as i64);
+        tail(fx, input, o, oy, ox)?;
+    }
+    Ok(())
+}
+
+/// The two rows of the plane `input` under output row `oy`.
+fn input_rows(fx: &mut Fx, p: &Window, input: Value, oy: Value) -> [Value; 2] {
+    let row0 = fx.offset(input, oy, 2 * p.w as i64);
+    let row1 = fx.b.ins().iadd_imm_s(row0, (p.w * 4) as i64);
+    [row0, row1]
 }
 
 /// Index of output `(plane, oy, 0)` among all outputs.
@@ -155,10 +171,8 @@ pub fn emit_backward(
         let grad_out = fx.offset(dy, plane, (p.oh * p.ow) as i64);
         let (zero, oh) = (fx.iconst(0), fx.iconst(p.oh as i64));
         fx.for_range(zero, oh, 1, |fx, oy| {
-            let row0 = fx.offset(input, oy, 2 * p.w as i64);
-            let row1 = fx.b.ins().iadd_imm_s(row0, (p.w * 4) as i64);
-            let g_row0 = fx.offset(grad_in, oy, 2 * p.w as i64);
-            let g_row1 = fx.b.ins().iadd_imm_s(g_row0, (p.w * 4) as i64);
+            let [row0, row1] = input_rows(fx, p, input, oy);
+            let [g_row0, g_row1] = input_rows(fx, p, grad_in, oy);
             let dy_row = fx.offset(grad_out, oy, p.ow as i64);
             let (zero, end) = (fx.iconst(0), fx.iconst(cols as i64));
             fx.for_range(zero, end, 4, |fx, ox| {
@@ -215,13 +229,7 @@ pub fn emit_backward(
                 }
                 Ok(())
             })?;
-            let first = output_index(fx, p, plane, oy);
-            for ox in cols..p.ow {
-                let o = fx.b.ins().iadd_imm_s(first, ox as i64);
-                let ox = fx.iconst(ox as i64);
-                tail(fx, input, o, oy, ox)?;
-            }
-            Ok(())
+            tail_outputs(fx, p, [plane, input, oy], tail)
         })
     })
 }
