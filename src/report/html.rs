@@ -40,7 +40,7 @@ h1 { font-size: 26px; margin-bottom: 4px; }
 .subtitle { color: #666; margin-top: 0; }
 h2 { font-size: 20px; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 32px; }
 pre { background: #fff; border: 1px solid #ddd; padding: 12px; overflow-x: auto;
-      font-size: 13px; line-height: 1.35; }
+      font-size: 13px; line-height: 1.35; white-space: pre-wrap; overflow-wrap: anywhere; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 .chart { background: #fff; border: 1px solid #ddd; flex: 1 1 480px; max-width: 800px; }
 .chart svg { display: block; width: 100%; height: auto; }
