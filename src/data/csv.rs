@@ -67,26 +67,31 @@ impl CsvOptions {
     }
 }
 
-/// Reads a CSV file into a data set with sample shape `[feature columns]`.
-pub fn csv(path: &Path, options: &CsvOptions) -> Result<Dataset, DataError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let text = utf8_text(&name, &bytes)?;
-    let mut reader = Reader::new(&name, text, options.delimiter);
+/// The column names of the header line, trimmed; an empty file is an error.
+fn header_columns(reader: &mut Reader, name: &str) -> Result<Vec<String>, DataError> {
     let Some(header) = reader.next_record()? else {
         return Err(DataError::Parse {
-            path: name,
+            path: name.to_string(),
             line: 1,
             column: 1,
             found: "an empty file".into(),
             expected: "a header line naming the columns".into(),
         });
     };
-    let columns: Vec<String> = header
+    Ok(header
         .fields
         .iter()
         .map(|f| f.text.trim().to_string())
-        .collect();
+        .collect())
+}
+
+/// Reads a CSV file into a data set with sample shape `[feature columns]`.
+pub fn csv(path: &Path, options: &CsvOptions) -> Result<Dataset, DataError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let text = utf8_text(&name, &bytes)?;
+    let mut reader = Reader::new(&name, text, options.delimiter);
+    let columns = header_columns(&mut reader, &name)?;
     let target_names: Vec<&str> = match &options.target {
         CsvTarget::Label { column, .. } => vec![column.as_str()],
         CsvTarget::Values { columns } => columns.iter().map(String::as_str).collect(),
@@ -169,20 +174,7 @@ pub fn csv_features(path: &Path, ignore: &[&str]) -> Result<(Vec<f32>, usize), D
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     let text = utf8_text(&name, &bytes)?;
     let mut reader = Reader::new(&name, text, ',');
-    let Some(header) = reader.next_record()? else {
-        return Err(DataError::Parse {
-            path: name,
-            line: 1,
-            column: 1,
-            found: "an empty file".into(),
-            expected: "a header line naming the columns".into(),
-        });
-    };
-    let columns: Vec<String> = header
-        .fields
-        .iter()
-        .map(|f| f.text.trim().to_string())
-        .collect();
+    let columns = header_columns(&mut reader, &name)?;
     let keep: Vec<usize> = (0..columns.len())
         .filter(|&c| !ignore.contains(&columns[c].as_str()))
         .collect();

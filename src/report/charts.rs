@@ -28,15 +28,20 @@ pub fn loss_chart(title: &str, epochs: &[EpochMetrics]) -> Chart {
         title: format!("{title}: loss"),
         x_label: "epoch".into(),
         y_label: "loss".into(),
-        series: [
-            series("training", BLUE, train),
-            series("validation", ORANGE, val),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
+        series: training_and_validation(train, val),
         ..Chart::default()
     }
+}
+
+/// The two curves of a run, blue and orange; an empty one is left out.
+fn training_and_validation(train: Vec<(f64, f64)>, val: Vec<(f64, f64)>) -> Vec<Series> {
+    [
+        series("training", BLUE, train),
+        series("validation", ORANGE, val),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Training and validation accuracy by epoch, in percent; `None` for regression.
@@ -56,13 +61,7 @@ pub fn accuracy_chart(title: &str, epochs: &[EpochMetrics]) -> Option<Chart> {
         title: format!("{title}: accuracy"),
         x_label: "epoch".into(),
         y_label: "accuracy (%)".into(),
-        series: [
-            series("training", BLUE, train),
-            series("validation", ORANGE, val),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
+        series: training_and_validation(train, val),
         // Accuracy rises to the top right.
         legend: Legend::LowerRight,
         ..Chart::default()

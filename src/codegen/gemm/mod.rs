@@ -152,18 +152,7 @@ pub fn emit_gemm_sized(
     }
     if spec.k == 0 {
         if !spec.accumulate {
-            let zero = builder.ins().f32const(0.0);
-            let count = match runtime.m {
-                Some(m) => builder.ins().imul_imm_s(m, spec.n as i64),
-                None => builder.ins().iconst(I64, (spec.m * spec.n) as i64),
-            };
-            emit_for_dynamic(builder, count, 1, |builder, index| {
-                let address = element_address(builder, c, index, 1);
-                builder
-                    .ins()
-                    .store(MemFlagsData::trusted(), zero, address, 0);
-                Ok(())
-            })?;
+            emit_zero_c(builder, spec, runtime, c)?;
         }
         return Ok(());
     }
@@ -174,18 +163,7 @@ pub fn emit_gemm_sized(
         let done = builder.create_block();
         builder.ins().brif(empty, zero_block, &[], done, &[]);
         builder.switch_to_block(zero_block);
-        let zero = builder.ins().f32const(0.0);
-        let count = match runtime.m {
-            Some(m) => builder.ins().imul_imm_s(m, spec.n as i64),
-            None => builder.ins().iconst(I64, (spec.m * spec.n) as i64),
-        };
-        emit_for_dynamic(builder, count, 1, |builder, index| {
-            let address = element_address(builder, c, index, 1);
-            builder
-                .ins()
-                .store(MemFlagsData::trusted(), zero, address, 0);
-            Ok(())
-        })?;
+        emit_zero_c(builder, spec, runtime, c)?;
         builder.ins().jump(done, &[]);
         builder.switch_to_block(done);
     }
@@ -229,6 +207,27 @@ pub fn emit_gemm_sized(
         )?;
     }
     Ok(())
+}
+
+/// Sets every element of C (its rows given at run time where `runtime.m` says) to zero.
+fn emit_zero_c(
+    builder: &mut FunctionBuilder,
+    spec: &GemmSpec,
+    runtime: RuntimeSizes,
+    c: Value,
+) -> Result<(), CodegenError> {
+    let zero = builder.ins().f32const(0.0);
+    let count = match runtime.m {
+        Some(m) => builder.ins().imul_imm_s(m, spec.n as i64),
+        None => builder.ins().iconst(I64, (spec.m * spec.n) as i64),
+    };
+    emit_for_dynamic(builder, count, 1, |builder, index| {
+        let address = element_address(builder, c, index, 1);
+        builder
+            .ins()
+            .store(MemFlagsData::trusted(), zero, address, 0);
+        Ok(())
+    })
 }
 
 /// Columns `j0 .. j0 + cols` of C, over all of k and m. With `buffer`, each block of the B
