@@ -1,7 +1,8 @@
 //! The library's front door: source text in, a compiled model out.
 
-use crate::check::check_source;
+use crate::check::{Checked, check_source};
 use crate::diag::{Diagnostic, Source, render};
+use crate::limits::{self, Deadline, Limits, OverBudget};
 use crate::runtime::{BackendKind, CompiledModel, RunError};
 use std::path::Path;
 
@@ -18,6 +19,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Run(#[from] RunError),
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
 }
 
 fn summary(diagnostics: &[Diagnostic]) -> String {
@@ -67,13 +70,80 @@ pub fn compile(source: &str) -> Result<CompiledModel, Error> {
 
 /// Checks and compiles a program for the given back end.
 pub fn compile_with(source: &str, backend: BackendKind) -> Result<CompiledModel, Error> {
-    let checked = check_source(source);
-    match checked.model {
-        Some(model) if !checked.has_errors() => Ok(CompiledModel::new(model, source, backend)?),
-        _ => Err(Error::Program {
-            diagnostics: checked.diagnostics,
-        }),
+    compile_with_options(
+        source,
+        &Options {
+            backend,
+            ..Options::default()
+        },
+    )
+}
+
+/// How to compile a program, and what it may use.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub backend: BackendKind,
+    pub limits: Limits,
+}
+
+/// Checks a program as [`compile_with_options`] would, without compiling
+/// it: the checker's diagnostics, then the memory estimate against the
+/// limit (in [`Checked::memory`]).
+pub fn check_with(source: &str, options: &Options) -> Checked {
+    let mut checked = check_source(source);
+    if let Some(model) = checked.model.as_ref().filter(|_| !checked.has_errors()) {
+        // A graph that does not verify is a compiler bug, reported when compiling.
+        if let Ok(planned) = limits::plan(model, options.backend, &options.limits) {
+            checked.memory = Some(planned.memory);
+            if !planned.diagnostics.is_empty() {
+                checked.diagnostics.extend(planned.diagnostics);
+                checked.model = None;
+            }
+        }
     }
+    checked
+}
+
+/// Checks and compiles a program with `options`: a program over the limits
+/// is refused with a diagnostic before anything large is allocated.
+///
+/// ```
+/// let source = r#"
+///     data points = blobs(points: 100, features: 4096, classes: 2)
+///     network net(x: [4096]) -> 2 { dense 4096; relu; dense 2 }
+///     train net on points { loss cross_entropy; optimizer adam(lr: 0.001); batch 32; epochs 1 }
+/// "#;
+/// let options = dlc::Options {
+///     limits: dlc::Limits { max_memory: Some(64 << 20), ..dlc::Limits::none() },
+///     ..Default::default()
+/// };
+/// let err = dlc::compile_with_options(source, &options).unwrap_err();
+/// let text = err.render("net.dl", source, false);
+/// assert!(text.contains("error[E0701]: this program needs about"), "{text}");
+/// assert!(text.contains("`dense1` has 16,781,312 parameters"), "{text}");
+/// ```
+pub fn compile_with_options(source: &str, options: &Options) -> Result<CompiledModel, Error> {
+    let deadline = Deadline::start(options.limits.compile_time);
+    let checked = check_source(source);
+    let model = match checked.model {
+        Some(model) if !checked.has_errors() => model,
+        _ => {
+            return Err(Error::Program {
+                diagnostics: checked.diagnostics,
+            });
+        }
+    };
+    deadline.check("checking")?;
+    let planned = limits::plan(&model, options.backend, &options.limits).map_err(RunError::from)?;
+    if !planned.diagnostics.is_empty() {
+        return Err(Error::Program {
+            diagnostics: planned.diagnostics,
+        });
+    }
+    deadline.check("planning")?;
+    let compiled = CompiledModel::from_graphs(model, planned.graphs, source, options.backend)?;
+    deadline.check("code generation")?;
+    Ok(compiled)
 }
 
 /// Reads, checks and compiles a `.dl` file.

@@ -299,6 +299,9 @@ pub mod codes {
     // Sizes.
     pub const SIZE_OVERFLOW: &str = "E0601";
     pub const DIVISION_BY_ZERO: &str = "E0602";
+
+    pub const TOO_MUCH_MEMORY: &str = "E0701";
+    pub const TENSOR_TOO_LARGE: &str = "E0702";
     // Warnings.
     pub const W_DOUBLE_SOFTMAX: &str = "W0101";
     pub const W_SIGMOID_MULTICLASS: &str = "W0102";

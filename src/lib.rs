@@ -97,14 +97,18 @@ pub mod diag;
 pub mod emit;
 pub mod interp;
 pub mod ir;
+pub mod limits;
 pub mod recipe;
 pub mod report;
 pub mod rng;
 pub mod runtime;
 pub mod syntax;
 
-pub use api::{Error, compile, compile_file, compile_with};
+pub use api::{
+    Error, Options, check_with, compile, compile_file, compile_with, compile_with_options,
+};
 pub use emit::{Stage, emit};
+pub use limits::Limits;
 pub use runtime::{
     BackendKind, CompiledModel, EpochMetrics, Evaluation, RunError, StepHook, StepProgress,
     StopReason, TrainOptions, TrainReport,

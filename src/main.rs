@@ -26,6 +26,10 @@ struct Cli {
     /// Threads for compiling and for large matrix products (default: every core).
     #[arg(long, global = true)]
     threads: Option<usize>,
+    /// The most memory a program may plan to use, e.g. `4G`, `512M`, or `none`
+    /// (default: four fifths of this machine's memory).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = cli::parse_max_memory)]
+    max_memory: Option<cli::MaxMemory>,
 }
 
 #[derive(Subcommand)]
@@ -219,6 +223,9 @@ fn main() -> ExitCode {
         set_threads(Some(1));
     } else {
         set_threads(cli.threads);
+    }
+    if let Some(cli::MaxMemory(limit)) = cli.max_memory {
+        cli::set_max_memory(limit);
     }
     let code = match cli.command {
         Command::Check {

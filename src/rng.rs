@@ -130,11 +130,22 @@ impl Rng {
     /// [`Rng::normal`] keeps one): half the logarithms, for initialising
     /// large weight matrices quickly.
     pub fn normals(&mut self, n: usize, std: f64) -> Vec<f32> {
+        let mut out = Vec::with_capacity(n + Self::NORMALS_SLACK);
+        self.normals_into(&mut out, n, std);
+        out
+    }
+
+    /// Room beyond `n` that [`Rng::normals_into`] may use before it trims.
+    pub const NORMALS_SLACK: usize = 16;
+
+    /// Appends `n` normals to `out`, as [`Rng::normals`] draws them; with
+    /// [`Rng::NORMALS_SLACK`] spare capacity it never reallocates.
+    pub fn normals_into(&mut self, out: &mut Vec<f32>, n: usize, std: f64) {
         // Candidates are drawn in groups, so that the logarithms of a group
         // are independent and the processor overlaps them.
         const GROUP: usize = 8;
-        let mut out = Vec::with_capacity(n + 2 * GROUP);
-        while out.len() < n {
+        let end = out.len() + n;
+        while out.len() < end {
             let mut u = [0.0f64; GROUP];
             let mut v = [0.0f64; GROUP];
             let mut s = [0.0f64; GROUP];
@@ -154,8 +165,7 @@ impl Rng {
                 out.push((v[i] * f[i]) as f32);
             }
         }
-        out.truncate(n);
-        out
+        out.truncate(end);
     }
 
     /// A uniform integer in `0..n`, without modulo bias (Lemire's multiply-and-reject method).

@@ -39,6 +39,8 @@ use std::collections::HashMap;
 pub struct Checked {
     pub model: Option<Model>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The memory the program will use, when [`crate::check_with`] estimated it.
+    pub memory: Option<crate::limits::MemoryEstimate>,
 }
 
 impl Checked {
@@ -64,7 +66,11 @@ pub fn check(program: &Program) -> Checked {
         diagnostics.extend(lint_cx.diags);
         diagnostics.sort_by_key(|d| (d.primary.span.start, d.severity));
     }
-    Checked { model, diagnostics }
+    Checked {
+        model,
+        diagnostics,
+        memory: None,
+    }
 }
 
 /// Parses and checks source text.
@@ -74,6 +80,7 @@ pub fn check_source(text: &str) -> Checked {
         Err(diagnostics) => Checked {
             model: None,
             diagnostics,
+            memory: None,
         },
     }
 }

@@ -325,6 +325,8 @@ pub struct TrainSpec {
     pub optimizer: Optimizer,
     pub schedule: Schedule,
     pub batch: Batch,
+    /// The `batch` setting, when the program has one.
+    pub batch_span: Option<Span>,
     pub epochs: usize,
     pub l1: f64,
     pub l2: f64,

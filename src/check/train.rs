@@ -46,6 +46,7 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
             warmup: 0.0,
         },
         batch: Batch::Size(32),
+        batch_span: None,
         epochs: 10,
         l1: 0.0,
         l2: 0.0,
@@ -113,7 +114,7 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
             }),
             "optimizer" => optimizer(cx, &mut a, s).map(|o| spec.optimizer = o),
             "schedule" => schedule(cx, &mut a, s).map(|o| spec.schedule = o),
-            "batch" => match a.raw("value") {
+            "batch" => match a.raw("value").inspect(|_| spec.batch_span = Some(s.span)) {
                 Some((Value::Sym(w), _)) if w == "all" => {
                     let _: () = spec.batch = Batch::All;
                     Some(())

@@ -48,7 +48,7 @@ pub fn check(files: &[PathBuf], format: Format, emit: Option<Emit>, color: Color
             }
             continue;
         }
-        let checked = dlc::check::check_source(&text);
+        let checked = dlc::check_with(&text, &super::options(dlc::BackendKind::Jit));
         let failed = checked.has_errors();
         match format {
             Format::Human => print_human(&mut stdout, &source, &checked, color),
@@ -71,6 +71,9 @@ fn print_human(out: &mut impl Write, source: &Source, checked: &Checked, color: 
         Some(model) => {
             let _ = writeln!(out, "{}: ok", source.name);
             let _ = write!(out, "{}", dlc::report::summary_table(model));
+            if let Some(m) = &checked.memory {
+                let _ = writeln!(out, "memory: {}", m.summary());
+            }
         }
         None => {
             let plural = |n: usize, w: &str| {
@@ -103,6 +106,18 @@ fn print_json(out: &mut impl Write, source: &Source, checked: &Checked) {
     });
     if let Some(m) = &checked.model {
         obj["summary"] = dlc::report::summary_json(m);
+    }
+    if let Some(m) = &checked.memory {
+        obj["memory"] = serde_json::json!({
+            "total_bytes": m.total(),
+            "parameters_bytes": m.parameters,
+            "state_bytes": m.state,
+            "copies_bytes": m.copies,
+            "scratch_bytes": m.scratch,
+            "batch_bytes": m.batches,
+            "data_bytes": m.data,
+            "max_batch": m.max_batch,
+        });
     }
     let _ = writeln!(out, "{obj}");
 }

@@ -11,6 +11,36 @@ pub mod tune;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// `--max-memory`: a size, or `None` for no limit.
+#[derive(Clone, Copy, Debug)]
+pub struct MaxMemory(pub Option<u64>);
+
+pub fn parse_max_memory(text: &str) -> Result<MaxMemory, String> {
+    if matches!(text, "none" | "unlimited") {
+        return Ok(MaxMemory(None));
+    }
+    dlc::limits::memory::parse_bytes(text)
+        .map(|b| MaxMemory(Some(b)))
+        .ok_or_else(|| format!("`{text}` is not a size: write e.g. `4G`, `512M` or `none`"))
+}
+
+static MAX_MEMORY: OnceLock<Option<u64>> = OnceLock::new();
+
+/// Sets the memory limit of every command (once, from the flags).
+pub fn set_max_memory(limit: Option<u64>) {
+    let _ = MAX_MEMORY.set(limit);
+}
+
+/// The library options of this invocation: the back end and the limits.
+pub fn options(backend: dlc::BackendKind) -> dlc::Options {
+    let mut limits = dlc::Limits::default();
+    if let Some(&limit) = MAX_MEMORY.get() {
+        limits.max_memory = limit;
+    }
+    dlc::Options { backend, limits }
+}
 
 /// Whether to colour what goes to stderr: only on a terminal, and never
 /// when `NO_COLOR` is set.
@@ -51,7 +81,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Compiles a program, printing its diagnostics on failure; the error is
 /// the exit code (1 for program errors, 2 otherwise).
 pub fn compile_or_report(file: &std::path::Path, text: &str) -> Result<dlc::CompiledModel, u8> {
-    match dlc::compile(text) {
+    match dlc::compile_with_options(text, &options(dlc::BackendKind::Jit)) {
         Ok(m) => Ok(m),
         Err(e) => {
             eprint!(
@@ -85,7 +115,7 @@ pub fn open_bench(
 ) -> Result<(dlc::recipe::Bench, String), u8> {
     let text = read(path).ok_or(2u8)?;
     let name = path.display().to_string();
-    match dlc::recipe::Bench::new(&text, kind, what) {
+    match dlc::recipe::Bench::with_options(&text, &options(kind), what) {
         Ok(b) => Ok((b, text)),
         Err(dlc::recipe::RecipeError::Program(e)) => {
             eprint!("{}", e.render(&name, &text, stderr_color()));

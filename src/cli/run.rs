@@ -21,13 +21,9 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
     let Some(text) = read(file) else { return 2 };
     let name = file.display().to_string();
     let color = stderr_color();
-    let backend = if args.interpret {
-        dlc::BackendKind::Interpreter
-    } else {
-        dlc::BackendKind::Jit
-    };
+    let options = super::options(super::backend(args.interpret));
     let compile_start = std::time::Instant::now();
-    let mut model = match dlc::compile_with(&text, backend) {
+    let mut model = match dlc::compile_with_options(&text, &options) {
         Ok(m) => m,
         Err(e @ dlc::Error::Program { .. }) => {
             eprint!("{}", e.render(&name, &text, color));

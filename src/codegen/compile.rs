@@ -139,10 +139,7 @@ pub fn compile_entries(
                 source,
             }
         })?;
-        let workspace = workspace_len(&plan)?;
-        let scratch_len = plan.scratch_len.checked_add(workspace).ok_or_else(|| {
-            CodegenError::InvalidShape("scratch memory overflows the address space".into())
-        })?;
+        let scratch_len = scratch_len(&plan)?;
         let ptr = jit.pointer_type();
         let signature = jit.signature(&[ptr], &[]);
         let built = jit.build_function(entry.name(), signature, |b, imports| {
@@ -213,6 +210,16 @@ pub fn plan_graph(g: &Graph, max_batch: usize) -> Result<Plan, CodegenError> {
         entry: "graph".into(),
         source,
     })
+}
+
+/// Floats of scratch a function compiled from `plan` needs: the plan's own
+/// plus the conv workspace after it.
+pub fn scratch_len(plan: &Plan) -> R<usize> {
+    plan.scratch_len
+        .checked_add(workspace_len(plan)?)
+        .ok_or_else(|| {
+            CodegenError::InvalidShape("scratch memory overflows the address space".into())
+        })
 }
 
 /// Floats of conv workspace the plan's kernels need (after its scratch).

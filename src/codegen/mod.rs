@@ -29,6 +29,7 @@ pub mod vecmath;
 pub use abi::CallCtx;
 pub use compile::{
     CompileOptions, Compiled, CompiledEntry, compile, compile_entries, default_threads, plan_graph,
+    scratch_len,
 };
 pub use func::GemmPolicy;
 pub use jit::CodegenError;

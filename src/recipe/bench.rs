@@ -10,7 +10,7 @@
 //! by `1 - lr * weight_decay` before the update.
 
 use super::RecipeError;
-use crate::check::{Batch, Model, OptimizerKind, TrainSpec, check_source};
+use crate::check::{Batch, Model, OptimizerKind, TrainSpec};
 use crate::data::Dataset;
 use crate::runtime::{BackendKind, CompiledModel, load::load};
 use std::ops::Range;
@@ -85,7 +85,21 @@ impl Bench {
         backend: BackendKind,
         what: &'static str,
     ) -> Result<Bench, RecipeError> {
-        let checked = check_source(source);
+        let options = crate::Options {
+            backend,
+            ..Default::default()
+        };
+        Self::with_options(source, &options, what)
+    }
+
+    /// [`Bench::new`] with the limits of `options`.
+    pub fn with_options(
+        source: &str,
+        options: &crate::Options,
+        what: &'static str,
+    ) -> Result<Bench, RecipeError> {
+        let backend = options.backend;
+        let checked = crate::check_with(source, options);
         let model = match checked.model {
             Some(m) if !checked.has_errors() => m,
             _ => {
@@ -174,10 +188,10 @@ impl Bench {
 
     /// A fresh copy of the model, initialised from `seed`, sharing the
     /// compiled code.
-    pub fn fresh(&self, seed: u64) -> CompiledModel {
+    pub fn fresh(&self, seed: u64) -> Result<CompiledModel, crate::RunError> {
         let mut m = self.model.fork();
-        m.reset(seed);
-        m
+        m.reset(seed)?;
+        Ok(m)
     }
 }
 

@@ -90,7 +90,7 @@ pub fn lr_find(bench: &Bench, options: &LrFindOptions) -> Result<LrFind, RecipeE
         DecayKind::L2 => DEFAULT_L2,
         DecayKind::AdamW => DEFAULT_WEIGHT_DECAY,
     });
-    let mut stepper = Stepper::new(bench, bench.model.fork(), decay, bench.plan.seed);
+    let mut stepper = Stepper::new(bench, bench.model.fork(), decay, bench.plan.seed)?;
     let train = &bench.train;
     let (batch, tl) = (bench.batch, train.targets.target_len());
     let mut features = vec![0.0f32; batch * train.sample_len()];

@@ -31,16 +31,21 @@ pub struct StepOutcome {
 impl<'a> Stepper<'a> {
     /// Steps `model` (a fork of the bench's), re-initialised from `seed`,
     /// with `decay`.
-    pub fn new(bench: &'a Context, mut model: CompiledModel, decay: f64, seed: u64) -> Stepper<'a> {
-        model.reset(seed);
+    pub fn new(
+        bench: &'a Context,
+        mut model: CompiledModel,
+        decay: f64,
+        seed: u64,
+    ) -> Result<Stepper<'a>, RunError> {
+        model.reset(seed)?;
         let width = model.output_width();
-        Stepper {
+        Ok(Stepper {
             output: vec![0.0; model.max_batch() * width],
             model,
             bench,
             decay,
             seed,
-        }
+        })
     }
 
     /// The model, to step again from another start.
@@ -135,7 +140,7 @@ pub fn train_setting(
     setting: Setting,
     epochs: usize,
 ) -> Result<(RunCurve, CompiledModel), RunError> {
-    let mut stepper = Stepper::new(bench, model, setting.decay, bench.plan.seed);
+    let mut stepper = Stepper::new(bench, model, setting.decay, bench.plan.seed)?;
     let curve = run_epochs(bench, &mut stepper, setting, epochs)?;
     Ok((curve, stepper.into_model()))
 }

@@ -36,6 +36,8 @@ pub enum BackendError {
     BatchTooLarge { n: usize, max: usize },
     #[error(transparent)]
     Interp(#[from] crate::interp::InterpError),
+    #[error(transparent)]
+    OutOfMemory(#[from] crate::limits::AllocError),
     /// An entry point compiled on first use could not be compiled.
     #[error("cannot compile `{entry}`: {message}")]
     Compile {

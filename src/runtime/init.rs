@@ -5,6 +5,7 @@
 
 use crate::check::Init;
 use crate::ir::{Graph, ParamInfo};
+use crate::limits::{AllocError, alloc};
 use crate::rng::Rng;
 
 /// FNV-1a: a stable hash of a name, to pick a tensor's random stream.
@@ -16,39 +17,53 @@ fn name_hash(name: &str) -> u64 {
 
 /// Initial values of one parameter tensor.
 pub fn init_tensor(p: &ParamInfo, seed: u64) -> Vec<f32> {
+    let mut out = Vec::with_capacity(p.len() + Rng::NORMALS_SLACK);
+    init_into(p, seed, &mut out);
+    out
+}
+
+/// Appends the initial values of `p` to `out` (which needs
+/// [`Rng::NORMALS_SLACK`] spare room to append without reallocating).
+fn init_into(p: &ParamInfo, seed: u64, out: &mut Vec<f32>) {
     let mut rng = Rng::new(seed).fork(name_hash(&p.name));
     let (fan_in, fan_out) = p.fans();
     let n = p.len();
-    match p.init {
+    let limit = match p.init {
         Init::He { slope } => {
             let std = (2.0 / (1.0 + slope * slope)).sqrt() / (fan_in as f64).sqrt();
-            rng.normals(n, std)
+            return rng.normals_into(out, n, std);
         }
-        Init::Xavier => {
-            let a = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
-            (0..n).map(|_| rng.uniform(-a, a)).collect()
-        }
-        Init::Lecun => {
-            let std = 1.0 / (fan_in as f64).sqrt();
-            rng.normals(n, std)
-        }
-        Init::Normal { std } => rng.normals(n, std),
-        Init::Uniform { limit } => (0..n)
-            .map(|_| rng.uniform(-limit as f32, limit as f32))
-            .collect(),
-        Init::Const(c) => vec![c as f32; n],
-    }
+        Init::Lecun => return rng.normals_into(out, n, 1.0 / (fan_in as f64).sqrt()),
+        Init::Normal { std } => return rng.normals_into(out, n, std),
+        Init::Const(c) => return out.extend(std::iter::repeat_n(c as f32, n)),
+        Init::Xavier => (6.0 / (fan_in + fan_out) as f64).sqrt() as f32,
+        Init::Uniform { limit } => limit as f32,
+    };
+    out.extend((0..n).map(|_| rng.uniform(-limit, limit)));
 }
 
 /// All parameters, concatenated in graph order (the parameter buffer's layout).
-pub fn init_params(g: &Graph, seed: u64) -> Vec<f32> {
-    g.params.iter().flat_map(|p| init_tensor(p, seed)).collect()
+pub fn init_params(g: &Graph, seed: u64) -> Result<Vec<f32>, AllocError> {
+    let total = g
+        .params
+        .iter()
+        .fold(0usize, |a, p| a.saturating_add(p.len()));
+    let mut out = alloc::with_capacity(total.saturating_add(Rng::NORMALS_SLACK), "the parameters")?;
+    for p in &g.params {
+        init_into(p, seed, &mut out);
+    }
+    Ok(out)
 }
 
 /// All state tensors at their initial values (running variance 1, moments 0).
-pub fn init_states(g: &Graph) -> Vec<f32> {
-    g.states
+pub fn init_states(g: &Graph) -> Result<Vec<f32>, AllocError> {
+    let total = g
+        .states
         .iter()
-        .flat_map(|s| vec![s.init; s.shape.iter().product()])
-        .collect()
+        .fold(0usize, |a, s| a.saturating_add(s.shape.iter().product()));
+    let mut out = alloc::with_capacity(total, "the running statistics and optimizer state")?;
+    for s in &g.states {
+        out.extend(std::iter::repeat_n(s.init, s.shape.iter().product()));
+    }
+    Ok(out)
 }

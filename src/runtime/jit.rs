@@ -13,6 +13,7 @@ use crate::codegen::{
 };
 use crate::interp::InterpError;
 use crate::ir::{Graph, InputKind, Op, ScalarKind, Shape, Sink};
+use crate::limits::alloc;
 use std::sync::OnceLock;
 
 /// What one entry point reads and writes, to check a call against.
@@ -230,9 +231,12 @@ impl Backend for JitBackend {
         if n > max {
             return Err(BackendError::BatchTooLarge { n, max });
         }
-        if needs.scratch.len() < compiled.scratch_len {
-            needs.scratch.resize(compiled.scratch_len, 0.0);
-        }
+        alloc::grow(
+            &mut needs.scratch,
+            compiled.scratch_len,
+            0.0,
+            "the compiled code's scratch memory",
+        )?;
         if let Some(per) = needs.features {
             check_exact("features", call.features.len(), per, n)?;
         }
@@ -257,8 +261,8 @@ impl Backend for JitBackend {
         }
         let out_len = needs.output.as_ref().map_or(0, |s| s.numel(n));
         let direct = output.len() >= out_len;
-        if !direct && self.spare_output.len() < out_len {
-            self.spare_output.resize(out_len, 0.0);
+        if !direct {
+            alloc::grow(&mut self.spare_output, out_len, 0.0, "the outputs")?;
         }
         let mut scalars = call.scalars;
         scalars[ScalarKind::BatchSize.slot()] = n as f32;

@@ -9,6 +9,7 @@ use crate::check::{Loss, Model};
 use crate::codegen::plan::Layout;
 use crate::data::{Dataset, Targets};
 use crate::ir::VerifyError;
+use crate::limits::{AllocError, alloc};
 
 /// Which back end runs the entry points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -54,6 +55,8 @@ pub enum RunError {
     },
     #[error(transparent)]
     Checkpoint(#[from] super::checkpoint::CheckpointError),
+    #[error(transparent)]
+    OutOfMemory(#[from] AllocError),
 }
 
 pub struct CompiledModel {
@@ -89,13 +92,11 @@ impl std::fmt::Debug for CompiledModel {
 /// The batch size entry points are compiled for when the plan does not say.
 pub const DEFAULT_MAX_BATCH: usize = 256;
 
-/// The batch a model's functions are first compiled for: the plan's
-/// mini-batch, or [`DEFAULT_MAX_BATCH`] (full-batch plans grow it on demand).
+/// The batch a model's functions are first compiled for (see
+/// [`crate::limits::memory::compile_batch`]); full-batch plans on files grow
+/// it once the data is read.
 pub fn max_batch_of(model: &Model) -> usize {
-    match model.train.as_ref().map(|t| t.batch) {
-        Some(crate::check::Batch::Size(b)) => b.max(1),
-        _ => DEFAULT_MAX_BATCH,
-    }
+    crate::limits::memory::compile_batch(model)
 }
 
 impl CompiledModel {
@@ -103,6 +104,16 @@ impl CompiledModel {
     /// from the training seed, or 0 without a plan).
     pub fn new(model: Model, source: &str, kind: BackendKind) -> Result<CompiledModel, RunError> {
         let graphs = Graphs::build(&model)?;
+        Self::from_graphs(model, graphs, source, kind)
+    }
+
+    /// Compiles entry graphs already built from `model` (see [`Graphs::build`]).
+    pub fn from_graphs(
+        model: Model,
+        graphs: Graphs,
+        source: &str,
+        kind: BackendKind,
+    ) -> Result<CompiledModel, RunError> {
         let layout = Layout::of(graphs.layout_graph());
         let seed = model.train.as_ref().map_or(0, |t| t.seed);
         let max_batch = max_batch_of(&model);
@@ -118,9 +129,9 @@ impl CompiledModel {
         });
         let backend = backend?;
         let buffers = Buffers {
-            params,
-            grads: vec![0.0; layout.params_len],
-            states: init_states(graphs.layout_graph()),
+            params: params?,
+            grads: alloc::filled(layout.params_len, 0.0, "the gradients")?,
+            states: init_states(graphs.layout_graph())?,
         };
         Ok(CompiledModel {
             model,
@@ -167,12 +178,13 @@ impl CompiledModel {
     }
 
     /// Re-initialises parameters and state from `seed` and resets the counters.
-    pub fn reset(&mut self, seed: u64) {
-        self.buffers.params = init_params(self.graphs.layout_graph(), seed);
-        self.buffers.states = init_states(self.graphs.layout_graph());
+    pub fn reset(&mut self, seed: u64) -> Result<(), RunError> {
+        self.buffers.params = init_params(self.graphs.layout_graph(), seed)?;
+        self.buffers.states = init_states(self.graphs.layout_graph())?;
         self.buffers.grads.iter_mut().for_each(|g| *g = 0.0);
         self.step = 0;
         self.epoch = 0;
+        Ok(())
     }
 
     pub fn call(&mut self, entry: Entry, call: &Call, output: &mut [f32]) -> Result<f32, RunError> {

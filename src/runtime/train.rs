@@ -7,6 +7,7 @@ use super::model::{CompiledModel, RunError};
 use super::schedule::learning_rate;
 use crate::check::{Batch, EarlyStop, Loss, Metric, Op, OptimizerKind};
 use crate::data::{Batcher, Dataset, Targets};
+use crate::limits::alloc;
 use crate::rng::Rng;
 use std::time::Instant;
 
@@ -117,7 +118,7 @@ impl CompiledModel {
             self.check_data(v, "validation")?;
         }
         if let Some(seed) = options.seed {
-            self.reset(seed);
+            self.reset(seed)?;
         }
         let seed = options.seed.unwrap_or(plan.seed);
         let epochs = options.epochs.unwrap_or(plan.epochs);
@@ -139,9 +140,9 @@ impl CompiledModel {
             .iter()
             .any(|l| matches!(l.op, Op::BatchNorm { .. }));
         let width = self.output_width();
-        let mut features = vec![0.0f32; probe.features_len()];
-        let mut labels = vec![0.0f32; probe.targets_len()];
-        let mut output = vec![0.0f32; batch * width];
+        let mut features = alloc::filled(probe.features_len(), 0.0f32, "a batch of features")?;
+        let mut labels = alloc::filled(probe.targets_len(), 0.0f32, "a batch of targets")?;
+        let mut output = alloc::filled(batch * width, 0.0f32, "a batch of outputs")?;
         let mut tracker = plan.early_stop.map(Tracker::new);
         let start = Instant::now();
         let mut report = TrainReport {
@@ -242,7 +243,7 @@ impl CompiledModel {
                 )?;
             }
             if let Some(t) = &mut tracker
-                && t.observe(&m, &self.buffers)
+                && t.observe(&m, &self.buffers)?
             {
                 report.stop = StopReason::EarlyStop {
                     metric: t.rule.metric,
@@ -280,9 +281,9 @@ impl CompiledModel {
         let width = self.output_width();
         let chunk = self.max_batch();
         let mut batcher = Batcher::sequential(ds, chunk)?;
-        let mut features = vec![0.0f32; batcher.features_len()];
-        let mut labels = vec![0.0f32; batcher.targets_len()];
-        let mut output = vec![0.0f32; chunk * width];
+        let mut features = alloc::filled(batcher.features_len(), 0.0f32, "a batch of features")?;
+        let mut labels = alloc::filled(batcher.targets_len(), 0.0f32, "a batch of targets")?;
+        let mut output = alloc::filled(chunk * width, 0.0f32, "a batch of outputs")?;
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
         let tl = ds.targets.target_len();
         let entry = if self.graphs.eval.is_some() {
@@ -330,7 +331,7 @@ impl CompiledModel {
         }
         let width = self.output_width();
         let total = features.len() / len;
-        let mut out = vec![0.0f32; total * width];
+        let mut out = alloc::filled(total.saturating_mul(width), 0.0f32, "the predictions")?;
         let chunk = self.max_batch();
         for start in (0..total).step_by(chunk.max(1)) {
             let n = chunk.min(total - start);
@@ -429,13 +430,13 @@ impl Tracker {
     }
 
     /// Records an epoch; returns whether to stop.
-    fn observe(&mut self, m: &EpochMetrics, buffers: &Buffers) -> bool {
+    fn observe(&mut self, m: &EpochMetrics, buffers: &Buffers) -> Result<bool, RunError> {
         let value = match self.rule.metric {
             Metric::ValLoss => m.val_loss,
             Metric::ValAccuracy => m.val_acc,
             Metric::TrainLoss => Some(m.train_loss),
         };
-        let Some(value) = value else { return false };
+        let Some(value) = value else { return Ok(false) };
         let improved = if self.rule.metric.maximize() {
             value > self.best + self.rule.min_delta
         } else {
@@ -445,15 +446,15 @@ impl Tracker {
             self.best = value;
             self.best_epoch = m.epoch;
             self.best_buffers = Some(Buffers {
-                params: buffers.params.clone(),
+                params: alloc::copy_of(&buffers.params, "the best epoch's parameters")?,
                 grads: Vec::new(),
-                states: buffers.states.clone(),
+                states: alloc::copy_of(&buffers.states, "the best epoch's state")?,
             });
             self.waited = 0;
-            false
+            Ok(false)
         } else {
             self.waited += 1;
-            self.waited >= self.rule.patience
+            Ok(self.waited >= self.rule.patience)
         }
     }
 }

@@ -41,7 +41,7 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
     let grads = differentiate(&mut g, loss);
     verify(&g).map_err(crate::runtime::RunError::from)?;
 
-    let fresh = bench.fresh(bench.plan.seed);
+    let fresh = bench.fresh(bench.plan.seed)?;
     let named = fresh.parameters();
     let mut params: Vec<Vec<f64>> = Vec::with_capacity(g.params.len());
     for p in &g.params {

@@ -36,7 +36,7 @@ const SAMPLES: usize = 256;
 /// The loss of the fresh network on the first training batches, in training
 /// mode (as the first step sees it), and the outputs it gave.
 pub(super) fn fresh_loss(bench: &Bench) -> Result<(f64, Vec<f32>, Dataset), RecipeError> {
-    let mut model = bench.fresh(bench.plan.seed);
+    let mut model = bench.fresh(bench.plan.seed)?;
     let take = bench.train.len().min(SAMPLES.max(bench.batch));
     let indices: Vec<usize> = (0..take).collect();
     let sample = bench.train.select(&indices);

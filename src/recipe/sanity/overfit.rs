@@ -50,7 +50,7 @@ pub fn overfit(
     let batch = bench.batch.min(size);
     let setting = bench.program_setting();
     let lr = setting.lr;
-    let mut stepper = Stepper::new(bench, bench.model.fork(), setting.decay, bench.plan.seed);
+    let mut stepper = Stepper::new(bench, bench.model.fork(), setting.decay, bench.plan.seed)?;
     let variance = match &sample.targets {
         Targets::Values { values, width } => target_moments(values, *width).1,
         Targets::Classes { .. } => 0.0,

@@ -1,0 +1,132 @@
+//! Resources: how much memory and time a program may take, judged before
+//! anything is allocated or compiled.
+//!
+//! ```text
+//! check::Model --runtime::graphs--> entry graphs --codegen::plan--> scratch per entry
+//!   memory.rs: parameters + state + copies + scratch + batches + data = estimate
+//!              estimate > limit  -> a diagnostic at the layer, `batch` or data item
+//!              a matrix a kernel cannot address -> a diagnostic at its layer
+//! ```
+//!
+//! The library's [`crate::Options`] carry the [`Limits`]; `dlc check` prints
+//! the estimate in its summary and `dlc --max-memory` sets the limit.
+
+pub mod alloc;
+pub mod memory;
+mod system;
+
+pub use alloc::AllocError;
+pub use memory::{MemoryEstimate, bytes};
+
+use crate::check::Model;
+use crate::diag::Diagnostic;
+use crate::ir::VerifyError;
+use crate::runtime::BackendKind;
+use crate::runtime::graphs::Graphs;
+use std::time::{Duration, Instant};
+
+/// What a program may use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    /// Bytes the model and its training run may plan to use; `None` for no
+    /// limit. Default: [`default_max_memory`].
+    pub max_memory: Option<u64>,
+    /// Time from source text to native code, checked between the stages of
+    /// the compiler (each stage's work is bounded by the program's size);
+    /// `None` for no limit.
+    pub compile_time: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_memory: default_max_memory(),
+            compile_time: None,
+        }
+    }
+}
+
+impl Limits {
+    /// No limit at all.
+    pub fn none() -> Limits {
+        Limits {
+            max_memory: None,
+            compile_time: None,
+        }
+    }
+}
+
+/// Four fifths of the memory this process can count on (physical memory, or
+/// the control group's limit if smaller); `None` where neither can be read.
+pub fn default_max_memory() -> Option<u64> {
+    system::usable_memory().map(|m| m / 5 * 4)
+}
+
+/// A model's entry graphs with what they will cost.
+pub struct Planned {
+    pub graphs: Graphs,
+    pub memory: MemoryEstimate,
+    /// Errors for a program over the limits (empty when it fits).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Builds the entry graphs of `model` and judges them against `limits`.
+pub fn plan(model: &Model, backend: BackendKind, limits: &Limits) -> Result<Planned, VerifyError> {
+    let graphs = Graphs::build(model)?;
+    let max_batch = memory::compile_batch(model);
+    let estimate = memory::estimate(model, &graphs, backend, max_batch);
+    let culprits = memory::Culprits {
+        batch: model.train.as_ref().map(|t| t.batch_span.unwrap_or(t.span)),
+    };
+    let mut diagnostics = memory::unaddressable(&graphs, max_batch, &culprits);
+    if let Some(limit) = limits.max_memory {
+        diagnostics.extend(memory::over_limit(model, &estimate, limit, &culprits));
+    }
+    Ok(Planned {
+        graphs,
+        memory: estimate,
+        diagnostics,
+    })
+}
+
+/// A point in time by which compiling must be done.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    start: Instant,
+    budget: Option<Duration>,
+}
+
+/// Compiling took longer than the budget allowed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "compiling took {:.2} s, more than the budget of {:.2} s (stopped after {stage})",
+    elapsed.as_secs_f64(),
+    budget.as_secs_f64()
+)]
+pub struct OverBudget {
+    pub stage: &'static str,
+    pub elapsed: Duration,
+    pub budget: Duration,
+}
+
+impl Deadline {
+    pub fn start(budget: Option<Duration>) -> Deadline {
+        Deadline {
+            start: Instant::now(),
+            budget,
+        }
+    }
+
+    /// Fails if the budget is spent, naming the stage just finished.
+    pub fn check(&self, stage: &'static str) -> Result<(), OverBudget> {
+        let elapsed = self.start.elapsed();
+        match self.budget {
+            Some(budget) if elapsed > budget => Err(OverBudget {
+                stage,
+                elapsed,
+                budget,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
