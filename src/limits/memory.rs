@@ -373,8 +373,8 @@ pub fn over_limit(
         est.data.map_or("read from files".to_string(), bytes)
     ));
     d.notes.push(
-        "the limit is a fraction of this machine's memory; raise it with `--max-memory` \
-         (`Limits::max_memory` in the library) if the estimate is wrong"
+        "if the estimate is wrong, raise the limit with `--max-memory` (`Limits::max_memory` \
+         in the library); by default it is four fifths of this machine's memory"
             .into(),
     );
     Some(d)
@@ -458,10 +458,12 @@ pub fn unaddressable(graphs: &Graphs, max_batch: usize, culprits: &Culprits) -> 
         if let (true, Some(o)) = (by_batch, origin) {
             d = d.secondary(o.span, format!("the product of `{}`", o.layer));
         }
-        out.push(d.help(if by_batch {
-            "lower `batch`"
-        } else {
-            "use a narrower layer"
+        out.push(d.help(match (by_batch, &node.op) {
+            (true, _) => "lower `batch`",
+            (false, Op::Conv2d { .. }) => {
+                "use fewer filters, a smaller kernel, a stride, or pool the image first"
+            }
+            _ => "use a narrower layer",
         }));
     }
     out

@@ -63,6 +63,11 @@ pub trait Backend: Send {
         call: &Call,
         output: &mut [f32],
     ) -> Result<f32, BackendError>;
+
+    /// Bytes of scratch memory the back end holds between calls.
+    fn scratch_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// The reference interpreter as a back end (in f32, like the JIT).

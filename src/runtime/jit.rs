@@ -204,6 +204,11 @@ fn check_at_least(what: &'static str, got: usize, want: usize) -> Result<(), Bac
 }
 
 impl Backend for JitBackend {
+    fn scratch_bytes(&self) -> usize {
+        let floats: usize = self.needs.iter().map(|(_, n)| n.scratch.len()).sum();
+        floats * std::mem::size_of::<f32>()
+    }
+
     fn fork(&self) -> Box<dyn Backend> {
         Box::new(JitBackend {
             compiled: self.compiled.clone(),

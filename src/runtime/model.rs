@@ -187,6 +187,12 @@ impl CompiledModel {
         Ok(())
     }
 
+    /// Bytes of scratch memory the compiled functions hold (each entry's,
+    /// allocated at its first call).
+    pub fn scratch_bytes(&self) -> usize {
+        self.backend.scratch_bytes()
+    }
+
     pub fn call(&mut self, entry: Entry, call: &Call, output: &mut [f32]) -> Result<f32, RunError> {
         Ok(self.backend.call(entry, &mut self.buffers, call, output)?)
     }
