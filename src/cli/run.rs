@@ -187,19 +187,19 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
             if written.is_none() { 2 } else { 0 }
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            let diverged = matches!(e, dlc::RunError::Diverged { .. });
-            if let dlc::RunError::Diverged {
-                epoch, step, loss, ..
-            } = e
-            {
+            eprintln!("error: {}", e.render(&name));
+            let diverged = matches!(e, dlc::RunError::Diverged(_));
+            if let dlc::RunError::Diverged(d) = &e {
                 // The curves up to the divergence say how it came about.
                 let verdict = Verdict {
                     fit: Fit::Unknown,
                     reasons: vec![format!(
-                        "training diverged at epoch {epoch}, step {step}: the loss reached {loss}"
+                        "training diverged at epoch {}, step {}: {}",
+                        d.epoch,
+                        d.step,
+                        d.what()
                     )],
-                    advice: vec!["lower the learning rate (`dlc lr-find` suggests one)".into()],
+                    advice: vec![d.advice.clone()],
                     evidence: Default::default(),
                 };
                 let written = write_report(
@@ -210,7 +210,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
                     &epochs,
                     None,
                     &verdict,
-                    Some(e.to_string()),
+                    Some(e.render(&name)),
                 );
                 if let (Some(d), false) = (written, args.quiet) {
                     eprintln!("report: {}", d.join("report.html").display());

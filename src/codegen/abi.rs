@@ -1,8 +1,9 @@
 //! The calling convention of compiled entry points: one [`CallCtx`] per call.
 //!
 //! Every entry point is an `extern "C" fn(*const CallCtx)`. The context holds
-//! one pointer per memory [`Base`] of the plan, the batch size and dropout's
-//! random key material; generated code loads them once in its prologue.
+//! one pointer per memory [`Base`] of the plan, the batch size, dropout's
+//! random key material and the flag word a call raises when it refuses a
+//! non-finite value; generated code loads them once in its prologue.
 
 use super::plan::Base;
 use std::mem::offset_of;
@@ -24,6 +25,10 @@ pub struct CallCtx {
     pub n: u64,
     pub seed: u64,
     pub step: u64,
+    /// Set to non-zero by the call when a value it would have written into
+    /// the parameters or state was not finite (see `guard.rs`); the caller
+    /// clears it before the call.
+    pub flags: *mut u32,
 }
 
 /// A compiled entry point.
@@ -48,6 +53,7 @@ pub fn base_offset(base: Base) -> i32 {
 pub const N_OFFSET: i32 = offset_of!(CallCtx, n) as i32;
 pub const SEED_OFFSET: i32 = offset_of!(CallCtx, seed) as i32;
 pub const STEP_OFFSET: i32 = offset_of!(CallCtx, step) as i32;
+pub const FLAGS_OFFSET: i32 = offset_of!(CallCtx, flags) as i32;
 
 /// Every base, in the order the prologue loads them.
 pub const BASES: [Base; 9] = [

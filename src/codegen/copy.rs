@@ -82,5 +82,9 @@ pub fn emit_slice(fx: &mut Fx, x: &Buf, axis: usize, start: usize, out: &Buf) ->
 pub fn emit_copy(fx: &mut Fx, from: &Buf, to: Loc) -> R {
     let (src, dst) = (fx.ptr(from.loc)?, fx.ptr(to)?);
     let count = fx.numel(&from.shape)?;
-    fx.copy(dst, src, count)
+    if super::guard::guarded(to) {
+        super::guard::copy(fx, dst, src, count)
+    } else {
+        fx.copy(dst, src, count)
+    }
 }

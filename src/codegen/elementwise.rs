@@ -9,6 +9,7 @@
 //! The batch axis has the runtime `n` as its size.
 
 use super::func::{Fx, R, fixed_numel};
+use super::guard;
 use super::instr::{self, At, float, pick};
 use super::jit::CodegenError;
 use super::plan::{Body, Instr, Loc};
@@ -252,10 +253,11 @@ pub fn emit_elementwise(fx: &mut Fx, body: &Body, outputs: &[(usize, Loc)]) -> R
         keys: instr::keys_for(fx, body),
         first_input: 1,
     };
-    let outs: Vec<(usize, Value)> = outputs
+    let outs: Vec<(usize, Value, bool)> = outputs
         .iter()
-        .map(|(r, loc)| Ok((*r, fx.ptr(*loc)?)))
+        .map(|(r, loc)| Ok((*r, fx.ptr(*loc)?, guard::guarded(*loc))))
         .collect::<R<_>>()?;
+    let guarded = outs.iter().any(|o| o.2);
     let zero = fx.iconst(0);
     let offs = vec![zero; shapes.len()];
     let mut inner = |fx: &mut Fx, ax: &Axis, offs: &[Value], coords: &[(usize, Value, bool)]| {
@@ -264,18 +266,32 @@ pub fn emit_elementwise(fx: &mut Fx, body: &Body, outputs: &[(usize, Loc)]) -> R
         let vec_end = fx.b.ins().band_imm_s(len, !3i64);
         let start = fx.iconst(0);
         for (from, to, step, vector) in [(start, vec_end, 4, true), (vec_end, len, 1, false)] {
-            fx.for_range(from, to, step, |fx, i| {
+            // Writes to parameters and state carry the finite test through the loop.
+            let init = if guarded {
+                vec![guard::all_finite(fx, vector)]
+            } else {
+                vec![]
+            };
+            let acc = fx.for_carry(from, to, step, &init, |fx, i, acc| {
                 let vals = run.eval(fx, ax, offs, coords, i, vector)?;
                 let flat = element(fx, offs[0], i, ax.strides[0]);
-                for &(r, ptr) in &outs {
+                let mut acc = acc.to_vec();
+                for &(r, ptr, guarded) in &outs {
                     let v = *vals.get(r).ok_or_else(|| {
                         CodegenError::InvalidShape(format!("output of missing r{r}"))
                     })?;
                     let at = fx.offset(ptr, flat, 1);
-                    fx.store(v, at, 0);
+                    if guarded {
+                        acc[0] = guard::store(fx, v, at, acc[0]);
+                    } else {
+                        fx.store(v, at, 0);
+                    }
                 }
-                Ok(())
+                Ok(acc)
             })?;
+            if let Some(&acc) = acc.first() {
+                guard::raise_unless(fx, acc);
+            }
         }
         Ok(())
     };

@@ -2,7 +2,7 @@
 //! loaded in the prologue (base pointers, batch size, dropout seed and step),
 //! and the loops and address arithmetic every kernel emitter uses.
 
-use super::abi::{BASES, N_OFFSET, SEED_OFFSET, STEP_OFFSET, base_offset};
+use super::abi::{BASES, FLAGS_OFFSET, N_OFFSET, SEED_OFFSET, STEP_OFFSET, base_offset};
 use super::jit::CodegenError;
 use super::plan::{Base, Loc};
 use crate::ir::{Dim, Shape};
@@ -34,6 +34,8 @@ pub struct Fx<'a, 'f> {
     pub n: Value,
     pub seed: Value,
     pub step: Value,
+    /// Where the call raises its non-finite flag.
+    pub flags: Value,
     /// The external GEMM, when declared.
     pub gemm: Option<FuncRef>,
     pub policy: GemmPolicy,
@@ -60,12 +62,14 @@ impl<'a, 'f> Fx<'a, 'f> {
         let n = b.ins().load(I64, flags, ctx, N_OFFSET);
         let seed = b.ins().load(I64, flags, ctx, SEED_OFFSET);
         let step = b.ins().load(I64, flags, ctx, STEP_OFFSET);
+        let flag_word = b.ins().load(I64, flags, ctx, FLAGS_OFFSET);
         Fx {
             b,
             bases,
             n,
             seed,
             step,
+            flags: flag_word,
             gemm,
             policy,
             max_batch,

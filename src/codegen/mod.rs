@@ -16,6 +16,7 @@ mod copy;
 mod elementwise;
 mod func;
 pub mod gemm;
+mod guard;
 mod im2col;
 mod instr;
 pub mod jit;

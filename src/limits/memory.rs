@@ -210,8 +210,8 @@ fn jit_scratch(g: &Graph, max_batch: usize, layout: &Layout) -> Option<u64> {
         .map(|f| f as u64 * FLOAT)
 }
 
-/// The interpreter keeps every node's value of a call.
-fn interpreter_scratch(g: &Graph, max_batch: usize) -> u64 {
+/// Bytes the interpreter holds for a call at batch `max_batch`: every node's value.
+pub fn interpreter_bytes(g: &Graph, max_batch: usize) -> u64 {
     g.nodes.iter().fold(0u64, |acc, n| {
         acc.saturating_add(numel(&n.shape, max_batch).saturating_mul(FLOAT))
     })
@@ -255,7 +255,7 @@ pub fn estimate(
             .filter_map(|&e| graphs.get(e))
             .map(|g| match backend {
                 BackendKind::Jit => jit_scratch(g, batch, &layout).unwrap_or(u64::MAX),
-                BackendKind::Interpreter => interpreter_scratch(g, batch),
+                BackendKind::Interpreter => interpreter_bytes(g, batch),
             })
             .fold(0u64, |a, b| a.saturating_add(b))
     };

@@ -70,7 +70,9 @@ impl<'a> Stepper<'a> {
             seed: self.seed,
             step: self.model.step,
         };
-        let loss = self.model.call(Entry::Backward, &call, &mut self.output)?;
+        let loss = self
+            .model
+            .call_or_nan(Entry::Backward, &call, &mut self.output)?;
         let width = self.model.output_width();
         let correct = count_correct(
             self.model.loss_kind(),
@@ -82,8 +84,10 @@ impl<'a> Stepper<'a> {
             return Ok(StepOutcome { loss, correct });
         }
         self.regularise(lr);
-        self.model.call(Entry::Update, &call, &mut [])?;
+        let update = self.model.call_or_nan(Entry::Update, &call, &mut [])?;
         self.model.step += 1;
+        // An update that would not be finite diverged as surely as the loss.
+        let loss = if update.is_nan() { update } else { loss };
         Ok(StepOutcome { loss, correct })
     }
 

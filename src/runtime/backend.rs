@@ -4,7 +4,7 @@
 use super::graphs::{Entry, Graphs};
 use crate::codegen::plan::Layout;
 use crate::interp::{Inputs, evaluate};
-use crate::ir::{ScalarKind, Sink};
+use crate::ir::{Graph, ScalarKind, Sink};
 
 /// The model's memory: parameters, their gradients, and state.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +38,13 @@ pub enum BackendError {
     Interp(#[from] crate::interp::InterpError),
     #[error(transparent)]
     OutOfMemory(#[from] crate::limits::AllocError),
+    /// A value the call would have written into the parameters or state was
+    /// Inf or NaN. Those elements kept their old values; the others were
+    /// written. `loss` is the call's loss (often itself not finite).
+    #[error(
+        "`{entry}` produced a value that is not finite; it was not written into the parameters or state"
+    )]
+    NonFinite { entry: &'static str, loss: f32 },
     /// An entry point compiled on first use could not be compiled.
     #[error("cannot compile `{entry}`: {message}")]
     Compile {
@@ -95,6 +102,47 @@ fn split(flat: &[f32], offsets: &[usize], lens: impl Iterator<Item = usize>) -> 
         .collect()
 }
 
+/// The value of every node of `g` (one of a model's entry graphs, laid out
+/// as `lay`) for a call on `buffers`, by the reference interpreter in f32.
+pub fn evaluate_graph(
+    g: &Graph,
+    lay: &Layout,
+    buffers: &Buffers,
+    call: &Call,
+) -> Result<Vec<Vec<f32>>, BackendError> {
+    let params = split(
+        &buffers.params,
+        &lay.params,
+        g.params.iter().map(|p| p.len()),
+    );
+    let grads = split(
+        &buffers.grads,
+        &lay.params,
+        g.params.iter().map(|p| p.len()),
+    );
+    let states = split(
+        &buffers.states,
+        &lay.states,
+        g.states.iter().map(|s| s.shape.iter().product()),
+    );
+    let mut scalars = [0.0; 4];
+    for k in ScalarKind::ALL {
+        scalars[k.slot()] = call.scalars[k.slot()] as f64;
+    }
+    let inputs = Inputs {
+        batch: call.n,
+        features: call.features,
+        labels: call.labels,
+        params: &params,
+        states: &states,
+        grads: &grads,
+        scalars,
+        seed: call.seed,
+        step: call.step,
+    };
+    Ok(evaluate::<f32>(g, &inputs)?)
+}
+
 impl Backend for Interpreter {
     fn fork(&self) -> Box<dyn Backend> {
         Box::new(self.clone())
@@ -112,38 +160,19 @@ impl Backend for Interpreter {
             .get(entry)
             .ok_or(BackendError::Missing(entry.name()))?;
         let lay = &self.layout;
-        let params = split(
-            &buffers.params,
-            &lay.params,
-            g.params.iter().map(|p| p.len()),
-        );
-        let grads = split(
-            &buffers.grads,
-            &lay.params,
-            g.params.iter().map(|p| p.len()),
-        );
-        let states = split(
-            &buffers.states,
-            &lay.states,
-            g.states.iter().map(|s| s.shape.iter().product()),
-        );
-        let mut scalars = [0.0; 4];
-        for k in ScalarKind::ALL {
-            scalars[k.slot()] = call.scalars[k.slot()] as f64;
-        }
-        let inputs = Inputs {
-            batch: call.n,
-            features: call.features,
-            labels: call.labels,
-            params: &params,
-            states: &states,
-            grads: &grads,
-            scalars,
-            seed: call.seed,
-            step: call.step,
-        };
-        let vals = evaluate::<f32>(g, &inputs)?;
+        let vals = evaluate_graph(g, lay, buffers, call)?;
         let mut loss = 0.0;
+        let mut refused = false;
+        // As the compiled code does: an element that would not be finite keeps its old value.
+        let mut guarded = |to: &mut [f32], from: &[f32]| {
+            for (t, &f) in to.iter_mut().zip(from) {
+                if f.is_finite() {
+                    *t = f;
+                } else {
+                    refused = true;
+                }
+            }
+        };
         for s in &g.sinks {
             match s {
                 Sink::Loss(v) => loss = vals[v.index()][0],
@@ -154,13 +183,24 @@ impl Backend for Interpreter {
                 }
                 Sink::Grad(p, v) => buffers.grads[lay.params[*p]..][..g.params[*p].len()]
                     .copy_from_slice(&vals[v.index()]),
-                Sink::Param(p, v) => buffers.params[lay.params[*p]..][..g.params[*p].len()]
-                    .copy_from_slice(&vals[v.index()]),
+                Sink::Param(p, v) => guarded(
+                    &mut buffers.params[lay.params[*p]..][..g.params[*p].len()],
+                    &vals[v.index()],
+                ),
                 Sink::State(st, v) => {
                     let len: usize = g.states[*st].shape.iter().product();
-                    buffers.states[lay.states[*st]..][..len].copy_from_slice(&vals[v.index()]);
+                    guarded(
+                        &mut buffers.states[lay.states[*st]..][..len],
+                        &vals[v.index()],
+                    );
                 }
             }
+        }
+        if refused {
+            return Err(BackendError::NonFinite {
+                entry: entry.name(),
+                loss,
+            });
         }
         Ok(loss)
     }

@@ -3,7 +3,7 @@
 //! Each tensor draws from its own stream, forked from the run's seed by a hash
 //! of the tensor's name: adding a layer does not change how the others start.
 
-use crate::check::Init;
+use crate::check::{Init, Network, Op};
 use crate::ir::{Graph, ParamInfo};
 use crate::limits::{AllocError, alloc};
 use crate::rng::Rng;
@@ -66,4 +66,36 @@ pub fn init_states(g: &Graph) -> Result<Vec<f32>, AllocError> {
         out.extend(std::iter::repeat_n(s.init, s.shape.iter().product()));
     }
     Ok(out)
+}
+
+/// Layers whose `init:` draws weights far wider (3x) than He initialisation,
+/// the widest default; a saturating activation can hide them from the loss.
+pub fn wide_inits(network: &Network) -> Vec<String> {
+    let mut causes = Vec::new();
+    for layer in &network.layers {
+        if !matches!(layer.op, Op::Dense { .. } | Op::Conv { .. }) {
+            continue;
+        }
+        for t in layer.params.iter().filter(|t| t.name == "weight") {
+            let fan_in: usize = t.shape.iter().skip(1).product::<usize>().max(1);
+            let he = (2.0 / fan_in as f64).sqrt();
+            let (std, written) = match t.init {
+                Init::Normal { std } => (std, format!("normal(std: {std})")),
+                Init::Uniform { limit } => {
+                    (limit / 3f64.sqrt(), format!("uniform(limit: {limit})"))
+                }
+                _ => continue,
+            };
+            if std > 3.0 * he {
+                causes.push(format!(
+                    "the initialisation scale is too large: `{}` draws its weights from {written}, \
+                     {:.0}x the He deviation sqrt(2 / {fan_in}) = {he:.3}; remove the `init:` argument \
+                     (the default scales by fan-in) or use a deviation near {he:.3}",
+                    layer.name,
+                    std / he
+                ));
+            }
+        }
+    }
+    causes
 }

@@ -272,6 +272,7 @@ impl Backend for JitBackend {
         let mut scalars = call.scalars;
         scalars[ScalarKind::BatchSize.slot()] = n as f32;
         let mut loss = 0.0f32;
+        let mut flags = 0u32;
         let ctx = CallCtx {
             params: buffers.params.as_mut_ptr(),
             grads: buffers.grads.as_mut_ptr(),
@@ -289,6 +290,7 @@ impl Backend for JitBackend {
             n: n as u64,
             seed: call.seed,
             step: call.step,
+            flags: &mut flags,
         };
         // SAFETY: every buffer was checked above to hold what the entry's
         // graph addresses at batch `n <= max_batch`; the scratch was sized by
@@ -296,6 +298,12 @@ impl Backend for JitBackend {
         unsafe { compiled.run(&ctx) };
         if !direct {
             output.copy_from_slice(&self.spare_output[..output.len()]);
+        }
+        if flags != 0 {
+            return Err(BackendError::NonFinite {
+                entry: entry.name(),
+                loss,
+            });
         }
         Ok(loss)
     }

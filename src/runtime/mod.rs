@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod checkpoint;
+pub mod diverge;
 pub mod graphs;
 pub mod init;
 pub mod jit;

@@ -35,16 +35,8 @@ pub enum RunError {
     Mismatch(String),
     #[error("the program has no `train` item: it says nothing about how to train")]
     NoTrainPlan,
-    #[error(
-        "training diverged at epoch {epoch}, step {step}: the loss went from {first} at the first step to {loss}\n\
-         help: the learning rate is likely too high; lower it (e.g. by 10x) or clip gradients with `clip 1.0`"
-    )]
-    Diverged {
-        epoch: usize,
-        step: u64,
-        first: f32,
-        loss: f32,
-    },
+    #[error("{0}")]
+    Diverged(Box<super::diverge::Divergence>),
     #[error("parameter `{0}` does not exist")]
     UnknownParameter(String),
     #[error("parameter `{name}` has {want} values, {got} were given")]
@@ -57,6 +49,17 @@ pub enum RunError {
     Checkpoint(#[from] super::checkpoint::CheckpointError),
     #[error(transparent)]
     OutOfMemory(#[from] AllocError),
+}
+
+impl RunError {
+    /// The error as `dlc` prints it, with places in the program named as
+    /// `file:line:column`.
+    pub fn render(&self, file: &str) -> String {
+        match self {
+            RunError::Diverged(d) => d.render(file),
+            other => other.to_string(),
+        }
+    }
 }
 
 pub struct CompiledModel {
@@ -193,8 +196,27 @@ impl CompiledModel {
         self.backend.scratch_bytes()
     }
 
+    /// Runs `entry`. A value it would have written into the parameters or
+    /// state that is not finite is refused (that element keeps its old value)
+    /// and the call fails with [`BackendError::NonFinite`].
     pub fn call(&mut self, entry: Entry, call: &Call, output: &mut [f32]) -> Result<f32, RunError> {
         Ok(self.backend.call(entry, &mut self.buffers, call, output)?)
+    }
+
+    /// [`CompiledModel::call`] for tools that judge the loss: a refused
+    /// value that is not finite gives a NaN loss instead of an error.
+    pub fn call_or_nan(
+        &mut self,
+        entry: Entry,
+        call: &Call,
+        output: &mut [f32],
+    ) -> Result<f32, RunError> {
+        match self.call(entry, call, output) {
+            Err(RunError::Backend(BackendError::NonFinite { loss, .. })) => {
+                Ok(if loss.is_finite() { f32::NAN } else { loss })
+            }
+            other => other,
+        }
     }
 
     /// Values per sample of the network's output.

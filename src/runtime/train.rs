@@ -1,7 +1,8 @@
 //! The training loop: epochs of shuffled batches, the schedule, validation,
 //! early stopping with restore-best, and divergence detection.
 
-use super::backend::{Buffers, Call};
+use super::backend::{BackendError, Buffers, Call};
+use super::diverge::{self, Divergence, Finding, Stage};
 use super::graphs::Entry;
 use super::model::{CompiledModel, RunError};
 use super::schedule::learning_rate;
@@ -120,30 +121,48 @@ impl CompiledModel {
         if let Some(seed) = options.seed {
             self.reset(seed)?;
         }
-        let seed = options.seed.unwrap_or(plan.seed);
-        let epochs = options.epochs.unwrap_or(plan.epochs);
         let batch = match plan.batch {
             Batch::All => train.len(),
             Batch::Size(b) => b.min(train.len()),
         }
         .max(1);
         self.ensure_max_batch(batch)?;
-        let data_seed = self.model.data.as_ref().map_or(0, |d| d.seed);
         let probe = Batcher::new(train, batch, false, Rng::new(0))?;
-        let steps_per_epoch = probe.batches_per_epoch();
-        // Batch statistics of a single sample are undefined: skip such a
-        // last batch, as a 1-sample batch norm cannot train.
-        let has_batch_norm = self
-            .model
-            .network
-            .layers
-            .iter()
-            .any(|l| matches!(l.op, Op::BatchNorm { .. }));
+        let run = RunPlan {
+            seed: options.seed.unwrap_or(plan.seed),
+            epochs: options.epochs.unwrap_or(plan.epochs),
+            batch,
+            steps_per_epoch: probe.batches_per_epoch(),
+            data_seed: self.model.data.as_ref().map_or(0, |d| d.seed),
+            // Batch statistics of a single sample are undefined: skip such a
+            // last batch, as a 1-sample batch norm cannot train.
+            skip_single: batch > 1
+                && self
+                    .model
+                    .network
+                    .layers
+                    .iter()
+                    .any(|l| matches!(l.op, Op::BatchNorm { .. })),
+            plan,
+        };
+        let epochs = run.epochs;
         let width = self.output_width();
-        let mut features = alloc::filled(probe.features_len(), 0.0f32, "a batch of features")?;
-        let mut labels = alloc::filled(probe.targets_len(), 0.0f32, "a batch of targets")?;
-        let mut output = alloc::filled(batch * width, 0.0f32, "a batch of outputs")?;
-        let mut tracker = plan.early_stop.map(Tracker::new);
+        let mut bufs = StepBuffers {
+            features: alloc::filled(probe.features_len(), 0.0f32, "a batch of features")?,
+            labels: alloc::filled(probe.targets_len(), 0.0f32, "a batch of targets")?,
+            output: alloc::filled(batch * width, 0.0f32, "a batch of outputs")?,
+        };
+        // The weights at the start of the epoch, to go back to when a step
+        // fails (see `diverge.rs`).
+        let mut snapshot = Buffers {
+            params: alloc::copy_of(
+                &self.buffers.params,
+                "the epoch's snapshot of the parameters",
+            )?,
+            grads: Vec::new(),
+            states: alloc::copy_of(&self.buffers.states, "the epoch's snapshot of the state")?,
+        };
+        let mut tracker = run.plan.early_stop.map(Tracker::new);
         let start = Instant::now();
         let mut report = TrainReport {
             epochs: Vec::new(),
@@ -156,51 +175,60 @@ impl CompiledModel {
         // continues where it stopped.
         for e in self.epoch..epochs {
             let epoch_start = Instant::now();
+            snapshot.params.copy_from_slice(&self.buffers.params);
+            snapshot.states.copy_from_slice(&self.buffers.states);
+            let snapshot_step = self.step;
             let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
             let mut step_in_epoch = 0;
-            let mut lr = plan.optimizer.lr;
-            // Each epoch's order comes from the data seed and the epoch number
-            // alone, so a resumed run shuffles exactly as an unbroken one.
-            let mut batcher =
-                Batcher::new(train, batch, false, Rng::new(data_seed).fork(e as u64))?;
-            while let Some(n) = batcher.next_batch(&mut features, &mut labels)? {
-                if n == 1 && batch > 1 && has_batch_norm {
+            let mut lr = run.plan.optimizer.lr;
+            let mut batcher = run.batcher(train, e)?;
+            while let Some(n) = batcher.next_batch(&mut bufs.features, &mut bufs.labels)? {
+                if n == 1 && run.skip_single {
                     continue;
                 }
-                lr = learning_rate(
-                    plan.optimizer.lr,
-                    &plan.schedule,
-                    epochs,
-                    e,
-                    self.step,
-                    steps_per_epoch,
-                );
-                let scalars = step_scalars(&plan.optimizer.kind, n, lr, self.step + 1);
-                let call = Call {
-                    n,
-                    features: &features[..n * self.input_len()],
-                    labels: &labels[..n * train.targets.target_len()],
-                    scalars,
-                    seed,
-                    step: self.step,
+                let (result, step_lr) = self.train_step(&run, e, n, train, &mut bufs);
+                lr = step_lr;
+                let loss = match result {
+                    Ok(loss) => loss,
+                    Err(RunError::Backend(BackendError::NonFinite { loss, .. })) => {
+                        let first = first_loss.unwrap_or(loss);
+                        let failed = Failed {
+                            epoch: e,
+                            n,
+                            lr,
+                            first,
+                            loss,
+                        };
+                        return Err(self.diverged(
+                            &run,
+                            train,
+                            &snapshot,
+                            snapshot_step,
+                            &bufs,
+                            failed,
+                        ));
+                    }
+                    Err(other) => return Err(other),
                 };
-                let loss = self.call(Entry::TrainStep, &call, &mut output)?;
                 self.step += 1;
                 let first = *first_loss.get_or_insert(loss);
                 if diverged(first, loss) {
-                    return Err(RunError::Diverged {
+                    let advice = diverge::advice(&self.model, train, None, None, self.step, lr);
+                    return Err(RunError::Diverged(Box::new(Divergence {
                         epoch: e + 1,
                         step: self.step,
                         first,
                         loss,
-                    });
+                        finding: Finding::LossGrew,
+                        advice,
+                    })));
                 }
                 step_in_epoch += 1;
                 if let Some(hook) = &options.on_step {
                     (hook.0)(&StepProgress {
                         epoch: e + 1,
                         step: step_in_epoch,
-                        steps_per_epoch,
+                        steps_per_epoch: run.steps_per_epoch,
                         epochs,
                         loss,
                     });
@@ -208,8 +236,8 @@ impl CompiledModel {
                 loss_sum += loss as f64 * n as f64;
                 correct += count_correct(
                     self.loss_kind(),
-                    &output[..n * width],
-                    &labels[..n * train.targets.target_len()],
+                    &bufs.output[..n * width],
+                    &bufs.labels[..n * train.targets.target_len()],
                     width,
                 );
                 seen += n;
@@ -222,6 +250,24 @@ impl CompiledModel {
                 }
                 None => (None, None),
             };
+            if let (Some(loss), Some(v)) = (val_loss.filter(|l| !l.is_finite()), val) {
+                // Finite weights that evaluate to Inf or NaN are no model to keep.
+                let stage = Some(Stage::Validation(diverge::first_in_evaluation(self, v)));
+                self.buffers.params.copy_from_slice(&snapshot.params);
+                self.buffers.states.copy_from_slice(&snapshot.states);
+                let steps = self.step;
+                self.step = snapshot_step;
+                self.epoch = e;
+                let advice = diverge::advice(&self.model, train, val, stage.as_ref(), steps, lr);
+                return Err(RunError::Diverged(Box::new(Divergence {
+                    epoch: e + 1,
+                    step: steps,
+                    first: first_loss.unwrap_or(f32::NAN),
+                    loss: loss as f32,
+                    finding: Finding::NotFinite(stage),
+                    advice,
+                })));
+            }
             let is_classes = matches!(train.targets, Targets::Classes { .. });
             let m = EpochMetrics {
                 epoch: e + 1,
@@ -234,12 +280,12 @@ impl CompiledModel {
             };
             on_epoch(&m);
             report.epochs.push(m.clone());
-            if let Some(path) = &plan.checkpoint {
+            if let Some(path) = &run.plan.checkpoint {
                 super::checkpoint::save(
                     self,
                     std::path::Path::new(path),
                     &self.source.clone(),
-                    seed,
+                    run.seed,
                 )?;
             }
             if let Some(t) = &mut tracker
@@ -259,12 +305,12 @@ impl CompiledModel {
                 self.buffers.params = best.params;
                 self.buffers.states = best.states;
                 report.best_epoch = Some(t.best_epoch);
-                if let Some(path) = &plan.checkpoint {
+                if let Some(path) = &run.plan.checkpoint {
                     super::checkpoint::save(
                         self,
                         std::path::Path::new(path),
                         &self.source.clone(),
-                        seed,
+                        run.seed,
                     )?;
                 }
             }
@@ -273,6 +319,126 @@ impl CompiledModel {
         }
         report.seconds = start.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    /// One optimizer step of epoch `e` on the `n` samples in `bufs` (the
+    /// step counter is the caller's to advance); gives the rate it used.
+    fn train_step(
+        &mut self,
+        run: &RunPlan,
+        e: usize,
+        n: usize,
+        train: &Dataset,
+        bufs: &mut StepBuffers,
+    ) -> (Result<f32, RunError>, f64) {
+        let plan = &run.plan;
+        let lr = learning_rate(
+            plan.optimizer.lr,
+            &plan.schedule,
+            run.epochs,
+            e,
+            self.step,
+            run.steps_per_epoch,
+        );
+        let scalars = step_scalars(&plan.optimizer.kind, n, lr, self.step + 1);
+        let call = Call {
+            n,
+            features: &bufs.features[..n * self.input_len()],
+            labels: &bufs.labels[..n * train.targets.target_len()],
+            scalars,
+            seed: run.seed,
+            step: self.step,
+        };
+        (self.call(Entry::TrainStep, &call, &mut bufs.output), lr)
+    }
+
+    /// A step of epoch `failed.epoch` refused a value that is not finite:
+    /// goes back to the epoch's `snapshot`, replays the steps before the
+    /// failing one (the same batches and dropout keys, so the same weights),
+    /// and re-runs the failing step on the interpreter to find where the
+    /// values left the finite numbers. The model keeps the weights from
+    /// before the failing step.
+    fn diverged(
+        &mut self,
+        run: &RunPlan,
+        train: &Dataset,
+        snapshot: &Buffers,
+        snapshot_step: u64,
+        failing: &StepBuffers,
+        failed: Failed,
+    ) -> RunError {
+        let (e, n) = (failed.epoch, failed.n);
+        let failing_step = self.step;
+        let features = failing.features[..n * self.input_len()].to_vec();
+        let labels = failing.labels[..n * train.targets.target_len()].to_vec();
+        self.buffers.params.copy_from_slice(&snapshot.params);
+        self.buffers.states.copy_from_slice(&snapshot.states);
+        self.step = snapshot_step;
+        let replayed = self.replay(run, train, e, failing_step);
+        let stage = match replayed {
+            Ok(()) => {
+                let call = Call {
+                    n,
+                    features: &features,
+                    labels: &labels,
+                    scalars: step_scalars(&run.plan.optimizer.kind, n, failed.lr, self.step + 1),
+                    seed: run.seed,
+                    step: self.step,
+                };
+                diverge::first_non_finite(self, &call)
+            }
+            // The replay failed where the run did not: say nothing more than the flag did.
+            Err(_) => None,
+        };
+        let advice = diverge::advice(
+            &self.model,
+            train,
+            None,
+            stage.as_ref(),
+            failing_step + 1,
+            failed.lr,
+        );
+        RunError::Diverged(Box::new(Divergence {
+            epoch: e + 1,
+            step: failing_step + 1,
+            first: failed.first,
+            loss: failed.loss,
+            finding: Finding::NotFinite(stage),
+            advice,
+        }))
+    }
+
+    /// Trains epoch `e` from the current weights until the step counter
+    /// reaches `until`.
+    fn replay(
+        &mut self,
+        run: &RunPlan,
+        train: &Dataset,
+        e: usize,
+        until: u64,
+    ) -> Result<(), RunError> {
+        let probe = Batcher::new(train, run.batch, false, Rng::new(0))?;
+        let mut bufs = StepBuffers {
+            features: alloc::filled(probe.features_len(), 0.0f32, "a batch of features")?,
+            labels: alloc::filled(probe.targets_len(), 0.0f32, "a batch of targets")?,
+            output: alloc::filled(
+                run.batch * self.output_width(),
+                0.0f32,
+                "a batch of outputs",
+            )?,
+        };
+        let mut batcher = run.batcher(train, e)?;
+        while self.step < until {
+            let Some(n) = batcher.next_batch(&mut bufs.features, &mut bufs.labels)? else {
+                break;
+            };
+            if n == 1 && run.skip_single {
+                continue;
+            }
+            self.train_step(run, e, n, train, &mut bufs).0?;
+            self.step += 1;
+        }
+        Ok(())
     }
 
     /// Loss and accuracy on a data set, in evaluation mode (running
@@ -401,6 +567,46 @@ pub fn argmax(row: &[f32]) -> usize {
         }
     }
     best
+}
+
+/// What stays fixed through a run.
+struct RunPlan {
+    plan: crate::check::TrainSpec,
+    seed: u64,
+    epochs: usize,
+    batch: usize,
+    steps_per_epoch: usize,
+    data_seed: u64,
+    skip_single: bool,
+}
+
+impl RunPlan {
+    /// Each epoch's order comes from the data seed and the epoch number
+    /// alone, so a resumed or replayed run shuffles exactly as an unbroken one.
+    fn batcher<'d>(&self, train: &'d Dataset, e: usize) -> Result<Batcher<'d>, RunError> {
+        Ok(Batcher::new(
+            train,
+            self.batch,
+            false,
+            Rng::new(self.data_seed).fork(e as u64),
+        )?)
+    }
+}
+
+/// The buffers one step reads (features, labels) and writes (outputs).
+struct StepBuffers {
+    features: Vec<f32>,
+    labels: Vec<f32>,
+    output: Vec<f32>,
+}
+
+/// The step that refused a value that is not finite.
+struct Failed {
+    epoch: usize,
+    n: usize,
+    lr: f64,
+    first: f32,
+    loss: f32,
 }
 
 /// Early stopping: the best value of the watched metric and a copy of the

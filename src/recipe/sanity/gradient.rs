@@ -152,7 +152,7 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
         step: 0,
     };
     let mut out = vec![0.0f32; n * compiled.output_width()];
-    compiled.call(Entry::Backward, &call, &mut out)?;
+    compiled.call_or_nan(Entry::Backward, &call, &mut out)?;
     let (mut backend_worst, mut backend_at) = (0.0f64, String::new());
     let layout = compiled.layout.params.clone();
     for (p, grad) in grads.iter().enumerate() {

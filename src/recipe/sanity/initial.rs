@@ -19,12 +19,13 @@
 //! the initialisation, or stall in the saturated softmax.
 
 use super::Check;
-use crate::check::{Init, Loss, Op};
+use crate::check::Loss;
 use crate::data::{Batcher, Dataset, Targets};
 use crate::recipe::{Bench, RecipeError};
 use crate::report::verdict::target_moments;
 use crate::runtime::backend::Call;
 use crate::runtime::graphs::Entry;
+use crate::runtime::init::wide_inits;
 
 /// The largest logit standard deviation a fresh classifier passes with.
 pub const MAX_LOGIT_STD: f64 = 3.0;
@@ -57,7 +58,7 @@ pub(super) fn fresh_loss(bench: &Bench) -> Result<(f64, Vec<f32>, Dataset), Reci
             seed: bench.plan.seed,
             step: 0,
         };
-        let loss = model.call(Entry::Backward, &call, &mut output)?;
+        let loss = model.call_or_nan(Entry::Backward, &call, &mut output)?;
         sum += loss as f64 * n as f64;
         seen += n;
         outputs.extend_from_slice(&output[..n * width]);
@@ -134,7 +135,7 @@ fn regression(loss: f64, outputs: &[f32], sample: &Dataset) -> Check {
 /// Why the outputs may start too large: explicit wide initialisations, then
 /// large inputs.
 fn scale_causes(bench: &Bench) -> Vec<String> {
-    let mut causes = wide_inits(bench);
+    let mut causes = wide_inits(&bench.model.model.network);
     let f = &bench.train.features;
     let rms = (f.iter().map(|&x| x as f64 * x as f64).sum::<f64>() / f.len().max(1) as f64).sqrt();
     if rms > 10.0 {
@@ -148,38 +149,6 @@ fn scale_causes(bench: &Bench) -> Vec<String> {
              and that the inputs are scaled"
                 .into(),
         );
-    }
-    causes
-}
-
-/// Layers whose `init:` draws weights far wider (3x) than He initialisation,
-/// the widest default; a saturating activation can hide them from the loss.
-pub(super) fn wide_inits(bench: &Bench) -> Vec<String> {
-    let mut causes = Vec::new();
-    for layer in &bench.model.model.network.layers {
-        if !matches!(layer.op, Op::Dense { .. } | Op::Conv { .. }) {
-            continue;
-        }
-        for t in layer.params.iter().filter(|t| t.name == "weight") {
-            let fan_in: usize = t.shape.iter().skip(1).product::<usize>().max(1);
-            let he = (2.0 / fan_in as f64).sqrt();
-            let (std, written) = match t.init {
-                Init::Normal { std } => (std, format!("normal(std: {std})")),
-                Init::Uniform { limit } => {
-                    (limit / 3f64.sqrt(), format!("uniform(limit: {limit})"))
-                }
-                _ => continue,
-            };
-            if std > 3.0 * he {
-                causes.push(format!(
-                    "the initialisation scale is too large: `{}` draws its weights from {written}, \
-                     {:.0}x the He deviation sqrt(2 / {fan_in}) = {he:.3}; remove the `init:` argument \
-                     (the default scales by fan-in) or use a deviation near {he:.3}",
-                    layer.name,
-                    std / he
-                ));
-            }
-        }
     }
     causes
 }

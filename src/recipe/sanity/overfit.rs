@@ -171,7 +171,9 @@ pub fn overfit(
         }
     }
     if !check.passed {
-        check.advice.extend(super::initial::wide_inits(bench));
+        check
+            .advice
+            .extend(crate::runtime::init::wide_inits(&bench.model.model.network));
         check.advice.extend(structure_causes(bench, &sample));
     }
     Ok(check)
