@@ -2,7 +2,8 @@
 //! compared with the interpreter (exactly where the operation is exact in
 //! f32, else within the tolerance of `jit_support`), on special values, every
 //! broadcasting pattern and reduction axis set, awkward matrix sizes on both
-//! GEMM paths, convolutions and pooling with stride and padding.
+//! GEMM paths, convolutions and pooling with stride and padding, with
+//! kernels and windows small enough to unroll and too large to.
 
 mod jit_support;
 
@@ -301,9 +302,54 @@ fn fixed_size_products_with_every_transpose() {
     }
 }
 
+/// A convolution's sizes: (C, H, W, F, kh, kw, stride, pad).
+type ConvSizes = (
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    [usize; 2],
+    [usize; 2],
+);
+
+/// The convolution of `sizes`, its input gradient and its weight gradient
+/// on the JIT (with `policy`) and the interpreter, compared.
+fn check_conv(policy: GemmPolicy, (c, h, w, f, kh, kw, stride, pad): ConvSizes) {
+    let (mut case, x) = Case::new(&[c, h, w], 3);
+    case.policy = policy;
+    let wt = param(&mut case.g, "w", &[f, c, kh, kw]);
+    let y = case.g.conv2d(x, wt, stride, pad);
+    let dy = case.g.unary(UnaryOp::Tanh, y);
+    let dx = case.g.push(
+        Op::Conv2dInputGrad {
+            dy,
+            w: wt,
+            stride,
+            pad,
+        },
+        case.g.shape(x).clone(),
+    );
+    let dw = case.g.push(
+        Op::Conv2dWeightGrad { x, dy, stride, pad },
+        case.g.shape(wt).clone(),
+    );
+    // One output holding all three: y, dx and dw, flattened per sample.
+    let dw_sum = case.g.sum(dw, &[0, 1, 2, 3]);
+    let dw_b = case.g.reshape(dw_sum, Shape::fixed(&[1, 1, 1, 1]));
+    let dx_b = case.g.add(dx, dw_b);
+    let flat_y = case.g.reshape(y, Shape::batched(&[y_len(&case.g, y)]));
+    let flat_dx = case.g.reshape(dx_b, Shape::batched(&[c * h * w]));
+    let both = case.g.concat(&[flat_y, flat_dx], 1);
+    let (jit, interp) = case.run(both);
+    close(&jit, &interp).unwrap_or_else(|e| {
+        panic!("conv C{c} {h}x{w} F{f} k{kh}x{kw} s{stride:?} p{pad:?} {policy:?}: {e}")
+    });
+}
+
 #[test]
 fn convolutions_and_their_gradients_with_stride_and_padding() {
-    // (C, H, W, F, kh, kw, stride, pad)
     let cases = [
         (1, 6, 6, 2, 3, 3, [1, 1], [1, 1]),
         (3, 7, 5, 4, 3, 2, [2, 1], [1, 0]),
@@ -312,36 +358,28 @@ fn convolutions_and_their_gradients_with_stride_and_padding() {
         (4, 5, 5, 2, 2, 2, [2, 2], [0, 0]),
     ];
     for policy in [GemmPolicy::Inline, GemmPolicy::External] {
-        for (c, h, w, f, kh, kw, stride, pad) in cases {
-            let (mut case, x) = Case::new(&[c, h, w], 3);
-            case.policy = policy;
-            let wt = param(&mut case.g, "w", &[f, c, kh, kw]);
-            let y = case.g.conv2d(x, wt, stride, pad);
-            let dy = case.g.unary(UnaryOp::Tanh, y);
-            let dx = case.g.push(
-                Op::Conv2dInputGrad {
-                    dy,
-                    w: wt,
-                    stride,
-                    pad,
-                },
-                case.g.shape(x).clone(),
-            );
-            let dw = case.g.push(
-                Op::Conv2dWeightGrad { x, dy, stride, pad },
-                case.g.shape(wt).clone(),
-            );
-            // One output holding all three: y, dx and dw, flattened per sample.
-            let dw_sum = case.g.sum(dw, &[0, 1, 2, 3]);
-            let dw_b = case.g.reshape(dw_sum, Shape::fixed(&[1, 1, 1, 1]));
-            let dx_b = case.g.add(dx, dw_b);
-            let flat_y = case.g.reshape(y, Shape::batched(&[y_len(&case.g, y)]));
-            let flat_dx = case.g.reshape(dx_b, Shape::batched(&[c * h * w]));
-            let both = case.g.concat(&[flat_y, flat_dx], 1);
-            let (jit, interp) = case.run(both);
-            close(&jit, &interp).unwrap_or_else(|e| {
-                panic!("conv C{c} {h}x{w} F{f} k{kh}x{kw} s{stride:?} p{pad:?} {policy:?}: {e}")
-            });
+        for sizes in cases {
+            check_conv(policy, sizes);
+        }
+    }
+}
+
+/// Kernels wider than the 16 columns im2col unrolls, so that its loop over
+/// the kernel's columns runs (their ranges inside the image computed at run
+/// time, some of them empty): forward, input and weight gradients, with
+/// stride and padding, on both GEMM paths.
+#[test]
+fn convolutions_with_kernels_too_wide_to_unroll() {
+    let cases = [
+        (2, 5, 20, 3, 3, 17, [1, 1], [1, 2]),
+        (1, 4, 21, 2, 2, 18, [2, 3], [0, 4]),
+        (3, 3, 17, 2, 3, 17, [1, 1], [0, 0]),
+        (1, 3, 2, 2, 1, 17, [1, 1], [1, 8]),
+        (2, 6, 9, 2, 3, 20, [1, 2], [1, 7]),
+    ];
+    for policy in [GemmPolicy::Inline, GemmPolicy::External] {
+        for sizes in cases {
+            check_conv(policy, sizes);
         }
     }
 }
@@ -350,9 +388,46 @@ fn y_len(g: &Graph, y: ValueId) -> usize {
     g.shape(y).numel(1)
 }
 
+/// A pooling's sizes: (H, W, window, stride, pad).
+type PoolSizes = (usize, usize, [usize; 2], [usize; 2], [usize; 2]);
+
+/// The pooling of `sizes` of three channels and its gradient for the
+/// output gradient `grad(y)`, on (JIT, interpreter). With `ties`, the
+/// features take few distinct values: many ties, negative windows next to
+/// the padding.
+fn run_pool(
+    kind: PoolKind,
+    (h, w, window, stride, pad): PoolSizes,
+    ties: bool,
+    grad: fn(&mut Graph, ValueId) -> ValueId,
+) -> (Vec<f32>, Vec<f32>) {
+    let (mut case, x) = Case::new(&[3, h, w], 2);
+    if ties {
+        for (i, f) in case.features.iter_mut().enumerate() {
+            *f = ((i * 7 % 5) as f32 - 3.0) * 0.5;
+        }
+    }
+    let y = case.g.pool2d(kind, x, window, stride, pad);
+    let dy = grad(&mut case.g, y);
+    let dx = case.g.push(
+        Op::Pool2dGrad {
+            kind,
+            x,
+            dy,
+            window,
+            stride,
+            pad,
+        },
+        case.g.shape(x).clone(),
+    );
+    let fy = case.g.reshape(y, Shape::batched(&[y_len(&case.g, y)]));
+    let fdx = case.g.reshape(dx, Shape::batched(&[3 * h * w]));
+    let both = case.g.concat(&[fy, fdx], 1);
+    case.run(both)
+}
+
 #[test]
 fn pooling_and_gradients_with_ties_stride_and_padding() {
-    // (H, W, window, stride, pad)
     let cases = [
         (6, 6, [2, 2], [2, 2], [0, 0]),
         (7, 5, [3, 3], [2, 1], [1, 1]),
@@ -360,32 +435,34 @@ fn pooling_and_gradients_with_ties_stride_and_padding() {
         (4, 4, [4, 4], [1, 1], [2, 2]),
     ];
     for kind in [PoolKind::Max, PoolKind::Avg] {
-        for (h, w, window, stride, pad) in cases {
-            let (mut case, x) = Case::new(&[3, h, w], 2);
-            // Few distinct values: many ties, negative windows next to the padding.
-            for (i, f) in case.features.iter_mut().enumerate() {
-                *f = ((i * 7 % 5) as f32 - 3.0) * 0.5;
+        for sizes in cases {
+            let (jit, interp) = run_pool(kind, sizes, true, |g, y| g.unary(UnaryOp::Sigmoid, y));
+            close(&jit, &interp).unwrap_or_else(|e| panic!("{kind:?} {sizes:?}: {e}"));
+        }
+    }
+}
+
+/// Windows past the 16 positions the pooling kernels unroll, so that their
+/// loops run: with stride, padding (windows partly and wholly inside it), a
+/// global window and a tall thin one, on tied and on random values. Pooling
+/// and its gradient compare, add and divide in window order, as the
+/// interpreter does: the results are the interpreter's bit for bit (the
+/// output gradient is `y * y`, exact on both).
+#[test]
+fn pooling_over_windows_too_large_to_unroll() {
+    let cases = [
+        (7, 9, [5, 4], [2, 3], [2, 1]),
+        (6, 6, [3, 6], [1, 1], [1, 3]),
+        (8, 8, [8, 8], [1, 1], [0, 0]),
+        (5, 5, [5, 5], [2, 2], [5, 5]),
+        (9, 7, [17, 1], [1, 1], [4, 0]),
+    ];
+    for kind in [PoolKind::Max, PoolKind::Avg] {
+        for sizes in cases {
+            for ties in [true, false] {
+                let (jit, interp) = run_pool(kind, sizes, ties, |g, y| g.mul(y, y));
+                same_bits(&jit, &interp, &format!("{kind:?} {sizes:?} ties {ties}"));
             }
-            let y = case.g.pool2d(kind, x, window, stride, pad);
-            let dy = case.g.unary(UnaryOp::Sigmoid, y);
-            let dx = case.g.push(
-                Op::Pool2dGrad {
-                    kind,
-                    x,
-                    dy,
-                    window,
-                    stride,
-                    pad,
-                },
-                case.g.shape(x).clone(),
-            );
-            let fy = case.g.reshape(y, Shape::batched(&[y_len(&case.g, y)]));
-            let fdx = case.g.reshape(dx, Shape::batched(&[3 * h * w]));
-            let both = case.g.concat(&[fy, fdx], 1);
-            let (jit, interp) = case.run(both);
-            close(&jit, &interp).unwrap_or_else(|e| {
-                panic!("{kind:?} {h}x{w} window {window:?} s{stride:?} p{pad:?}: {e}")
-            });
         }
     }
 }

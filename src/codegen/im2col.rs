@@ -1,15 +1,134 @@
 //! The im2col matrix of one image and its transpose operation (col2im),
 //! row by row: for a kernel row `i` and column `j`, the output columns whose
-//! input column falls inside the image form one range `[lo, hi)` known when
-//! the code is generated, so each (channel, i, j, output row) is a zero fill,
-//! a copy (a vector copy at stride 1) and a zero fill, with no per-element
-//! bounds test.
+//! input column falls inside the image form one range `[lo, hi)`, so each
+//! (channel, i, j, output row) is a zero fill, a copy (a vector copy at
+//! stride 1) and a zero fill, with no per-element bounds test.
+//!
+//! Up to [`UNROLLED_KERNEL_COLS`] kernel columns are unrolled, each with its
+//! range known when the code is generated; a wider kernel loops over its
+//! columns and computes the range at run time, so the code has the same size
+//! whatever the kernel.
 
 use super::conv::Geometry;
 use super::func::{Fx, R};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{F32, F32X4};
 use cranelift_codegen::ir::{InstBuilder, Value};
+
+/// Kernel columns up to which each gets its own code (kernels of 3 to 11 are
+/// the usual ones).
+const UNROLLED_KERNEL_COLS: usize = 16;
+
+/// The output columns `[lo, hi)` of one kernel column whose input column is
+/// inside the image, and the input column under `lo` (0 if the range is empty).
+#[derive(Clone, Copy)]
+enum Inside {
+    Fixed { lo: usize, hi: usize, first: i64 },
+    Runtime { lo: Value, hi: Value, first: Value },
+}
+
+impl Inside {
+    /// The range of kernel column `j`, known when generating.
+    fn fixed(g: &Geometry, j: usize) -> Inside {
+        let (s, p) = (g.stride[1], g.pad[1]);
+        let lo = if p > j { (p - j).div_ceil(s) } else { 0 };
+        let hi = if g.w + p > j {
+            (g.w + p - j).div_ceil(s).min(g.ow)
+        } else {
+            0
+        };
+        let lo = lo.min(hi);
+        let first = (lo * s + j) as i64 - p as i64;
+        let first = if lo < hi { first } else { 0 };
+        Inside::Fixed { lo, hi, first }
+    }
+
+    /// The range of kernel column `j` (an I64 value), computed as [`Inside::fixed`] does.
+    fn runtime(fx: &mut Fx, g: &Geometry, j: Value) -> Inside {
+        let (s, p) = (g.stride[1] as i64, g.pad[1] as i64);
+        let zero = fx.iconst(0);
+        // ceil(max(a - j, 0) / s)
+        let steps_to = |fx: &mut Fx, a: i64| {
+            let a = fx.iconst(a);
+            let d = fx.b.ins().isub(a, j);
+            let d = fx.b.ins().smax(d, zero);
+            let d = fx.b.ins().iadd_imm_s(d, s - 1);
+            fx.b.ins().udiv_imm_s(d, s)
+        };
+        let lo = steps_to(fx, p);
+        let hi = steps_to(fx, (g.w + g.pad[1]) as i64);
+        let ow = fx.iconst(g.ow as i64);
+        let hi = fx.b.ins().smin(hi, ow);
+        let lo = fx.b.ins().smin(lo, hi);
+        let first = fx.b.ins().imul_imm_s(lo, s);
+        let first = fx.b.ins().iadd(first, j);
+        let first = fx.b.ins().iadd_imm_s(first, -p);
+        let some = fx.b.ins().icmp(IntCC::SignedLessThan, lo, hi);
+        let first = fx.b.ins().select(some, first, zero);
+        Inside::Runtime { lo, hi, first }
+    }
+
+    fn lo(&self, fx: &mut Fx) -> Value {
+        match *self {
+            Inside::Fixed { lo, .. } => fx.iconst(lo as i64),
+            Inside::Runtime { lo, .. } => lo,
+        }
+    }
+
+    /// `hi - lo`.
+    fn count(&self, fx: &mut Fx) -> Value {
+        match *self {
+            Inside::Fixed { lo, hi, .. } => fx.iconst((hi - lo) as i64),
+            Inside::Runtime { lo, hi, .. } => fx.b.ins().isub(hi, lo),
+        }
+    }
+
+    /// `hi - lo` rounded down to whole vectors.
+    fn vector_count(&self, fx: &mut Fx) -> Value {
+        match *self {
+            Inside::Fixed { lo, hi, .. } => fx.iconst((hi - lo) as i64 & !3),
+            Inside::Runtime { .. } => {
+                let count = self.count(fx);
+                fx.b.ins().band_imm_s(count, !3)
+            }
+        }
+    }
+
+    /// Output columns after the range, `ow - hi`.
+    fn after(&self, fx: &mut Fx, g: &Geometry) -> Value {
+        match *self {
+            Inside::Fixed { hi, .. } => fx.iconst((g.ow - hi) as i64),
+            Inside::Runtime { hi, .. } => {
+                let ow = fx.iconst(g.ow as i64);
+                fx.b.ins().isub(ow, hi)
+            }
+        }
+    }
+
+    /// `row + lo` floats, for a pointer `row` to output column 0.
+    fn at_lo(&self, fx: &mut Fx, row: Value) -> Value {
+        match *self {
+            Inside::Fixed { lo, .. } => fx.b.ins().iadd_imm_s(row, lo as i64 * 4),
+            Inside::Runtime { lo, .. } => fx.offset(row, lo, 1),
+        }
+    }
+
+    /// `row + hi` floats.
+    fn at_hi(&self, fx: &mut Fx, row: Value) -> Value {
+        match *self {
+            Inside::Fixed { hi, .. } => fx.b.ins().iadd_imm_s(row, hi as i64 * 4),
+            Inside::Runtime { hi, .. } => fx.offset(row, hi, 1),
+        }
+    }
+
+    /// `line + first`, for the element offset `line` of an input row.
+    fn image(&self, fx: &mut Fx, line: Value) -> Value {
+        match *self {
+            Inside::Fixed { first, .. } => fx.b.ins().iadd_imm_s(line, first),
+            Inside::Runtime { first, .. } => fx.b.ins().iadd(line, first),
+        }
+    }
+}
 
 /// One output row of one im2col row.
 struct Row {
@@ -19,23 +138,12 @@ struct Row {
     image: Value,
     /// Whether the input row is inside the image (I8).
     valid: Value,
-    lo: usize,
-    hi: usize,
+    inside: Inside,
 }
 
-/// Output columns `[lo, hi)` whose input column `ox * s + j - p` is inside the image.
-fn valid_cols(g: &Geometry, j: usize) -> (usize, usize) {
-    let (s, p) = (g.stride[1], g.pad[1]);
-    let lo = if p > j { (p - j).div_ceil(s) } else { 0 };
-    let hi = if g.w + p > j {
-        (g.w + p - j).div_ceil(s).min(g.ow)
-    } else {
-        0
-    };
-    (lo.min(hi), hi)
-}
+type RowBody<'b> = dyn FnMut(&mut Fx, &Row) -> R + 'b;
 
-fn each_row(fx: &mut Fx, g: &Geometry, body: &mut dyn FnMut(&mut Fx, &Row) -> R) -> R {
+fn each_row(fx: &mut Fx, g: &Geometry, body: &mut RowBody) -> R {
     let zero = fx.iconst(0);
     let rows = fx.iconst((g.c * g.kh) as i64);
     fx.for_range(zero, rows, 1, |fx, ci| {
@@ -43,41 +151,58 @@ fn each_row(fx: &mut Fx, g: &Geometry, body: &mut dyn FnMut(&mut Fx, &Row) -> R)
         let i = fx.b.ins().urem_imm_s(ci, g.kh as i64);
         let plane = fx.b.ins().imul_imm_s(c, (g.h * g.w) as i64);
         let i_off = fx.b.ins().iadd_imm_s(i, -(g.pad[0] as i64));
+        if g.kw > UNROLLED_KERNEL_COLS {
+            let (zero, kw) = (fx.iconst(0), fx.iconst(g.kw as i64));
+            return fx.for_range(zero, kw, 1, |fx, j| {
+                let inside = Inside::runtime(fx, g, j);
+                let row = fx.b.ins().imul_imm_s(ci, g.kw as i64);
+                let row = fx.b.ins().iadd(row, j);
+                output_rows(fx, g, [row, plane, i_off], inside, body)
+            });
+        }
         for j in 0..g.kw {
-            let (lo, hi) = valid_cols(g, j);
+            let inside = Inside::fixed(g, j);
             let row = fx.b.ins().imul_imm_s(ci, g.kw as i64);
             let row = fx.b.ins().iadd_imm_s(row, j as i64);
-            let row_base = fx.b.ins().imul_imm_s(row, g.cols() as i64);
-            // Input column of output column lo (inside the image when lo < hi).
-            let first = (lo * g.stride[1] + j) as i64 - g.pad[1] as i64;
-            let first = if lo < hi { first } else { 0 };
-            let (zero, oh) = (fx.iconst(0), fx.iconst(g.oh as i64));
-            fx.for_range(zero, oh, 1, |fx, oy| {
-                let iy = fx.b.ins().imul_imm_s(oy, g.stride[0] as i64);
-                let iy = fx.b.ins().iadd(iy, i_off);
-                let valid =
-                    fx.b.ins()
-                        .icmp_imm_u(IntCC::UnsignedLessThan, iy, g.h as i64);
-                let zero = fx.iconst(0);
-                let iy = fx.b.ins().select(valid, iy, zero);
-                let line = fx.b.ins().imul_imm_s(iy, g.w as i64);
-                let line = fx.b.ins().iadd(line, plane);
-                let image = fx.b.ins().iadd_imm_s(line, first);
-                let col = fx.b.ins().imul_imm_s(oy, g.ow as i64);
-                let col = fx.b.ins().iadd(col, row_base);
-                body(
-                    fx,
-                    &Row {
-                        col,
-                        image,
-                        valid,
-                        lo,
-                        hi,
-                    },
-                )
-            })?;
+            output_rows(fx, g, [row, plane, i_off], inside, body)?;
         }
         Ok(())
+    })
+}
+
+/// The output rows of im2col row `row`: channel plane `plane` (element
+/// offset), kernel row `i_off` (`i - pad`), one kernel column's range.
+fn output_rows(
+    fx: &mut Fx,
+    g: &Geometry,
+    [row, plane, i_off]: [Value; 3],
+    inside: Inside,
+    body: &mut RowBody,
+) -> R {
+    let row_base = fx.b.ins().imul_imm_s(row, g.cols() as i64);
+    let (zero, oh) = (fx.iconst(0), fx.iconst(g.oh as i64));
+    fx.for_range(zero, oh, 1, |fx, oy| {
+        let iy = fx.b.ins().imul_imm_s(oy, g.stride[0] as i64);
+        let iy = fx.b.ins().iadd(iy, i_off);
+        let valid =
+            fx.b.ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, iy, g.h as i64);
+        let zero = fx.iconst(0);
+        let iy = fx.b.ins().select(valid, iy, zero);
+        let line = fx.b.ins().imul_imm_s(iy, g.w as i64);
+        let line = fx.b.ins().iadd(line, plane);
+        let image = inside.image(fx, line);
+        let col = fx.b.ins().imul_imm_s(oy, g.ow as i64);
+        let col = fx.b.ins().iadd(col, row_base);
+        body(
+            fx,
+            &Row {
+                col,
+                image,
+                valid,
+                inside,
+            },
+        )
     })
 }
 
@@ -95,11 +220,11 @@ pub fn im2col(fx: &mut Fx, g: &Geometry, image: Value, col: Value) -> R {
         fx.fill(dst, all, 0.0)?;
         fx.b.ins().jump(done, &[]);
         fx.b.switch_to_block(inside);
-        let before = fx.iconst(row.lo as i64);
+        let before = row.inside.lo(fx);
         fx.fill(dst, before, 0.0)?;
         let src = fx.offset(image, row.image, 1);
-        let to = fx.b.ins().iadd_imm_s(dst, row.lo as i64 * 4);
-        let count = fx.iconst((row.hi - row.lo) as i64);
+        let to = row.inside.at_lo(fx, dst);
+        let count = row.inside.count(fx);
         if stride == 1 {
             fx.copy(to, src, count)?;
         } else {
@@ -112,8 +237,8 @@ pub fn im2col(fx: &mut Fx, g: &Geometry, image: Value, col: Value) -> R {
                 Ok(())
             })?;
         }
-        let after = fx.b.ins().iadd_imm_s(dst, row.hi as i64 * 4);
-        let rest = fx.iconst((g.ow - row.hi) as i64);
+        let after = row.inside.at_hi(fx, dst);
+        let rest = row.inside.after(fx, g);
         fx.fill(after, rest, 0.0)?;
         fx.b.ins().jump(done, &[]);
         fx.b.switch_to_block(done);
@@ -127,13 +252,12 @@ pub fn col2im(fx: &mut Fx, g: &Geometry, col: Value, image: Value) -> R {
     each_row(fx, g, &mut |fx, row| {
         fx.when(row.valid, |fx| {
             let from = fx.offset(col, row.col, 1);
-            let from = fx.b.ins().iadd_imm_s(from, row.lo as i64 * 4);
+            let from = row.inside.at_lo(fx, from);
             let to = fx.offset(image, row.image, 1);
-            let count = (row.hi - row.lo) as i64;
             let zero = fx.iconst(0);
             let mut scalar_from = zero;
             if stride == 1 {
-                let vec_end = fx.iconst(count & !3);
+                let vec_end = row.inside.vector_count(fx);
                 fx.for_range(zero, vec_end, 4, |fx, t| {
                     let a = fx.offset(from, t, 1);
                     let v = fx.load(F32X4, a, 0);
@@ -145,7 +269,7 @@ pub fn col2im(fx: &mut Fx, g: &Geometry, col: Value, image: Value) -> R {
                 })?;
                 scalar_from = vec_end;
             }
-            let end = fx.iconst(count);
+            let end = row.inside.count(fx);
             fx.for_range(scalar_from, end, 1, |fx, t| {
                 let a = fx.offset(from, t, 1);
                 let v = fx.load(F32, a, 0);

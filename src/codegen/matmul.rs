@@ -98,7 +98,7 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
             };
             let batched = p.m == Dim::N || p.k == Dim::N;
             let threshold = if batched {
-                (1..=fx.max_batch).find(|&b| at(b))
+                least_batch(fx.max_batch, at)
             } else {
                 at(0).then_some(0)
             };
@@ -154,6 +154,24 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
     }
 }
 
+/// The least batch in `1..=max` at which `at` holds, if any. `at` is
+/// monotone in the batch, so a binary search finds it: the largest batch is
+/// the program's number and may be in the millions.
+fn least_batch(max: usize, at: impl Fn(usize) -> bool) -> Option<usize> {
+    // at(b) is false below lo and true from hi on (max + 1 stands for
+    // "never"; the last test below covers a max with no successor).
+    let (mut lo, mut hi) = (1, max.saturating_add(1));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if at(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    (lo <= max && at(lo)).then_some(lo)
+}
+
 /// The call of the external GEMM for `p`.
 fn emit_external(fx: &mut Fx, p: &Product, spec: &GemmSpec, [a, b, c]: [Value; 3]) -> R {
     let gemm_ref = fx
@@ -178,4 +196,40 @@ fn emit_external(fx: &mut Fx, p: &Product, spec: &GemmSpec, [a, b, c]: [Value; 3
         (p.ta, p.tb, p.accumulate),
         [a, b, c],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_binary_search_finds_the_least_batch_a_linear_search_finds() {
+        for max in [1, 2, 3, 7, 8, 9, 100, 257] {
+            for (m, n, k) in [
+                (0, 10, 10),
+                (0, 16, 16),
+                (4, 0, 64),
+                (64, 64, 0),
+                (8, 16, 0),
+            ] {
+                // The batch stands for whichever size is 0 in the triple.
+                let at = |b: usize| {
+                    let size = |s: usize| if s == 0 { b } else { s };
+                    use_external_gemm(size(m), size(n), size(k))
+                };
+                let linear = (1..=max).find(|&b| at(b));
+                assert_eq!(least_batch(max, at), linear, "max {max}, {m}x{n}x{k}");
+            }
+            for t in 0..=max + 1 {
+                let linear = (1..=max).find(|&b| b >= t);
+                assert_eq!(
+                    least_batch(max, |b| b >= t),
+                    linear,
+                    "max {max}, threshold {t}"
+                );
+            }
+        }
+        assert_eq!(least_batch(usize::MAX, |b| b >= 1 << 40), Some(1 << 40));
+        assert_eq!(least_batch(usize::MAX, |_| false), None);
+    }
 }

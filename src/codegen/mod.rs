@@ -5,7 +5,8 @@
 //!   --plan-------> kernels over planned memory (plan/)
 //!   --compile----> one function per entry point, `extern "C" fn(*const CallCtx)`:
 //!                  elementwise.rs + instr.rs (fused loops), matmul.rs + gemm.rs,
-//!                  conv.rs, pool.rs, copy.rs, with vecmath.rs for exp/log/tanh/sigmoid
+//!                  conv.rs + im2col.rs, pool.rs + pool2x2.rs + pool_loop.rs, copy.rs,
+//!                  with vecmath.rs for exp/log/tanh/sigmoid
 //!   --jit.rs-----> machine code for the host
 //! ```
 
@@ -24,6 +25,7 @@ mod matmul;
 pub mod plan;
 mod pool;
 mod pool2x2;
+mod pool_loop;
 pub mod profile;
 pub mod vecmath;
 

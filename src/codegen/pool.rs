@@ -1,12 +1,13 @@
 //! Max and average pooling and their gradients, with the interpreter's
 //! semantics: padded positions are skipped (never a maximum; zeros in an
 //! average, which divides by the whole window); the max gradient goes to the
-//! first maximum of each window in window order.
+//! first maximum of each window in window order. Windows of up to 16
+//! positions are unrolled here; larger ones are loops (`pool_loop`).
 
 use super::func::{Fx, R, fixed};
 use super::jit::CodegenError;
 use super::plan::Buf;
-use super::pool2x2;
+use super::{pool_loop, pool2x2};
 use crate::ir::PoolKind;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, I8};
@@ -154,6 +155,9 @@ fn pool_output(
     oy: Value,
     ox: Value,
 ) -> R {
+    if !pool_loop::unrolled(p) {
+        return pool_loop::pool_output(fx, kind, p, [input, py], o, [oy, ox]);
+    }
     let area = (p.window[0] * p.window[1]) as f32;
     let mut best = fx.b.ins().f32const(f32::NEG_INFINITY);
     let mut sum = fx.b.ins().f32const(0.0);
@@ -216,6 +220,9 @@ fn pool_grad_output(
     // The gradient plane matches the input plane: same offset from its start.
     let plane_bytes = fx.b.ins().isub(input, px);
     let grad_plane = fx.b.ins().iadd(pdx, plane_bytes);
+    if !pool_loop::unrolled(p) {
+        return pool_loop::pool_grad_output(fx, kind, p, [input, grad_plane, g], [oy, ox]);
+    }
     let positions = window_positions(fx, p, oy, ox);
     match kind {
         PoolKind::Avg => {
