@@ -5,7 +5,8 @@
 //! `w` (so every output element matters differently), differentiates it,
 //! and compares every input element's gradient with
 //! `(loss(x + h) - loss(x - h)) / 2h`. Inputs keep clear of kinks (0 for
-//! relu/abs, ties for max) by more than `h`, where a derivative is not defined.
+//! relu/abs, ties for max) by more than `h`, where a derivative is not
+//! defined; `gradcheck_kinks` evaluates every rule exactly at them.
 
 use dlc::autodiff::differentiate;
 use dlc::check::Init;

@@ -3,6 +3,28 @@
 //! `vjp(y = op(x...), dy)` returns `(x, dx)` pairs: the vector-Jacobian
 //! product for each differentiable operand. Results may have the broadcast
 //! shape of `y`; the caller sums them down to each operand's shape.
+//!
+//! # At kinks and ties
+//!
+//! Where a primitive has no derivative, its rule gives PyTorch's choice, a
+//! subgradient (a value between the one-sided derivatives):
+//!
+//! - `relu'(0) = 0` (`Step(0) = 0`), `abs'(0) = sign(0) = 0`;
+//! - `max(a, b)` and `min(a, b)` with `a == b` give each operand half of the
+//!   gradient (as `torch.maximum` and `torch.minimum`), so the two halves add
+//!   up to the derivative along `a = b`, where the function is smooth;
+//! - a maximum over axes shares the gradient evenly between the positions that
+//!   attain it (as `torch.amax`), for the same reason;
+//! - max pooling sends each window's gradient to the first maximum of the
+//!   window in row-major order (as `torch.nn.functional.max_pool2d`);
+//! - `select(c, a, b)` routes the gradient by the condition alone: `c == 0`
+//!   (and `-0`) picks `b`, anything else (NaN included) picks `a`;
+//! - comparisons, `Step` and `Sign` are flat almost everywhere: no gradient.
+//!
+//! Composites that are smooth must not rely on these choices cancelling out:
+//! the lowering builds them from pieces that are smooth where they are read
+//! (binary cross-entropy is a log-sum-exp with a detached maximum, as softmax
+//! cross-entropy is).
 
 use crate::ir::*;
 
@@ -38,13 +60,19 @@ pub fn vjp(g: &mut Graph, y: ValueId, node: &Node, dy: ValueId) -> Vec<(ValueId,
             let s = g.shape(*x).clone();
             vec![(*x, g.expand(dy, s))]
         }
-        Op::Max(x, _) => {
-            // To every position that attains the maximum.
+        Op::Max(x, axes) => {
+            // Shared evenly between the positions that attain the maximum:
+            // each of k tied positions gets dy / k. (A row with no such
+            // position, all NaN, counts as 1 so that it gets no gradient.)
             let s = g.shape(*x).clone();
             let ye = g.expand(y, s.clone());
             let hit = g.binary(BinaryOp::Eq, *x, ye);
-            let dye = g.expand(dy, s);
-            vec![(*x, g.mul(dye, hit))]
+            let count = g.sum(hit, axes);
+            let one = g.constant(1.0);
+            let count = g.binary(BinaryOp::Max, count, one);
+            let share = g.div(dy, count);
+            let share = g.expand(share, s);
+            vec![(*x, g.mul(share, hit))]
         }
         Op::MatMul { a, b, ta, tb } => {
             let da = if *ta {
@@ -218,15 +246,21 @@ fn binary(
             vec![(a, da), (b, db)]
         }
         BinaryOp::Max | BinaryOp::Min => {
-            // Ties go to `a`.
+            // The winner takes the gradient; a tie splits it evenly. As in
+            // the forward op, `a` wins unless `b` is strictly better, so a
+            // NaN on either side gives `a` the gradient.
             let b_wins = if op == BinaryOp::Max {
                 g.binary(BinaryOp::Gt, b, a)
             } else {
                 g.binary(BinaryOp::Gt, a, b)
             };
+            let tie = g.binary(BinaryOp::Eq, a, b);
             let zero = g.constant(0.0);
-            let da = g.select(b_wins, zero, dy);
-            let db = g.select(b_wins, dy, zero);
+            let half = g.scale(dy, 0.5);
+            let a_share = g.select(tie, half, dy);
+            let b_share = g.select(tie, half, zero);
+            let da = g.select(b_wins, zero, a_share);
+            let db = g.select(b_wins, dy, b_share);
             vec![(a, da), (b, db)]
         }
         BinaryOp::Gt | BinaryOp::Eq => vec![],

@@ -309,20 +309,27 @@ fn loss(g: &mut Graph, kind: Loss, z: ValueId) -> ValueId {
             g.unary(UnaryOp::Neg, sum)
         }
         Loss::BinaryCrossEntropy => {
-            // max(z, 0) - z y + log(1 + exp(-|z|)): stable for any logit.
+            // softplus(z) - z y, with softplus(z) = log(e^z + e^0) computed
+            // as softmax cross-entropy computes its log-sum-exp: shifted by
+            // a detached m = max(z, 0), m + log(e^(z - m) + e^-m). Both
+            // exponents are at most 0, so it is stable for any logit, and
+            // the gradient is e^(z - m) / (e^(z - m) + e^-m) = sigmoid(z)
+            // exactly, with no kink: the tie of max(z, 0) at z = 0 and the
+            // kink of |z| never meet a gradient.
             let labels = g.input(InputKind::Labels, Shape(vec![Dim::N]));
             let y = g.reshape(labels, Shape(vec![Dim::N, Dim::K(1)]));
             let zero = g.constant(0.0);
-            let pos = g.binary(BinaryOp::Max, z, zero);
+            let m = g.binary(BinaryOp::Max, z, zero);
+            let m = g.detach(m);
+            let shifted = g.sub(z, m);
+            let e_z = g.unary(UnaryOp::Exp, shifted);
+            let neg_m = g.unary(UnaryOp::Neg, m);
+            let e_0 = g.unary(UnaryOp::Exp, neg_m);
+            let total = g.add(e_z, e_0);
+            let lse = g.unary(UnaryOp::Log, total);
+            let softplus = g.add(m, lse);
             let zy = g.mul(z, y);
-            let a = g.unary(UnaryOp::Abs, z);
-            let na = g.unary(UnaryOp::Neg, a);
-            let e = g.unary(UnaryOp::Exp, na);
-            let one = g.constant(1.0);
-            let e1 = g.add(e, one);
-            let l = g.unary(UnaryOp::Log, e1);
-            let t = g.sub(pos, zy);
-            let per = g.add(t, l);
+            let per = g.sub(softplus, zy);
             g.sum(per, &[0, 1])
         }
         Loss::MeanSquaredError => {
