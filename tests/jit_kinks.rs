@@ -72,7 +72,7 @@ fn programs_at_their_kinks_match_on_both_back_ends() {
         let buffers = Buffers {
             params,
             grads: vec![0.0; layout.params_len],
-            states: init_states(layout_graph),
+            states: init_states(layout_graph).unwrap(),
         };
         let width: usize = model.network.output_shape().iter().product();
         compare(
@@ -200,7 +200,7 @@ fn l1_at_zero_weights_and_clip_at_its_limit() {
         let buffers = Buffers {
             params: params.clone(),
             grads: grads.clone(),
-            states: init_states(layout_graph),
+            states: init_states(layout_graph).unwrap(),
         };
         // By hand, in f64: at the limit the factor is 1 (either side of
         // the min), at twice the norm the limit over the norm.

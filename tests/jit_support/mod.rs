@@ -30,7 +30,7 @@
 use dlc::codegen::plan::Layout;
 use dlc::interp::{Inputs, evaluate};
 use dlc::ir::{ScalarKind, Sink};
-use dlc::runtime::backend::{Backend, Buffers, Call, Interpreter};
+use dlc::runtime::backend::{Backend, BackendError, Buffers, Call, Interpreter};
 use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
 
@@ -104,15 +104,11 @@ pub fn compare_entry(
     let exact = call_f64(graphs, entry, buffers, batch, out_len);
     let mut bj = buffers.clone();
     let mut oj = vec![0.0; out_len];
-    let lj = jit
-        .call(entry, &mut bj, &call_of(batch), &mut oj)
-        .map_err(|e| e.to_string())?;
+    let lj = run(jit, entry, &mut bj, &call_of(batch), &mut oj)?;
     let jit_exact = all_close(&(lj, oj, bj), &exact);
     let mut bi = buffers.clone();
     let mut oi = vec![0.0; out_len];
-    let li = interp
-        .call(entry, &mut bi, &call_of(batch), &mut oi)
-        .map_err(|e| e.to_string())?;
+    let li = run(interp, entry, &mut bi, &call_of(batch), &mut oi)?;
     let interp_exact = all_close(&(li, oi, bi), &exact);
     match (jit_exact, interp_exact) {
         (Ok(()), _) => Ok(Outcome::Agree),
@@ -141,10 +137,38 @@ fn call_of(batch: &Batch) -> Call<'_> {
     }
 }
 
-type Results = (f32, Vec<f32>, Buffers);
+/// A call's loss and whether it refused a value that is not finite (which
+/// both back ends must do alike, keeping those elements' old values).
+type Loss = (f32, bool);
+
+type Results = (Loss, Vec<f32>, Buffers);
+
+/// Runs `entry`; a refusal of a non-finite value is a result, not an error.
+pub fn run(
+    backend: &mut dyn Backend,
+    entry: Entry,
+    buffers: &mut Buffers,
+    call: &Call,
+    output: &mut [f32],
+) -> Result<Loss, String> {
+    match backend.call(entry, buffers, call, output) {
+        Ok(loss) => Ok((loss, false)),
+        Err(BackendError::NonFinite { loss, .. }) => Ok((loss, true)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn same_refusal(got: Loss, want: Loss) -> Result<(), String> {
+    match (got.1, want.1) {
+        (a, b) if a == b => Ok(()),
+        (true, _) => Err("refused a value that is not finite; the other did not".into()),
+        (false, _) => Err("did not refuse a value that is not finite; the other did".into()),
+    }
+}
 
 fn all_close(got: &Results, want: &Results) -> Result<(), String> {
-    close(&[got.0], &[want.0]).map_err(|e| format!("loss: {e}"))?;
+    same_refusal(got.0, want.0)?;
+    close(&[got.0.0], &[want.0.0]).map_err(|e| format!("loss: {e}"))?;
     close(&got.1, &want.1).map_err(|e| format!("output: {e}"))?;
     close(&got.2.params, &want.2.params).map_err(|e| format!("params: {e}"))?;
     close(&got.2.grads, &want.2.grads).map_err(|e| format!("grads: {e}"))?;
@@ -193,7 +217,18 @@ pub fn call_f64(
     let mut out = buffers.clone();
     let mut output = vec![0.0f32; out_len];
     let mut loss = 0.0;
+    let mut refused = false;
     let narrow = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    // The back ends' guard: a new value that is not finite keeps the old one.
+    let mut guarded = |to: &mut [f32], from: &[f64]| {
+        for (t, &f) in to.iter_mut().zip(from) {
+            if (f as f32).is_finite() {
+                *t = f as f32;
+            } else {
+                refused = true;
+            }
+        }
+    };
     for s in &g.sinks {
         match s {
             Sink::Loss(v) => loss = vals[v.index()][0] as f32,
@@ -204,15 +239,17 @@ pub fn call_f64(
             }
             Sink::Grad(p, v) => out.grads[lay.params[*p]..][..g.params[*p].len()]
                 .copy_from_slice(&narrow(&vals[v.index()])),
-            Sink::Param(p, v) => out.params[lay.params[*p]..][..g.params[*p].len()]
-                .copy_from_slice(&narrow(&vals[v.index()])),
+            Sink::Param(p, v) => guarded(
+                &mut out.params[lay.params[*p]..][..g.params[*p].len()],
+                &vals[v.index()],
+            ),
             Sink::State(st, v) => {
                 let len: usize = g.states[*st].shape.iter().product();
-                out.states[lay.states[*st]..][..len].copy_from_slice(&narrow(&vals[v.index()]));
+                guarded(&mut out.states[lay.states[*st]..][..len], &vals[v.index()]);
             }
         }
     }
-    (loss, output, out)
+    ((loss, refused), output, out)
 }
 
 fn compare_with_f32(
@@ -233,14 +270,12 @@ fn compare_with_f32(
     };
     let (mut bi, mut bj) = (buffers.clone(), buffers.clone());
     let (mut oi, mut oj) = (vec![0.0; out_len], vec![0.0; out_len]);
-    let li = interp
-        .call(entry, &mut bi, &call, &mut oi)
-        .map_err(|e| format!("interpreter: {e}"))?;
-    let lj = jit
-        .call(entry, &mut bj, &call, &mut oj)
-        .map_err(|e| format!("jit: {e}"))?;
+    let li =
+        run(interp, entry, &mut bi, &call, &mut oi).map_err(|e| format!("interpreter: {e}"))?;
+    let lj = run(jit, entry, &mut bj, &call, &mut oj).map_err(|e| format!("jit: {e}"))?;
     let name = entry.name();
-    close(&[lj], &[li]).map_err(|e| format!("{name} loss: {e}"))?;
+    same_refusal(lj, li).map_err(|e| format!("{name}: the JIT {e}"))?;
+    close(&[lj.0], &[li.0]).map_err(|e| format!("{name} loss: {e}"))?;
     close(&oj, &oi).map_err(|e| format!("{name} output: {e}"))?;
     close(&bj.params, &bi.params).map_err(|e| format!("{name} params: {e}"))?;
     close(&bj.grads, &bi.grads).map_err(|e| format!("{name} grads: {e}"))?;
