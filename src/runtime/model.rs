@@ -5,6 +5,7 @@
 use super::backend::{Backend, BackendError, Buffers, Call, Interpreter};
 use super::graphs::{Entry, Graphs};
 use super::init::{init_params, init_states};
+use super::run_state::RunState;
 use crate::check::{Loss, Model};
 use crate::codegen::plan::Layout;
 use crate::data::{Dataset, Targets};
@@ -54,6 +55,8 @@ pub enum RunError {
     },
     #[error(transparent)]
     Checkpoint(#[from] super::checkpoint::CheckpointError),
+    #[error(transparent)]
+    Resume(#[from] super::run_state::ResumeError),
 }
 
 pub struct CompiledModel {
@@ -71,6 +74,8 @@ pub struct CompiledModel {
     pub step: u64,
     /// Epochs completed so far.
     pub epoch: usize,
+    /// What the run carries between epochs (early stopping's memory, ...).
+    pub run: RunState,
 }
 
 impl std::fmt::Debug for CompiledModel {
@@ -133,6 +138,7 @@ impl CompiledModel {
             max_batch,
             step: 0,
             epoch: 0,
+            run: RunState::default(),
         })
     }
 
@@ -150,6 +156,7 @@ impl CompiledModel {
             max_batch: self.max_batch,
             step: self.step,
             epoch: self.epoch,
+            run: self.run.clone(),
         }
     }
 
@@ -173,6 +180,7 @@ impl CompiledModel {
         self.buffers.grads.iter_mut().for_each(|g| *g = 0.0);
         self.step = 0;
         self.epoch = 0;
+        self.run = RunState::default();
     }
 
     pub fn call(&mut self, entry: Entry, call: &Call, output: &mut [f32]) -> Result<f32, RunError> {

@@ -1,11 +1,12 @@
 //! The training loop: epochs of shuffled batches, the schedule, validation,
-//! early stopping with restore-best, and divergence detection.
+//! early stopping with restore-best, and divergence detection. What carries
+//! over from epoch to epoch (and into checkpoints) is in `run_state.rs`.
 
-use super::backend::{Buffers, Call};
+use super::backend::Call;
 use super::graphs::Entry;
 use super::model::{CompiledModel, RunError};
 use super::schedule::learning_rate;
-use crate::check::{Batch, EarlyStop, Loss, Metric, Op, OptimizerKind};
+use crate::check::{Batch, Loss, Metric, Op, OptimizerKind, TrainSpec};
 use crate::data::{Batcher, Dataset, Targets};
 use crate::rng::Rng;
 use std::time::Instant;
@@ -61,6 +62,9 @@ pub struct TrainReport {
 pub struct TrainOptions {
     /// Epochs of the whole run (a resumed model continues up to this).
     pub epochs: Option<usize>,
+    /// Seed of initialisation and dropout: the model is re-initialised
+    /// from it, so a model resumed from a checkpoint starts over. Without
+    /// it, a model continues with the seed its run began with.
     pub seed: Option<u64>,
     /// Called after every optimizer step, for progress bars.
     pub on_step: Option<StepHook>,
@@ -119,8 +123,10 @@ impl CompiledModel {
         if let Some(seed) = options.seed {
             self.reset(seed);
         }
-        let seed = options.seed.unwrap_or(plan.seed);
+        let seed = options.seed.or(self.run.seed).unwrap_or(plan.seed);
         let epochs = options.epochs.unwrap_or(plan.epochs);
+        self.run.seed = Some(seed);
+        self.run.epochs = Some(epochs);
         let batch = match plan.batch {
             Batch::All => train.len(),
             Batch::Size(b) => b.min(train.len()),
@@ -138,11 +144,15 @@ impl CompiledModel {
             .layers
             .iter()
             .any(|l| matches!(l.op, Op::BatchNorm { .. }));
+        let skips_last = has_batch_norm && batch > 1 && train.len() % batch == 1;
+        self.check_resume(epochs, steps_per_epoch - usize::from(skips_last))?;
+        self.run.from_checkpoint = false;
+        self.begin_early_stop(plan.early_stop.as_ref())?;
+        let stopped = self.run.early_stop.as_ref().is_some_and(|s| s.stopped);
         let width = self.output_width();
         let mut features = vec![0.0f32; probe.features_len()];
         let mut labels = vec![0.0f32; probe.targets_len()];
         let mut output = vec![0.0f32; batch * width];
-        let mut tracker = plan.early_stop.map(Tracker::new);
         let start = Instant::now();
         let mut report = TrainReport {
             epochs: Vec::new(),
@@ -150,10 +160,9 @@ impl CompiledModel {
             best_epoch: None,
             seconds: 0.0,
         };
-        let mut first_loss: Option<f32> = None;
         // `epochs` counts the whole run: a model resumed from a checkpoint
-        // continues where it stopped.
-        for e in self.epoch..epochs {
+        // continues where it stopped (and a run that stopped early is over).
+        for e in if stopped { epochs } else { self.epoch }..epochs {
             let epoch_start = Instant::now();
             let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
             let mut step_in_epoch = 0;
@@ -185,7 +194,7 @@ impl CompiledModel {
                 };
                 let loss = self.call(Entry::TrainStep, &call, &mut output)?;
                 self.step += 1;
-                let first = *first_loss.get_or_insert(loss);
+                let first = *self.run.first_loss.get_or_insert(loss);
                 if diverged(first, loss) {
                     return Err(RunError::Diverged {
                         epoch: e + 1,
@@ -233,45 +242,45 @@ impl CompiledModel {
             };
             on_epoch(&m);
             report.epochs.push(m.clone());
-            if let Some(path) = &plan.checkpoint {
-                super::checkpoint::save(
-                    self,
-                    std::path::Path::new(path),
-                    &self.source.clone(),
-                    seed,
-                )?;
-            }
-            if let Some(t) = &mut tracker
-                && t.observe(&m, &self.buffers)
-            {
-                report.stop = StopReason::EarlyStop {
-                    metric: t.rule.metric,
-                    patience: t.rule.patience,
-                    best_epoch: t.best_epoch,
-                };
+            let stop = match (&plan.early_stop, &mut self.run.early_stop) {
+                (Some(rule), Some(state)) => state.observe(rule, &m, &self.buffers),
+                _ => false,
+            };
+            if stop {
                 break;
             }
-        }
-        if let Some(t) = tracker {
-            // Restore the best epoch whether or not stopping fired.
-            if let Some(best) = t.best_buffers {
-                self.buffers.params = best.params;
-                self.buffers.states = best.states;
-                report.best_epoch = Some(t.best_epoch);
-                if let Some(path) = &plan.checkpoint {
-                    super::checkpoint::save(
-                        self,
-                        std::path::Path::new(path),
-                        &self.source.clone(),
-                        seed,
-                    )?;
-                }
+            // The last epoch's checkpoint is written below, after restore-best.
+            if e + 1 < epochs {
+                self.save_checkpoint(&plan, seed)?;
             }
-        } else {
-            report.best_epoch = report.epochs.last().map(|m| m.epoch);
+        }
+        if let (Some(rule), Some(state)) = (&plan.early_stop, &self.run.early_stop)
+            && state.stopped
+        {
+            report.stop = StopReason::EarlyStop {
+                metric: rule.metric,
+                patience: rule.patience,
+                best_epoch: state.best_epoch,
+            };
+        }
+        // Restore the best epoch whether or not stopping fired.
+        report.best_epoch = match plan.early_stop {
+            Some(_) => self.restore_best(),
+            None => (self.epoch > 0).then_some(self.epoch),
+        };
+        if !report.epochs.is_empty() {
+            self.save_checkpoint(&plan, seed)?;
         }
         report.seconds = start.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    /// Writes the plan's checkpoint, if it names one.
+    fn save_checkpoint(&self, plan: &TrainSpec, seed: u64) -> Result<(), RunError> {
+        if let Some(path) = &plan.checkpoint {
+            super::checkpoint::save(self, std::path::Path::new(path), &self.source, seed)?;
+        }
+        Ok(())
     }
 
     /// Loss and accuracy on a data set, in evaluation mode (running
@@ -400,60 +409,4 @@ pub fn argmax(row: &[f32]) -> usize {
         }
     }
     best
-}
-
-/// Early stopping: the best value of the watched metric and a copy of the
-/// buffers at that epoch.
-struct Tracker {
-    rule: EarlyStop,
-    best: f64,
-    best_epoch: usize,
-    best_buffers: Option<Buffers>,
-    waited: usize,
-}
-
-impl Tracker {
-    fn new(rule: EarlyStop) -> Tracker {
-        let best = if rule.metric.maximize() {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
-        Tracker {
-            rule,
-            best,
-            best_epoch: 0,
-            best_buffers: None,
-            waited: 0,
-        }
-    }
-
-    /// Records an epoch; returns whether to stop.
-    fn observe(&mut self, m: &EpochMetrics, buffers: &Buffers) -> bool {
-        let value = match self.rule.metric {
-            Metric::ValLoss => m.val_loss,
-            Metric::ValAccuracy => m.val_acc,
-            Metric::TrainLoss => Some(m.train_loss),
-        };
-        let Some(value) = value else { return false };
-        let improved = if self.rule.metric.maximize() {
-            value > self.best + self.rule.min_delta
-        } else {
-            value < self.best - self.rule.min_delta
-        };
-        if improved {
-            self.best = value;
-            self.best_epoch = m.epoch;
-            self.best_buffers = Some(Buffers {
-                params: buffers.params.clone(),
-                grads: Vec::new(),
-                states: buffers.states.clone(),
-            });
-            self.waited = 0;
-            false
-        } else {
-            self.waited += 1;
-            self.waited >= self.rule.patience
-        }
-    }
 }
