@@ -644,3 +644,23 @@ fn the_first_format_still_loads() {
     assert_eq!(resumed.buffers.params, straight.buffers.params);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn early_stopping_on_another_metric_does_not_resume() {
+    let dir = temp_dir("metric");
+    let ckpt = dir.join("c.safetensors");
+    let src = stopping_program(&ckpt, "cosine(warmup: 1)", "val_loss, patience: 2");
+    train(&src, BackendKind::Jit, 3, None);
+    let other = src.replace("val_loss, patience: 2", "val_accuracy, patience: 2");
+    let mut m = dlc::compile_with(&other, BackendKind::Jit).unwrap();
+    checkpoint::load(&mut m, &ckpt, &other).unwrap();
+    let err = m
+        .train(&TrainOptions::default(), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("early stopping watched `val_loss` in the run that wrote the checkpoint, this program watches `val_accuracy`"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
