@@ -8,7 +8,7 @@ mod cli;
 use clap::{Parser, Subcommand, ValueEnum};
 use cli::check::check;
 use cli::lr_find::{LrFindArgs, lr_find};
-use cli::run::{RunArgs, run};
+use cli::run::{Resume, RunArgs, run};
 use cli::sanity::{SanityArgs, sanity};
 use cli::tune::{TuneArgs, tune};
 use std::path::PathBuf;
@@ -52,8 +52,8 @@ enum Command {
     /// Compile and train a program as its `train` item says.
     Run {
         file: PathBuf,
-        /// Train this many epochs in all (overrides the program).
-        #[arg(long)]
+        /// Train this many epochs in all (overrides the program; at least 1).
+        #[arg(long, value_parser = positive_epochs)]
         epochs: Option<usize>,
         /// Seed of initialisation and dropout (overrides the program).
         #[arg(long)]
@@ -64,9 +64,14 @@ enum Command {
         /// Print one JSON object per epoch on stdout, then a last one with `"event": "done"`.
         #[arg(long)]
         json: bool,
-        /// Continue from a checkpoint (default: the program's `checkpoint` path).
-        #[arg(long, num_args = 0..=1, default_missing_value = "")]
-        resume: Option<PathBuf>,
+        /// Continue the run from the program's `checkpoint` file (takes no
+        /// value; see --resume-from). The run goes on as if never stopped: to
+        /// the epochs it was started with, unless --epochs says otherwise.
+        #[arg(long)]
+        resume: bool,
+        /// Continue the run from this checkpoint file instead.
+        #[arg(long, value_name = "CHECKPOINT")]
+        resume_from: Option<PathBuf>,
         /// Run on the reference interpreter instead of native code (slow; for checking).
         #[arg(long)]
         interpret: bool,
@@ -201,6 +206,16 @@ pub enum Color {
     Never,
 }
 
+/// `--epochs` as the program's `epochs` setting takes it: a whole number, at
+/// least 1.
+fn positive_epochs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be positive, found 0 (as the program's `epochs`)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The matrix-product library reads its thread count once, from the
 /// environment, at its first product: set it before anything runs.
 fn set_threads(threads: Option<usize>) {
@@ -241,6 +256,7 @@ fn main() -> ExitCode {
             quiet,
             json,
             resume,
+            resume_from,
             interpret,
             out,
         } => run(
@@ -250,7 +266,10 @@ fn main() -> ExitCode {
                 seed,
                 quiet,
                 json,
-                resume,
+                resume: match resume_from {
+                    Some(path) => Some(Resume::From(path)),
+                    None => resume.then_some(Resume::ProgramCheckpoint),
+                },
                 interpret,
                 out,
             },

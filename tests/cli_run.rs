@@ -166,3 +166,173 @@ fn eval_and_predict_use_a_checkpoint() {
         stderr(&o)
     );
 }
+
+/// examples/iris.dl with a checkpoint in a directory of its own.
+fn iris_with_checkpoint(name: &str, optimizer: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("dlc-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ckpt = dir.join("iris.safetensors");
+    let src = std::fs::read_to_string("examples/iris.dl")
+        .unwrap()
+        .replace("adam(lr: 0.01)", optimizer)
+        .replace(
+            "    seed      1\n}",
+            &format!("    checkpoint \"{}\"\n    seed      1\n}}", ckpt.display()),
+        );
+    (temp(&format!("{name}.dl"), &src), ckpt)
+}
+
+fn metadata(ckpt: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    dlc::runtime::tensor_file::read(ckpt, u64::MAX)
+        .unwrap()
+        .metadata
+}
+
+/// Decodes a checkpoint, lets `edit` change it, and writes it back.
+fn rewrite(path: &std::path::Path, edit: impl FnOnce(&mut dlc::runtime::tensor_file::TensorFile)) {
+    use dlc::runtime::tensor_file;
+    let mut file = tensor_file::read(path, u64::MAX).unwrap();
+    edit(&mut file);
+    let tensors: Vec<(String, Vec<usize>, &[f32])> = file
+        .tensors
+        .iter()
+        .map(|(n, t)| (n.clone(), t.shape.clone(), &t.values[..]))
+        .collect();
+    std::fs::write(path, tensor_file::encode(&file.metadata, &tensors)).unwrap();
+}
+
+#[test]
+fn resume_takes_no_value_and_goes_before_or_after_the_file() {
+    let (p, ckpt) = iris_with_checkpoint("resume", "adam(lr: 0.01)");
+    let p = p.to_str().unwrap();
+    let c = ckpt.to_str().unwrap();
+    let o = dlc(&["run", p, "--quiet", "--epochs", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (args, from) in [
+        (vec!["run", "--resume", p, "--epochs", "5"], 3),
+        (vec!["run", p, "--resume", "--epochs", "7"], 5),
+        (vec!["run", p, "--resume-from", c, "--epochs", "8"], 7),
+    ] {
+        let o = dlc(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("resuming from {c} at epoch {from}")),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(metadata(&ckpt)["epoch"], "8");
+    // The run was last asked for 8 epochs, and has trained them.
+    let o = dlc(&["run", p, "--resume"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("it has trained all 8 epochs: there is nothing to resume"),
+        "{}",
+        stderr(&o)
+    );
+    let o = dlc(&["run", p, "--resume", "--epochs", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!(
+            "cannot resume from {c}: 8 epochs are already trained, more than the 3 asked for"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let o = dlc(&["run", p, "--resume", "--epochs", "9", "--seed", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("was trained with seed 1; --seed 2 would start another run"),
+        "{}",
+        stderr(&o)
+    );
+    let o = dlc(&["run", p, "--epochs", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invalid value '0' for '--epochs <EPOCHS>': must be positive"),
+        "{}",
+        stderr(&o)
+    );
+    let help = dlc(&["run", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--resume-from <CHECKPOINT>"), "{help}");
+    let _ = std::fs::remove_dir_all(ckpt.parent().unwrap());
+}
+
+#[test]
+fn eval_predict_and_resume_refuse_a_checkpoint_holding_nan() {
+    let (p, ckpt) = iris_with_checkpoint("nan", "adam(lr: 0.01)");
+    let p = p.to_str().unwrap();
+    let o = dlc(&["run", p, "--quiet", "--epochs", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    rewrite(&ckpt, |f| {
+        f.tensors.get_mut("dense2.weight").unwrap().values[4] = f32::NAN;
+    });
+    let input = temp(
+        "nan-in.csv",
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n",
+    );
+    let c = ckpt.to_str().unwrap();
+    for args in [
+        vec!["eval", p, "--checkpoint", c],
+        vec![
+            "predict",
+            p,
+            "--checkpoint",
+            c,
+            "--input",
+            input.to_str().unwrap(),
+        ],
+        vec!["run", p, "--resume", "--epochs", "3"],
+    ] {
+        let o = dlc(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains("holds NaN in tensor `dense2.weight` at [0, 4]"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(ckpt.parent().unwrap());
+}
+
+#[test]
+fn a_step_count_no_run_could_reach_is_not_blamed_on_the_learning_rate() {
+    let (p, ckpt) = iris_with_checkpoint("step", "adam(lr: 0.01)");
+    let p = p.to_str().unwrap();
+    let o = dlc(&["run", p, "--quiet", "--epochs", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    rewrite(&ckpt, |f| {
+        f.metadata.insert("step".into(), u64::MAX.to_string());
+    });
+    let o = dlc(&["run", p, "--resume", "--epochs", "4"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("cannot resume from")
+            && e.contains("the step count 18446744073709551615 is not what 2 epoch(s) of this data take (8 steps each, 16 in all)")
+            && !e.contains("learning rate"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(ckpt.parent().unwrap());
+}
+
+#[test]
+fn an_adam_checkpoint_evaluates_in_an_sgd_program_but_does_not_resume() {
+    let (adam, ckpt) = iris_with_checkpoint("adam", "adam(lr: 0.01)");
+    let o = dlc(&["run", adam.to_str().unwrap(), "--quiet", "--epochs", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (sgd, _) = iris_with_checkpoint("sgd", "sgd(lr: 0.1, momentum: 0.9)");
+    let (sgd, c) = (sgd.to_str().unwrap(), ckpt.to_str().unwrap());
+    let o = dlc(&["eval", sgd, "--checkpoint", c]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = dlc(&["run", sgd, "--resume-from", c, "--epochs", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the optimizer differs: it was written by `adam`"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(ckpt.parent().unwrap());
+}

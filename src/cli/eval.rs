@@ -11,7 +11,7 @@ pub fn eval(file: &PathBuf, checkpoint_path: &Path, data: Option<&Path>) -> u8 {
         Ok(m) => m,
         Err(code) => return code,
     };
-    if let Err(e) = checkpoint::load(&mut model, checkpoint_path, &text) {
+    if let Err(e) = checkpoint::load_weights(&mut model, checkpoint_path, &text) {
         eprintln!("error: {e}");
         return 2;
     }

@@ -16,7 +16,7 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
         Ok(m) => m,
         Err(code) => return code,
     };
-    if let Err(e) = checkpoint::load(&mut model, checkpoint_path, &text) {
+    if let Err(e) = checkpoint::load_weights(&mut model, checkpoint_path, &text) {
         eprintln!("error: {e}");
         return 2;
     }

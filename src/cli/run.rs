@@ -3,15 +3,24 @@
 
 use super::{read, stderr_color};
 use dlc::report::{Fit, RunRecord, Verdict, baseline_loss, judge, write_run};
+use dlc::runtime::checkpoint::{self, CheckpointInfo};
+use dlc::runtime::run_state::ResumeError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// Where to resume a run from.
+pub enum Resume {
+    /// The program's `checkpoint` file.
+    ProgramCheckpoint,
+    From(PathBuf),
+}
 
 pub struct RunArgs {
     pub epochs: Option<usize>,
     pub seed: Option<u64>,
     pub quiet: bool,
     pub json: bool,
-    pub resume: Option<PathBuf>,
+    pub resume: Option<Resume>,
     pub interpret: bool,
     /// The run directory (default: `runs/<file stem>`).
     pub out: Option<PathBuf>,
@@ -41,58 +50,27 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         );
         return 2;
     }
-    if let Some(path) = &args.resume {
-        let path = if path.as_os_str().is_empty() {
-            match model
-                .model
-                .train
-                .as_ref()
-                .and_then(|t| t.checkpoint.clone())
-            {
-                Some(p) => PathBuf::from(p),
-                None => {
-                    eprintln!(
-                        "error: --resume names no checkpoint and {name} has no `checkpoint` setting"
-                    );
-                    return 2;
-                }
-            }
-        } else {
-            path.clone()
-        };
-        match dlc::runtime::checkpoint::load(&mut model, &path, &text) {
-            Ok(info) => {
-                if !args.quiet && !args.json {
-                    eprintln!(
-                        "resuming from {} at epoch {} (step {})",
-                        path.display(),
-                        info.epoch,
-                        info.step
-                    );
-                }
-                if !info.same_source && !args.quiet {
-                    eprintln!(
-                        "warning: {} was written by a different version of {name}",
-                        path.display()
-                    );
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
-    }
-    let total = args
+    let mut total = args
         .epochs
         .unwrap_or(model.model.train.as_ref().map_or(0, |t| t.epochs));
+    let mut resumed_from = None;
+    if let Some(how) = &args.resume {
+        match resume(&mut model, how, &args, &name, &text) {
+            Ok((path, epochs)) => {
+                resumed_from = Some(path);
+                total = epochs;
+            }
+            Err(code) => return code,
+        }
+    }
     if !args.quiet && !args.json {
         eprintln!("compiled {name} in {:.1} ms", compile_seconds * 1e3);
     }
     let bar = progress_bar(args.quiet || args.json);
     let options = dlc::TrainOptions {
-        epochs: args.epochs,
-        seed: args.seed,
+        epochs: Some(total),
+        // A seed re-initialises the model: a resumed run keeps its own.
+        seed: args.seed.filter(|_| resumed_from.is_none()),
         on_step: bar.clone().map(|bar| {
             dlc::StepHook(std::sync::Arc::new(move |p: &dlc::StepProgress| {
                 let per = p.steps_per_epoch as u64;
@@ -187,7 +165,12 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
             if written.is_none() { 2 } else { 0 }
         }
         Err(e) => {
-            eprintln!("error: {}", e.render(&name));
+            match (&resumed_from, &e) {
+                (Some(path), dlc::RunError::Resume(_)) => {
+                    eprintln!("error: cannot resume from {}: {e}", path.display())
+                }
+                _ => eprintln!("error: {}", e.render(&name)),
+            }
             let diverged = matches!(e, dlc::RunError::Diverged(_));
             if let dlc::RunError::Diverged(d) = &e {
                 // The curves up to the divergence say how it came about.
@@ -219,6 +202,97 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
             if diverged { 3 } else { 2 }
         }
     }
+}
+
+/// Loads the checkpoint to resume from into `model`; gives its path and the
+/// epochs the resumed run trains to: `--epochs`, or those the run was
+/// started with (if the program is the same), or the program's. Prints why
+/// not and gives the exit code when there is nothing to resume.
+fn resume(
+    model: &mut dlc::CompiledModel,
+    how: &Resume,
+    args: &RunArgs,
+    name: &str,
+    text: &str,
+) -> Result<(PathBuf, usize), u8> {
+    let plan = model.model.train.clone().ok_or(2u8)?;
+    let path = match how {
+        Resume::From(path) => path.clone(),
+        Resume::ProgramCheckpoint => match &plan.checkpoint {
+            Some(p) => PathBuf::from(p),
+            None => {
+                eprintln!(
+                    "error: --resume resumes from the program's checkpoint, and {name} has no `checkpoint` setting
+help: name the file with --resume-from CHECKPOINT"
+                );
+                return Err(2);
+            }
+        },
+    };
+    let info = checkpoint::load(model, &path, text).map_err(|e| {
+        eprintln!("error: {e}");
+        2u8
+    })?;
+    let shown = path.display();
+    if let Some(seed) = args.seed.filter(|&s| s != info.seed) {
+        eprintln!(
+            "error: {shown} was trained with seed {}; --seed {seed} would start another run
+help: resume without --seed",
+            info.seed
+        );
+        return Err(2);
+    }
+    let total = args
+        .epochs
+        .or(info.run_epochs.filter(|_| info.same_source))
+        .unwrap_or(plan.epochs);
+    if let Some(problem) = nothing_to_resume(&info, total) {
+        eprintln!("error: cannot resume from {shown}: {problem}");
+        return Err(2);
+    }
+    if !args.quiet {
+        if !info.same_source {
+            eprintln!("warning: {shown} was written by a different version of {name}");
+        }
+        if info.format == 1 && plan.early_stop.is_some() {
+            eprintln!(
+                "warning: {shown} was written by an older dlc and keeps no early stopping state: early stopping starts afresh, so the run may differ from an unbroken one"
+            );
+        }
+        if !args.json {
+            eprintln!(
+                "resuming from {shown} at epoch {} (step {}), training to epoch {total}",
+                info.epoch, info.step
+            );
+        }
+    }
+    Ok((path, total))
+}
+
+/// Why a checkpoint leaves nothing to train towards `total` epochs.
+fn nothing_to_resume(info: &CheckpointInfo, total: usize) -> Option<String> {
+    if info.stopped_early {
+        return Some(format!(
+            "its run stopped early after {} epochs and holds the weights of epoch {}: there is nothing to resume
+help: `dlc eval` evaluates it; train from scratch to run again",
+            info.epoch, info.weights_epoch
+        ));
+    }
+    if info.epoch > total {
+        return Some(
+            ResumeError::PastEpochs {
+                trained: info.epoch,
+                epochs: total,
+            }
+            .to_string(),
+        );
+    }
+    (info.epoch == total).then(|| {
+        format!(
+            "it has trained all {total} epochs: there is nothing to resume
+help: ask for more with --epochs N (N > {total})"
+        )
+    })
 }
 
 /// Writes the run directory; prints why not and returns `None` if it cannot.

@@ -2,22 +2,45 @@
 //!
 //! Tensor names follow the program: parameters as `dense1.weight`, running
 //! statistics as `batchnorm1.running_mean`, optimizer moments as
-//! `optimizer.dense1.weight.momentum`. Metadata records the format, a hash of
-//! the source, the epoch and step reached, and the seed, so that a run can
-//! resume exactly. Files are written to a temporary name and renamed, so a
-//! crash never leaves a half-written checkpoint behind.
+//! `optimizer.dense1.weight.momentum`. These main tensors hold the weights of
+//! the epoch the metadata's `weights_epoch` names: the last epoch trained
+//! (`epoch`), or, once early stopping has restored it at the end of a run,
+//! the best one. With early stopping, the other epoch's buffers are kept
+//! under a prefix so that the run can be resumed exactly: `best.NAME` while
+//! the best epoch is an earlier one, `last.NAME` once the best is restored.
+//!
+//! The metadata (format `dlc-checkpoint-2`) records the format, the network,
+//! a hash of the source, the optimizer, `epoch` (epochs trained),
+//! `weights_epoch`, `step`, `seed`, `run_epochs` (the epochs the run trains
+//! towards), `first_loss`, and early stopping's memory (`early_stop.metric`,
+//! `.best`, `.best_epoch`, `.waited`, `.stopped`). Keys come in a fixed
+//! order, so identical runs write identical files.
+//!
+//! Nothing that is not finite is ever written, and a file holding such a
+//! value is refused. Files are written to a temporary name beside the
+//! checkpoint and renamed, so a crash never leaves a half-written checkpoint
+//! behind; the temporary files of writers that died are removed by the next
+//! write. Files of format `dlc-checkpoint-1` (no `weights_epoch`, no early
+//! stopping) still load.
 
 use super::model::CompiledModel;
+use super::run_state::{EarlyStopState, Snapshot};
+use super::tensor_file::{self, ReadError, StoredTensor, TensorFile};
+use crate::check::{Metric, OptimizerKind};
 use crate::ir::StateKind;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const FORMAT: &str = "dlc-checkpoint-1";
+pub const FORMAT: &str = "dlc-checkpoint-2";
+/// The first format: its main tensors are what the model held when it was
+/// written, and it keeps no early stopping state.
+const FORMAT_1: &str = "dlc-checkpoint-1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
+    #[error(transparent)]
+    OutOfMemory(#[from] crate::limits::AllocError),
     #[error("cannot {action} checkpoint {path}: {source}")]
     Io {
         action: &'static str,
@@ -25,9 +48,36 @@ pub enum CheckpointError {
         source: std::io::Error,
     },
     #[error(
-        "{path} is not a valid checkpoint: {reason}\nhelp: the file may be truncated or not a safetensors file; use another checkpoint or train from scratch"
+        "{path} is not a valid checkpoint: {reason}\nhelp: the file is damaged or was not written by dlc; use another checkpoint or train from scratch"
     )]
     Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "{path} is not a valid checkpoint: it is {size} bytes, more than any checkpoint of network `{network}` can be ({limit} bytes at most)\nhelp: it is from another, larger network, or not a checkpoint"
+    )]
+    TooLarge {
+        path: PathBuf,
+        network: String,
+        size: u64,
+        limit: u64,
+    },
+    #[error(
+        "checkpoint {path} holds {value} in tensor `{tensor}` at {index:?}\nhelp: dlc never writes a value that is not finite, so the file is damaged or not dlc's; use an earlier checkpoint or train from scratch"
+    )]
+    NotFinite {
+        path: PathBuf,
+        tensor: String,
+        index: Vec<usize>,
+        value: f32,
+    },
+    #[error(
+        "refusing to write checkpoint {path}: tensor `{tensor}` holds {value} at {index:?}\nhelp: training produced values that are not numbers (lower the learning rate, or clip gradients with `clip 1.0`); the previous checkpoint is left as it was"
+    )]
+    NotFiniteToWrite {
+        path: PathBuf,
+        tensor: String,
+        index: Vec<usize>,
+        value: f32,
+    },
     #[error(
         "checkpoint {path} does not fit network `{network}`: {reason}\nhelp: a checkpoint loads only into the network it was saved from"
     )]
@@ -36,16 +86,30 @@ pub enum CheckpointError {
         network: String,
         reason: String,
     },
+    #[error(
+        "cannot resume from checkpoint {path}: the optimizer differs: {reason}\nhelp: resuming needs the state of the optimizer that wrote the checkpoint; `dlc eval` and `dlc predict` read only its weights and running statistics"
+    )]
+    OptimizerDiffers { path: PathBuf, reason: String },
 }
 
 /// What a checkpoint says about the run that wrote it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckpointInfo {
+    /// Epochs trained.
     pub epoch: usize,
+    /// The epoch whose weights are the main tensors (what evaluation and
+    /// prediction use): `epoch`, or the best epoch once restored.
+    pub weights_epoch: usize,
     pub step: u64,
     pub seed: u64,
+    /// The epochs the run was training towards (not in the first format).
+    pub run_epochs: Option<usize>,
+    /// Early stopping ended the run.
+    pub stopped_early: bool,
     /// Whether the source text that wrote it is the one loading it.
     pub same_source: bool,
+    /// 1 or 2.
+    pub format: u32,
 }
 
 /// A stable hash of the program text (FNV-1a, 64 bits), as hex.
@@ -56,23 +120,76 @@ pub fn source_hash(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// Every tensor of the model under its checkpoint name: (name, shape, values).
-fn named_tensors(m: &CompiledModel) -> Vec<(String, Vec<usize>, &[f32])> {
+/// One tensor of the model: its checkpoint name and where its values live.
+struct Slot {
+    name: String,
+    shape: Vec<usize>,
+    kind: Option<StateKind>,
+    start: usize,
+    len: usize,
+}
+
+impl Slot {
+    fn values<'a>(&self, params: &'a [f32], states: &'a [f32]) -> &'a [f32] {
+        let buffer = if self.kind.is_none() { params } else { states };
+        &buffer[self.start..self.start + self.len]
+    }
+
+    fn values_mut<'a>(&self, params: &'a mut [f32], states: &'a mut [f32]) -> &'a mut [f32] {
+        let buffer = if self.kind.is_none() { params } else { states };
+        &mut buffer[self.start..self.start + self.len]
+    }
+
+    fn is_optimizer(&self) -> bool {
+        self.kind == Some(StateKind::Optimizer)
+    }
+}
+
+/// Every tensor of the model under its checkpoint name, parameters first.
+fn slots(m: &CompiledModel) -> Vec<Slot> {
     let g = m.graphs.layout_graph();
-    let mut out: Vec<(String, Vec<usize>, &[f32])> = m
-        .parameters()
-        .into_iter()
-        .map(|(n, s, v)| (n.to_string(), s.to_vec(), v))
-        .collect();
-    for (s, &o) in g.states.iter().zip(&m.layout.states) {
-        let len: usize = s.shape.iter().product();
-        let name = match s.kind {
+    let params = g.params.iter().zip(&m.layout.params).map(|(p, &o)| Slot {
+        name: p.name.clone(),
+        shape: p.shape.clone(),
+        kind: None,
+        start: o,
+        len: p.len(),
+    });
+    let states = g.states.iter().zip(&m.layout.states).map(|(s, &o)| Slot {
+        name: match s.kind {
             StateKind::Running => s.name.clone(),
             StateKind::Optimizer => format!("optimizer.{}", s.name),
-        };
-        out.push((name, s.shape.clone(), &m.buffers.states[o..o + len]));
+        },
+        shape: s.shape.clone(),
+        kind: Some(s.kind),
+        start: o,
+        len: s.shape.iter().product(),
+    });
+    params.chain(states).collect()
+}
+
+/// The largest file a checkpoint of this network can be: every parameter
+/// with the most optimizer moments any optimizer keeps (two), the running
+/// statistics, twice over (the main tensors, and `best.` or `last.`), and
+/// the headers.
+fn size_limit(slots: &[Slot]) -> u64 {
+    let per_copy: u64 = slots
+        .iter()
+        .filter(|s| !s.is_optimizer())
+        .map(|s| {
+            let copies = if s.kind.is_none() { 3 } else { 1 };
+            copies * (4 * s.len as u64 + 2 * s.name.len() as u64 + 256)
+        })
+        .sum();
+    2 * per_copy + (64 << 10)
+}
+
+fn optimizer_name(kind: &OptimizerKind) -> &'static str {
+    match kind {
+        OptimizerKind::Sgd { .. } => "sgd",
+        OptimizerKind::Adam { .. } => "adam",
+        OptimizerKind::AdamW { .. } => "adamw",
     }
-    out
 }
 
 pub fn save(
@@ -81,38 +198,71 @@ pub fn save(
     source: &str,
     seed: u64,
 ) -> Result<(), CheckpointError> {
-    let tensors = named_tensors(m);
-    let bytes: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
-        .collect();
-    let views: Vec<(String, TensorView)> = tensors
-        .iter()
-        .zip(&bytes)
-        .map(|((name, shape, _), b)| {
-            let view = TensorView::new(Dtype::F32, shape.clone(), b)
-                .expect("shape and byte length agree by construction");
-            (name.clone(), view)
-        })
-        .collect();
-    let meta = HashMap::from([
+    let slots = slots(m);
+    let stop = m.run.early_stop.as_ref();
+    // Once restored, the model holds the best epoch's weights.
+    let restored = stop.and_then(|s| s.last_buffers.as_ref());
+    let weights_epoch = match (stop, restored) {
+        (Some(s), Some(_)) => s.best_epoch,
+        _ => m.epoch,
+    };
+    let best = stop
+        .filter(|s| s.best_epoch != weights_epoch)
+        .and_then(|s| s.best_buffers.as_ref());
+    let mut sections: Vec<(&str, &[f32], &[f32])> =
+        vec![("", &m.buffers.params, &m.buffers.states)];
+    if let Some(b) = best {
+        sections.push(("best.", &b.params, &b.states));
+    }
+    if let Some(l) = restored {
+        sections.push(("last.", &l.params, &l.states));
+    }
+    let mut tensors = Vec::new();
+    for (prefix, params, states) in sections {
+        for s in &slots {
+            let values = s.values(params, states);
+            let name = format!("{prefix}{}", s.name);
+            if let Some((index, value)) = tensor_file::first_non_finite(values, &s.shape) {
+                return Err(CheckpointError::NotFiniteToWrite {
+                    path: path.into(),
+                    tensor: name,
+                    index,
+                    value,
+                });
+            }
+            tensors.push((name, s.shape.clone(), values));
+        }
+    }
+    let mut meta = BTreeMap::from([
         ("format".to_string(), FORMAT.to_string()),
         ("network".to_string(), m.model.network.name.clone()),
         ("source_hash".to_string(), source_hash(source)),
         ("epoch".to_string(), m.epoch.to_string()),
+        ("weights_epoch".to_string(), weights_epoch.to_string()),
         ("step".to_string(), m.step.to_string()),
         ("seed".to_string(), seed.to_string()),
     ]);
-    let data = safetensors::tensor::serialize(views, Some(meta)).map_err(|e| {
-        CheckpointError::Corrupt {
-            path: path.into(),
-            reason: e.to_string(),
-        }
-    })?;
-    write_atomically(path, &data)
+    if let Some(t) = &m.model.train {
+        meta.insert("optimizer".into(), optimizer_name(&t.optimizer.kind).into());
+    }
+    if let Some(e) = m.run.epochs {
+        meta.insert("run_epochs".into(), e.to_string());
+    }
+    if let Some(f) = m.run.first_loss {
+        meta.insert("first_loss".into(), format!("{f:?}"));
+    }
+    if let Some(s) = stop {
+        meta.insert("early_stop.metric".into(), s.metric.keyword().into());
+        meta.insert("early_stop.best".into(), format!("{:?}", s.best));
+        meta.insert("early_stop.best_epoch".into(), s.best_epoch.to_string());
+        meta.insert("early_stop.waited".into(), s.waited.to_string());
+        meta.insert("early_stop.stopped".into(), s.stopped.to_string());
+    }
+    write_atomically(path, &tensor_file::encode(&meta, &tensors))
 }
 
-/// Writes `data` to a temporary file beside `path`, then renames it over `path`.
+/// Writes `data` to a temporary file beside `path`, then renames it over
+/// `path`; then removes what writers that died left behind.
 pub fn write_atomically(path: &Path, data: &[u8]) -> Result<(), CheckpointError> {
     let io = |source| CheckpointError::Io {
         action: "write",
@@ -129,6 +279,10 @@ pub fn write_atomically(path: &Path, data: &[u8]) -> Result<(), CheckpointError>
     let tmp = path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
+        // Held until the rename: another writer's clean-up sees that this
+        // file is in use (a lock dies with its process, unlike a PID,
+        // which is reused, and means nothing across PID namespaces).
+        let _ = f.try_lock();
         f.write_all(data)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -136,95 +290,386 @@ pub fn write_atomically(path: &Path, data: &[u8]) -> Result<(), CheckpointError>
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(io)
+    result.map_err(io)?;
+    remove_stale_temporaries(path, &file_name);
+    Ok(())
 }
 
-/// Loads a checkpoint into `m`: every tensor must exist with the same shape.
-/// Nothing in `m` changes unless the whole checkpoint fits.
+/// A temporary file is stale when its writer is gone: nobody holds its lock,
+/// and it has not been touched for a while (a writer takes the lock right
+/// after creating it). Only `.NAME.tmp<PID>` files beside `path` are looked
+/// at; any failure leaves the file alone.
+fn remove_stale_temporaries(path: &Path, file_name: &str) {
+    const UNTOUCHED: std::time::Duration = std::time::Duration::from_secs(10);
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => d,
+        None => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{file_name}.tmp");
+    let own = std::process::id().to_string();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || pid == own {
+            continue;
+        }
+        let stale = || -> Option<()> {
+            let meta = std::fs::symlink_metadata(entry.path()).ok()?;
+            let age = meta.modified().ok()?.elapsed().ok()?;
+            if !meta.is_file() || age < UNTOUCHED {
+                return None;
+            }
+            let f = std::fs::File::open(entry.path()).ok()?;
+            f.try_lock().ok()?;
+            std::fs::remove_file(entry.path()).ok()
+        };
+        stale();
+    }
+}
+
+/// A checkpoint file read and checked against the model's tensors.
+struct Opened {
+    path: PathBuf,
+    network: String,
+    file: TensorFile,
+    info: CheckpointInfo,
+    stop: Option<EarlyStopState>,
+    first_loss: Option<f32>,
+}
+
+impl Opened {
+    fn read(
+        m: &CompiledModel,
+        slots: &[Slot],
+        path: &Path,
+        source: &str,
+    ) -> Result<Opened, CheckpointError> {
+        let network = m.model.network.name.clone();
+        let file = match tensor_file::read(path, size_limit(slots)) {
+            Ok(f) => f,
+            Err(ReadError::Io(source)) => {
+                return Err(CheckpointError::Io {
+                    action: "read",
+                    path: path.into(),
+                    source,
+                });
+            }
+            Err(ReadError::TooLarge { size, limit }) => {
+                return Err(CheckpointError::TooLarge {
+                    path: path.into(),
+                    network,
+                    size,
+                    limit,
+                });
+            }
+            Err(ReadError::Corrupt(reason)) => {
+                return Err(CheckpointError::Corrupt {
+                    path: path.into(),
+                    reason,
+                });
+            }
+            Err(ReadError::NotFinite {
+                tensor,
+                index,
+                value,
+            }) => {
+                return Err(CheckpointError::NotFinite {
+                    path: path.into(),
+                    tensor,
+                    index,
+                    value,
+                });
+            }
+        };
+        let (info, stop, first_loss) =
+            read_metadata(&file.metadata, source).map_err(|reason| CheckpointError::Corrupt {
+                path: path.into(),
+                reason,
+            })?;
+        Ok(Opened {
+            path: path.into(),
+            network,
+            file,
+            info,
+            stop,
+            first_loss,
+        })
+    }
+
+    fn mismatch(&self, reason: String) -> CheckpointError {
+        CheckpointError::Mismatch {
+            path: self.path.clone(),
+            network: self.network.clone(),
+            reason,
+        }
+    }
+
+    fn corrupt(&self, reason: String) -> CheckpointError {
+        CheckpointError::Corrupt {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// The tensor `name` of `slot`, which must have its type and shape.
+    fn tensor(&self, name: &str, slot: &Slot) -> Result<Option<&StoredTensor>, CheckpointError> {
+        let Some(t) = self.file.tensors.get(name) else {
+            return Ok(None);
+        };
+        if t.dtype != "F32" {
+            return Err(self.mismatch(format!(
+                "tensor `{name}` is {} in the checkpoint, F32 here",
+                t.dtype
+            )));
+        }
+        if t.shape != slot.shape {
+            return Err(self.mismatch(format!(
+                "tensor `{name}` has shape {:?} in the checkpoint, {:?} here",
+                t.shape, slot.shape
+            )));
+        }
+        Ok(Some(t))
+    }
+
+    /// The buffers stored under `prefix`, every one of `slots` present.
+    fn section(
+        &self,
+        prefix: &str,
+        slots: &[Slot],
+        base: &Snapshot,
+    ) -> Result<Snapshot, CheckpointError> {
+        let mut out = base.clone();
+        for s in slots {
+            let name = format!("{prefix}{}", s.name);
+            let t = self.tensor(&name, s)?.ok_or_else(|| {
+                if !prefix.is_empty() {
+                    self.corrupt(format!(
+                        "its metadata puts an epoch's buffers under `{prefix}`, but `{name}` is missing"
+                    ))
+                } else if s.is_optimizer() {
+                    self.optimizer_differs(format!(
+                        "this program's optimizer keeps `{name}`, which the checkpoint lacks"
+                    ))
+                } else {
+                    self.mismatch(format!(
+                        "tensor `{name}` {:?} is missing from the checkpoint",
+                        s.shape
+                    ))
+                }
+            })?;
+            s.values_mut(&mut out.params, &mut out.states)
+                .copy_from_slice(&t.values);
+        }
+        Ok(out)
+    }
+
+    fn optimizer_differs(&self, detail: String) -> CheckpointError {
+        let reason = match self.file.metadata.get("optimizer") {
+            Some(saved) => format!("it was written by `{saved}`; {detail}"),
+            None => detail,
+        };
+        CheckpointError::OptimizerDiffers {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// Refuses tensors that are none of `slots` under `prefixes`;
+    /// `optimizer.` tensors are allowed anywhere when `any_optimizer`.
+    fn no_others(
+        &self,
+        slots: &[Slot],
+        prefixes: &[&str],
+        any_optimizer: bool,
+    ) -> Result<(), CheckpointError> {
+        for name in self.file.tensors.keys() {
+            let known = prefixes.iter().any(|p| {
+                name.strip_prefix(p).is_some_and(|rest| {
+                    (any_optimizer && rest.starts_with("optimizer."))
+                        || slots.iter().any(|s| s.name == rest)
+                })
+            });
+            if known {
+                continue;
+            }
+            if prefixes.iter().any(|p| {
+                name.strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with("optimizer."))
+            }) {
+                return Err(self.optimizer_differs(format!(
+                    "the checkpoint has `{name}`, which this program's optimizer does not keep"
+                )));
+            }
+            return Err(self.mismatch(format!(
+                "the checkpoint has tensor `{name}`, which this network does not"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The metadata's numbers, checked against each other.
+fn read_metadata(
+    meta: &BTreeMap<String, String>,
+    source: &str,
+) -> Result<(CheckpointInfo, Option<EarlyStopState>, Option<f32>), String> {
+    let format = match meta.get("format").map(String::as_str) {
+        Some(FORMAT) => 2,
+        Some(FORMAT_1) => 1,
+        _ => {
+            return Err(format!(
+                "it was not written by dlc (no `format: {FORMAT}` in its metadata)"
+            ));
+        }
+    };
+    fn parse<T: std::str::FromStr>(
+        meta: &BTreeMap<String, String>,
+        key: &str,
+    ) -> Result<Option<T>, String> {
+        meta.get(key)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| format!("metadata `{key}` is not a number: {v:?}"))
+            })
+            .transpose()
+    }
+    let number = |key: &str| -> Result<u64, String> {
+        parse(meta, key)?.ok_or_else(|| format!("metadata `{key}` is missing"))
+    };
+    let epoch = number("epoch")? as usize;
+    let step = number("step")?;
+    let seed = number("seed")?;
+    let weights_epoch = match format {
+        1 => epoch,
+        _ => number("weights_epoch")? as usize,
+    };
+    let inconsistent = |what: String| {
+        format!("its metadata says {what}: the checkpoint is corrupt or from another run")
+    };
+    if weights_epoch > epoch {
+        return Err(inconsistent(format!(
+            "it holds the weights of epoch {weights_epoch} after {epoch} epochs"
+        )));
+    }
+    let stop = match meta.get("early_stop.metric") {
+        None => None,
+        Some(name) => {
+            let metric = [Metric::ValLoss, Metric::ValAccuracy, Metric::TrainLoss]
+                .into_iter()
+                .find(|m| m.keyword() == name)
+                .ok_or_else(|| format!("metadata `early_stop.metric` is unknown: {name:?}"))?;
+            let best: f64 = parse(meta, "early_stop.best")?
+                .ok_or_else(|| "metadata `early_stop.best` is missing".to_string())?;
+            let best_epoch = number("early_stop.best_epoch")? as usize;
+            let waited = number("early_stop.waited")? as usize;
+            let stopped = match meta.get("early_stop.stopped").map(String::as_str) {
+                Some("true") => true,
+                Some("false") => false,
+                _ => return Err("metadata `early_stop.stopped` is not true or false".into()),
+            };
+            if best.is_nan() || best_epoch > epoch || waited > epoch - best_epoch {
+                return Err(inconsistent(format!(
+                    "early stopping's best epoch is {best_epoch} (value {best}), {waited} epochs ago, after {epoch} epochs"
+                )));
+            }
+            Some(EarlyStopState {
+                metric,
+                best,
+                best_epoch,
+                waited,
+                stopped,
+                best_buffers: None,
+                last_buffers: None,
+            })
+        }
+    };
+    if weights_epoch != epoch && stop.as_ref().is_none_or(|s| s.best_epoch != weights_epoch) {
+        return Err(inconsistent(format!(
+            "it holds the weights of epoch {weights_epoch} after {epoch} epochs, which is not the best epoch"
+        )));
+    }
+    let first_loss = parse(meta, "first_loss")?;
+    let info = CheckpointInfo {
+        epoch,
+        weights_epoch,
+        step,
+        seed,
+        run_epochs: parse::<u64>(meta, "run_epochs")?.map(|e| e as usize),
+        stopped_early: stop.as_ref().is_some_and(|s| s.stopped),
+        same_source: meta.get("source_hash") == Some(&source_hash(source)),
+        format,
+    };
+    Ok((info, stop, first_loss))
+}
+
+/// Loads a checkpoint into `m` to resume training: every tensor, the
+/// optimizer's moments included, must exist with the same shape, and the
+/// model continues from the last epoch trained, with the run's seed and
+/// early stopping's memory. Nothing in `m` changes unless the whole
+/// checkpoint fits.
 pub fn load(
     m: &mut CompiledModel,
     path: &Path,
     source: &str,
 ) -> Result<CheckpointInfo, CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-        action: "read",
-        path: path.into(),
-        source,
-    })?;
-    let corrupt = |reason: String| CheckpointError::Corrupt {
-        path: path.into(),
-        reason,
+    let slots = slots(m);
+    let opened = Opened::read(m, &slots, path, source)?;
+    let info = opened.info.clone();
+    let base = Snapshot::of(&m.buffers)?;
+    let main = opened.section("", &slots, &base)?;
+    let mut prefixes = vec![""];
+    // The buffers of the last epoch trained.
+    let current = if info.weights_epoch != info.epoch {
+        prefixes.push("last.");
+        opened.section("last.", &slots, &base)?
+    } else {
+        main.clone()
     };
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(e.to_string()))?;
-    let meta = header.metadata().clone().unwrap_or_default();
-    if meta.get("format").map(String::as_str) != Some(FORMAT) {
-        return Err(corrupt(format!(
-            "it was not written by dlc (no `format: {FORMAT}` in its metadata)"
-        )));
-    }
-    let mismatch = |reason: String| CheckpointError::Mismatch {
-        path: path.into(),
-        network: m.model.network.name.clone(),
-        reason,
-    };
-    let wanted = named_tensors(m);
-    let mut values: Vec<Vec<f32>> = Vec::with_capacity(wanted.len());
-    for (name, shape, _) in &wanted {
-        let t = st.tensor(name).map_err(|_| {
-            mismatch(format!(
-                "tensor `{name}` {shape:?} is missing from the checkpoint"
-            ))
-        })?;
-        if t.dtype() != Dtype::F32 {
-            return Err(mismatch(format!(
-                "tensor `{name}` is {:?} in the checkpoint, F32 here",
-                t.dtype()
-            )));
-        }
-        if t.shape() != shape.as_slice() {
-            return Err(mismatch(format!(
-                "tensor `{name}` has shape {:?} in the checkpoint, {shape:?} here",
-                t.shape()
-            )));
-        }
-        values.push(
-            t.data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-        );
-    }
-    let known: Vec<&str> = wanted.iter().map(|(n, _, _)| n.as_str()).collect();
-    if let Some(extra) = st.names().into_iter().find(|n| !known.contains(n)) {
-        return Err(mismatch(format!(
-            "the checkpoint has tensor `{extra}`, which this network does not"
-        )));
-    }
-    let number = |key: &str| -> Result<u64, CheckpointError> {
-        meta.get(key)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| corrupt(format!("metadata `{key}` is missing or not a number")))
-    };
-    let info = CheckpointInfo {
-        epoch: number("epoch")? as usize,
-        step: number("step")?,
-        seed: number("seed")?,
-        same_source: meta.get("source_hash") == Some(&source_hash(source)),
-    };
-    // Everything fits: copy in.
-    let g = m.graphs.layout_graph().clone();
-    let np = g.params.len();
-    for (i, v) in values.iter().enumerate() {
-        if i < np {
-            let o = m.layout.params[i];
-            m.buffers.params[o..o + v.len()].copy_from_slice(v);
+    let mut stop = opened.stop.clone();
+    if let Some(s) = &mut stop {
+        s.best_buffers = if s.best_epoch == 0 {
+            None
+        } else if s.best_epoch == info.weights_epoch {
+            Some(main)
         } else {
-            let o = m.layout.states[i - np];
-            m.buffers.states[o..o + v.len()].copy_from_slice(v);
-        }
+            prefixes.push("best.");
+            Some(opened.section("best.", &slots, &base)?)
+        };
     }
+    opened.no_others(&slots, &prefixes, false)?;
+    // Everything fits: copy in.
+    m.buffers.params = current.params;
+    m.buffers.states = current.states;
     m.epoch = info.epoch;
     m.step = info.step;
+    m.run.seed = Some(info.seed);
+    m.run.epochs = info.run_epochs;
+    m.run.first_loss = opened.first_loss;
+    m.run.early_stop = stop;
+    m.run.from_checkpoint = true;
     Ok(info)
+}
+
+/// Loads a checkpoint's weights into `m` for evaluation or prediction: the
+/// parameters and running statistics of its `weights_epoch`. Optimizer
+/// moments are not read, so a checkpoint of the same network trained with
+/// another optimizer loads too. Nothing in `m` changes unless the weights
+/// fit.
+pub fn load_weights(
+    m: &mut CompiledModel,
+    path: &Path,
+    source: &str,
+) -> Result<CheckpointInfo, CheckpointError> {
+    let slots: Vec<Slot> = slots(m).into_iter().filter(|s| !s.is_optimizer()).collect();
+    let opened = Opened::read(m, &slots, path, source)?;
+    let weights = opened.section("", &slots, &Snapshot::of(&m.buffers)?)?;
+    opened.no_others(&slots, &["", "best.", "last."], true)?;
+    m.buffers.params = weights.params;
+    m.buffers.states = weights.states;
+    Ok(opened.info)
 }

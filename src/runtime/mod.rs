@@ -5,6 +5,7 @@
 //! check::Model --graphs.rs--> entry points (train_step, backward, update, eval, predict)
 //!   --backend.rs--> JIT (codegen) or reference interpreter
 //!   model.rs: buffers + back end;  train.rs: epochs, validation, early stopping
+//!   run_state.rs: what a run carries between epochs (and checkpoints keep)
 //!   load.rs: data item -> data sets;  checkpoint.rs: safetensors files
 //! ```
 
@@ -17,7 +18,9 @@ pub mod jit;
 pub mod load;
 pub mod model;
 pub mod parity;
+pub mod run_state;
 pub mod schedule;
+pub mod tensor_file;
 pub mod train;
 
 pub use model::{BackendKind, CompiledModel, RunError};

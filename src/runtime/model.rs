@@ -5,6 +5,7 @@
 use super::backend::{Backend, BackendError, Buffers, Call, Interpreter};
 use super::graphs::{Entry, Graphs};
 use super::init::{init_params, init_states};
+use super::run_state::RunState;
 use crate::check::{Loss, Model};
 use crate::codegen::plan::Layout;
 use crate::data::{Dataset, Targets};
@@ -49,6 +50,8 @@ pub enum RunError {
     Checkpoint(#[from] super::checkpoint::CheckpointError),
     #[error(transparent)]
     OutOfMemory(#[from] AllocError),
+    #[error(transparent)]
+    Resume(#[from] super::run_state::ResumeError),
 }
 
 impl RunError {
@@ -77,6 +80,8 @@ pub struct CompiledModel {
     pub step: u64,
     /// Epochs completed so far.
     pub epoch: usize,
+    /// What the run carries between epochs (early stopping's memory, ...).
+    pub run: RunState,
 }
 
 impl std::fmt::Debug for CompiledModel {
@@ -147,6 +152,7 @@ impl CompiledModel {
             max_batch,
             step: 0,
             epoch: 0,
+            run: RunState::default(),
         })
     }
 
@@ -164,6 +170,7 @@ impl CompiledModel {
             max_batch: self.max_batch,
             step: self.step,
             epoch: self.epoch,
+            run: self.run.clone(),
         }
     }
 
@@ -187,6 +194,7 @@ impl CompiledModel {
         self.buffers.grads.iter_mut().for_each(|g| *g = 0.0);
         self.step = 0;
         self.epoch = 0;
+        self.run = RunState::default();
         Ok(())
     }
 

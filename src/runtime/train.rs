@@ -1,12 +1,13 @@
 //! The training loop: epochs of shuffled batches, the schedule, validation,
-//! early stopping with restore-best, and divergence detection.
+//! early stopping with restore-best, and divergence detection. What carries
+//! over from epoch to epoch (and into checkpoints) is in `run_state.rs`.
 
 use super::backend::{BackendError, Buffers, Call};
 use super::diverge::{self, Divergence, Finding, Stage};
 use super::graphs::Entry;
 use super::model::{CompiledModel, RunError};
 use super::schedule::learning_rate;
-use crate::check::{Batch, EarlyStop, Loss, Metric, Op, OptimizerKind};
+use crate::check::{Batch, Loss, Metric, Op, OptimizerKind, TrainSpec};
 use crate::data::{Batcher, Dataset, Targets};
 use crate::limits::alloc;
 use crate::rng::Rng;
@@ -63,6 +64,9 @@ pub struct TrainReport {
 pub struct TrainOptions {
     /// Epochs of the whole run (a resumed model continues up to this).
     pub epochs: Option<usize>,
+    /// Seed of initialisation and dropout: the model is re-initialised
+    /// from it, so a model resumed from a checkpoint starts over. Without
+    /// it, a model continues with the seed its run began with.
     pub seed: Option<u64>,
     /// Called after every optimizer step, for progress bars.
     pub on_step: Option<StepHook>,
@@ -121,6 +125,10 @@ impl CompiledModel {
         if let Some(seed) = options.seed {
             self.reset(seed)?;
         }
+        let seed = options.seed.or(self.run.seed).unwrap_or(plan.seed);
+        let epochs = options.epochs.unwrap_or(plan.epochs);
+        self.run.seed = Some(seed);
+        self.run.epochs = Some(epochs);
         let batch = match plan.batch {
             Batch::All => train.len(),
             Batch::Size(b) => b.min(train.len()),
@@ -129,8 +137,8 @@ impl CompiledModel {
         self.ensure_max_batch(batch)?;
         let probe = Batcher::new(train, batch, false, Rng::new(0))?;
         let run = RunPlan {
-            seed: options.seed.unwrap_or(plan.seed),
-            epochs: options.epochs.unwrap_or(plan.epochs),
+            seed,
+            epochs,
             batch,
             steps_per_epoch: probe.batches_per_epoch(),
             data_seed: self.model.data.as_ref().map_or(0, |d| d.seed),
@@ -145,7 +153,11 @@ impl CompiledModel {
                     .any(|l| matches!(l.op, Op::BatchNorm { .. })),
             plan,
         };
-        let epochs = run.epochs;
+        let skips_last = run.skip_single && train.len() % batch == 1;
+        self.check_resume(epochs, run.steps_per_epoch - usize::from(skips_last))?;
+        self.run.from_checkpoint = false;
+        self.begin_early_stop(run.plan.early_stop.as_ref())?;
+        let stopped = self.run.early_stop.as_ref().is_some_and(|s| s.stopped);
         let width = self.output_width();
         let mut bufs = StepBuffers {
             features: alloc::filled(probe.features_len(), 0.0f32, "a batch of features")?,
@@ -162,7 +174,6 @@ impl CompiledModel {
             grads: Vec::new(),
             states: alloc::copy_of(&self.buffers.states, "the epoch's snapshot of the state")?,
         };
-        let mut tracker = run.plan.early_stop.map(Tracker::new);
         let start = Instant::now();
         let mut report = TrainReport {
             epochs: Vec::new(),
@@ -170,10 +181,9 @@ impl CompiledModel {
             best_epoch: None,
             seconds: 0.0,
         };
-        let mut first_loss: Option<f32> = None;
         // `epochs` counts the whole run: a model resumed from a checkpoint
-        // continues where it stopped.
-        for e in self.epoch..epochs {
+        // continues where it stopped (and a run that stopped early is over).
+        for e in if stopped { epochs } else { self.epoch }..epochs {
             let epoch_start = Instant::now();
             snapshot.params.copy_from_slice(&self.buffers.params);
             snapshot.states.copy_from_slice(&self.buffers.states);
@@ -191,7 +201,7 @@ impl CompiledModel {
                 let loss = match result {
                     Ok(loss) => loss,
                     Err(RunError::Backend(BackendError::NonFinite { loss, .. })) => {
-                        let first = first_loss.unwrap_or(loss);
+                        let first = self.run.first_loss.unwrap_or(loss);
                         let failed = Failed {
                             epoch: e,
                             n,
@@ -211,7 +221,7 @@ impl CompiledModel {
                     Err(other) => return Err(other),
                 };
                 self.step += 1;
-                let first = *first_loss.get_or_insert(loss);
+                let first = *self.run.first_loss.get_or_insert(loss);
                 if diverged(first, loss) {
                     let advice = diverge::advice(&self.model, train, None, None, self.step, lr);
                     return Err(RunError::Diverged(Box::new(Divergence {
@@ -262,7 +272,7 @@ impl CompiledModel {
                 return Err(RunError::Diverged(Box::new(Divergence {
                     epoch: e + 1,
                     step: steps,
-                    first: first_loss.unwrap_or(f32::NAN),
+                    first: self.run.first_loss.unwrap_or(f32::NAN),
                     loss: loss as f32,
                     finding: Finding::NotFinite(stage),
                     advice,
@@ -280,42 +290,34 @@ impl CompiledModel {
             };
             on_epoch(&m);
             report.epochs.push(m.clone());
-            if let Some(path) = &run.plan.checkpoint {
-                super::checkpoint::save(
-                    self,
-                    std::path::Path::new(path),
-                    &self.source.clone(),
-                    run.seed,
-                )?;
-            }
-            if let Some(t) = &mut tracker
-                && t.observe(&m, &self.buffers)?
-            {
-                report.stop = StopReason::EarlyStop {
-                    metric: t.rule.metric,
-                    patience: t.rule.patience,
-                    best_epoch: t.best_epoch,
-                };
+            let stop = match (&run.plan.early_stop, &mut self.run.early_stop) {
+                (Some(rule), Some(state)) => state.observe(rule, &m, &self.buffers)?,
+                _ => false,
+            };
+            if stop {
                 break;
             }
-        }
-        if let Some(t) = tracker {
-            // Restore the best epoch whether or not stopping fired.
-            if let Some(best) = t.best_buffers {
-                self.buffers.params = best.params;
-                self.buffers.states = best.states;
-                report.best_epoch = Some(t.best_epoch);
-                if let Some(path) = &run.plan.checkpoint {
-                    super::checkpoint::save(
-                        self,
-                        std::path::Path::new(path),
-                        &self.source.clone(),
-                        run.seed,
-                    )?;
-                }
+            // The last epoch's checkpoint is written below, after restore-best.
+            if e + 1 < epochs {
+                self.save_checkpoint(&run.plan, seed)?;
             }
-        } else {
-            report.best_epoch = report.epochs.last().map(|m| m.epoch);
+        }
+        if let (Some(rule), Some(state)) = (&run.plan.early_stop, &self.run.early_stop)
+            && state.stopped
+        {
+            report.stop = StopReason::EarlyStop {
+                metric: rule.metric,
+                patience: rule.patience,
+                best_epoch: state.best_epoch,
+            };
+        }
+        // Restore the best epoch whether or not stopping fired.
+        report.best_epoch = match run.plan.early_stop {
+            Some(_) => self.restore_best(),
+            None => (self.epoch > 0).then_some(self.epoch),
+        };
+        if !report.epochs.is_empty() {
+            self.save_checkpoint(&run.plan, seed)?;
         }
         report.seconds = start.elapsed().as_secs_f64();
         Ok(report)
@@ -437,6 +439,14 @@ impl CompiledModel {
             }
             self.train_step(run, e, n, train, &mut bufs).0?;
             self.step += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes the plan's checkpoint, if it names one.
+    fn save_checkpoint(&self, plan: &TrainSpec, seed: u64) -> Result<(), RunError> {
+        if let Some(path) = &plan.checkpoint {
+            super::checkpoint::save(self, std::path::Path::new(path), &self.source, seed)?;
         }
         Ok(())
     }
@@ -607,60 +617,4 @@ struct Failed {
     lr: f64,
     first: f32,
     loss: f32,
-}
-
-/// Early stopping: the best value of the watched metric and a copy of the
-/// buffers at that epoch.
-struct Tracker {
-    rule: EarlyStop,
-    best: f64,
-    best_epoch: usize,
-    best_buffers: Option<Buffers>,
-    waited: usize,
-}
-
-impl Tracker {
-    fn new(rule: EarlyStop) -> Tracker {
-        let best = if rule.metric.maximize() {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
-        Tracker {
-            rule,
-            best,
-            best_epoch: 0,
-            best_buffers: None,
-            waited: 0,
-        }
-    }
-
-    /// Records an epoch; returns whether to stop.
-    fn observe(&mut self, m: &EpochMetrics, buffers: &Buffers) -> Result<bool, RunError> {
-        let value = match self.rule.metric {
-            Metric::ValLoss => m.val_loss,
-            Metric::ValAccuracy => m.val_acc,
-            Metric::TrainLoss => Some(m.train_loss),
-        };
-        let Some(value) = value else { return Ok(false) };
-        let improved = if self.rule.metric.maximize() {
-            value > self.best + self.rule.min_delta
-        } else {
-            value < self.best - self.rule.min_delta
-        };
-        if improved {
-            self.best = value;
-            self.best_epoch = m.epoch;
-            self.best_buffers = Some(Buffers {
-                params: alloc::copy_of(&buffers.params, "the best epoch's parameters")?,
-                grads: Vec::new(),
-                states: alloc::copy_of(&buffers.states, "the best epoch's state")?,
-            });
-            self.waited = 0;
-            Ok(false)
-        } else {
-            self.waited += 1;
-            Ok(self.waited >= self.rule.patience)
-        }
-    }
 }
