@@ -98,6 +98,7 @@ pub mod emit;
 pub mod interp;
 pub mod ir;
 pub mod limits;
+pub mod outputs;
 pub mod recipe;
 pub mod report;
 pub mod rng;

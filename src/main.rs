@@ -24,7 +24,7 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Threads for compiling and for large matrix products (default: every core).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_parser = positive)]
     threads: Option<usize>,
     /// The most memory a program may plan to use, e.g. `4G`, `512M`, or `none`
     /// (default: four fifths of this machine's memory).
@@ -84,10 +84,10 @@ enum Command {
     Sanity {
         file: PathBuf,
         /// The most optimizer steps for overfitting the small sample.
-        #[arg(long)]
+        #[arg(long, value_parser = positive)]
         max_steps: Option<usize>,
         /// Samples to learn by heart (default: two batches, 8 to 128).
-        #[arg(long)]
+        #[arg(long, value_parser = positive)]
         samples: Option<usize>,
         /// Run on the reference interpreter instead of native code.
         #[arg(long)]
@@ -97,16 +97,16 @@ enum Command {
     LrFind {
         file: PathBuf,
         /// The first rate of the sweep.
-        #[arg(long, default_value_t = 1e-6)]
+        #[arg(long, default_value_t = 1e-6, value_parser = rate)]
         start: f64,
         /// The last rate of the sweep.
-        #[arg(long, default_value_t = 10.0)]
+        #[arg(long, default_value_t = 10.0, value_parser = rate)]
         end: f64,
         /// Steps of the sweep.
-        #[arg(long, default_value_t = 200)]
+        #[arg(long, default_value_t = 200, value_parser = sweep_steps)]
         steps: usize,
         /// Weight decay during the sweep (default: the program's, or a small one).
-        #[arg(long)]
+        #[arg(long, value_parser = decay)]
         decay: Option<f64>,
         /// Where to write lr_find.csv/.svg/.png (default: runs/<file stem>).
         #[arg(long)]
@@ -120,16 +120,16 @@ enum Command {
     Tune {
         file: PathBuf,
         /// Epochs of each coarse grid point.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_parser = positive)]
         epochs: usize,
         /// Epochs of each fine grid point (default: twice --epochs).
-        #[arg(long)]
+        #[arg(long, value_parser = positive)]
         fine_epochs: Option<usize>,
         /// Coarse points refined by the fine grid.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 2, value_parser = positive)]
         top: usize,
         /// Steps of the learning-rate sweep.
-        #[arg(long, default_value_t = 200)]
+        #[arg(long, default_value_t = 200, value_parser = sweep_steps)]
         finder_steps: usize,
         /// Write the winning values into FILE.
         #[arg(long, conflicts_with = "write_to")]
@@ -162,7 +162,7 @@ enum Command {
         /// The directory to write into.
         #[arg(long)]
         out: PathBuf,
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 5, value_parser = positive)]
         steps: usize,
     },
     /// Predictions of a checkpoint for the samples of a CSV file, as CSV.
@@ -212,6 +212,44 @@ fn positive_epochs(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(0) => Err("must be positive, found 0 (as the program's `epochs`)".into()),
         Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A count of something (threads, samples, steps, points): at least 1.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1, found 0".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The steps of a sweep: at least 2 (a first and a last rate).
+fn sweep_steps(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n < 2 => Err(format!(
+            "must be at least 2 (a first and a last rate), found {n}"
+        )),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A learning rate: a finite number above 0.
+fn rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(r) => Err(format!("must be a finite number above 0, found {r}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A weight decay: a finite number, 0 or more.
+fn decay(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(d) if d.is_finite() && d >= 0.0 => Ok(d),
+        Ok(d) => Err(format!("must be a finite number, 0 or more, found {d}")),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -14,6 +14,20 @@ pub struct LrFindArgs {
 }
 
 pub fn lr_find(file: &PathBuf, args: LrFindArgs) -> u8 {
+    if args.start >= args.end {
+        eprintln!(
+            "error: the sweep must rise: --start {} is not below --end {}",
+            args.start, args.end
+        );
+        return 2;
+    }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| dlc::report::default_dir(file));
+    if let Err(code) = super::check_outputs(&[], &[(&dir, "the plot directory (--out)")]) {
+        return code;
+    }
     let (bench, _) = match open_bench(file, backend(args.interpret), "sweep") {
         Ok(b) => b,
         Err(code) => return code,
@@ -33,7 +47,6 @@ pub fn lr_find(file: &PathBuf, args: LrFindArgs) -> u8 {
         }
     };
     print!("{}", describe(&found, bench.plan.optimizer.lr));
-    let dir = args.out.unwrap_or_else(|| dlc::report::default_dir(file));
     match dlc::report::write_lr_find(&dir, &file.display().to_string(), &found) {
         Ok(_) => {
             eprintln!("plot: {}", dir.join("lr_find.svg").display());

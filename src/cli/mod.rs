@@ -131,3 +131,25 @@ pub fn open_bench(
         }
     }
 }
+
+/// Checks output destinations before any work: prints the first problem
+/// and gives the exit code 2.
+pub fn check_outputs(
+    files: &[(&std::path::Path, &str)],
+    dirs: &[(&std::path::Path, &str)],
+) -> Result<(), u8> {
+    let problem = files
+        .iter()
+        .find_map(|(p, what)| dlc::outputs::output_file(p, what).err())
+        .or_else(|| {
+            dirs.iter()
+                .find_map(|(p, what)| dlc::outputs::output_dir(p, what).err())
+        });
+    match problem {
+        Some(message) => {
+            eprintln!("error: {message}");
+            Err(2)
+        }
+        None => Ok(()),
+    }
+}

@@ -5,12 +5,16 @@
 
 use super::{compile_or_report, read};
 use dlc::check::{CsvTarget, DataSource, Loss};
-use dlc::runtime::checkpoint::{self, write_atomically};
+use dlc::runtime::checkpoint;
 use dlc::runtime::load::{load, prepare_features};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Option<&Path>) -> u8 {
+    let outputs: Vec<(&Path, &str)> = output.iter().map(|p| (*p, "--output")).collect();
+    if let Err(code) = super::check_outputs(&outputs, &[]) {
+        return code;
+    }
     let Some(text) = read(file) else { return 2 };
     let mut model = match compile_or_report(file, &text) {
         Ok(m) => m,
@@ -73,10 +77,13 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
     };
     let csv = to_csv(model.loss_kind(), &outputs, model.output_width());
     match output {
-        Some(path) => match write_atomically(path, csv.as_bytes()) {
+        Some(path) => match dlc::outputs::write_atomically(path, csv.as_bytes()) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!(
+                    "error: cannot write the predictions to {}: {e}",
+                    path.display()
+                );
                 2
             }
         },

@@ -28,6 +28,13 @@ pub struct RunArgs {
 
 pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
     let Some(text) = read(file) else { return 2 };
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| dlc::report::default_dir(file));
+    if let Err(code) = super::check_outputs(&[], &[(&dir, "the run directory (--out)")]) {
+        return code;
+    }
     let name = file.display().to_string();
     let color = stderr_color();
     let options = super::options(super::backend(args.interpret));
@@ -44,6 +51,17 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         }
     };
     let compile_seconds = compile_start.elapsed().as_secs_f64();
+    let checkpoint = model
+        .model
+        .train
+        .as_ref()
+        .and_then(|t| t.checkpoint.clone());
+    if let Some(Err(e)) =
+        checkpoint.map(|p| dlc::runtime::checkpoint::check_destination(p.as_ref()))
+    {
+        eprintln!("error: {e}");
+        return 2;
+    }
     if model.model.train.is_none() {
         eprintln!(
             "error: {name} has no `train` item, so there is nothing to run\nhelp: add `train NETWORK on DATA {{ ... }}`"
@@ -122,10 +140,6 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
     if std::env::var_os("DLC_PROFILE").is_some() {
         print_profile();
     }
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| dlc::report::default_dir(file));
     match result {
         Ok(report) => {
             // The training loss as the validation loss is measured: in

@@ -19,6 +19,18 @@ pub struct TuneArgs {
 }
 
 pub fn tune(file: &PathBuf, args: TuneArgs) -> u8 {
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| dlc::report::default_dir(file).join("tune"));
+    let written: Vec<(&Path, &str)> = args
+        .write_to
+        .iter()
+        .map(|p| (p.as_path(), "--write-to"))
+        .collect();
+    if let Err(code) = super::check_outputs(&written, &[(&dir, "the report directory (--out)")]) {
+        return code;
+    }
     let (bench, text) = match open_bench(file, backend(args.interpret), "tune") {
         Ok(b) => b,
         Err(code) => return code,
@@ -88,9 +100,6 @@ pub fn tune(file: &PathBuf, args: TuneArgs) -> u8 {
             return 2;
         }
     };
-    let dir = args
-        .out
-        .unwrap_or_else(|| dlc::report::default_dir(file).join("tune"));
     let mut code = 0;
     match dlc::report::write_tune(&dir, &name, &text, &tuned, &bench.model.model, &result) {
         Ok(_) => eprintln!("report: {}", dir.join("report.html").display()),
@@ -105,7 +114,7 @@ pub fn tune(file: &PathBuf, args: TuneArgs) -> u8 {
         (None, false) => None,
     };
     match target {
-        Some(path) => match write_file(path, &tuned) {
+        Some(path) => match dlc::outputs::write_atomically(path, tuned.as_bytes()) {
             Ok(()) => eprintln!("wrote {}", path.display()),
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());
@@ -120,23 +129,6 @@ pub fn tune(file: &PathBuf, args: TuneArgs) -> u8 {
         }
     }
     code
-}
-
-/// Writes atomically: a temporary file beside the target, then a rename.
-fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "program".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temp, text)
-        .and_then(|()| std::fs::rename(&temp, path))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&temp);
-        })
 }
 
 /// Aligned columns, the winner marked with `*`.

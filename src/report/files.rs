@@ -40,16 +40,10 @@ pub fn create_dir(dir: &Path) -> Result<(), ReportError> {
 /// Writes `bytes` to `dir/name` atomically; returns the path.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ReportError> {
     let path = dir.join(name);
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let fail = |source| ReportError::Write {
+    crate::outputs::write_atomically(&path, bytes).map_err(|source| ReportError::Write {
         path: path.display().to_string(),
         source,
-    };
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, &path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(fail(e));
-    }
+    })?;
     Ok(path)
 }
 

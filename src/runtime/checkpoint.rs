@@ -29,7 +29,6 @@ use super::tensor_file::{self, ReadError, StoredTensor, TensorFile};
 use crate::check::{Metric, OptimizerKind};
 use crate::ir::StateKind;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const FORMAT: &str = "dlc-checkpoint-2";
@@ -41,6 +40,9 @@ const FORMAT_1: &str = "dlc-checkpoint-1";
 pub enum CheckpointError {
     #[error(transparent)]
     OutOfMemory(#[from] crate::limits::AllocError),
+    /// The program's `checkpoint` path cannot be a file.
+    #[error("{0}\nhelp: change the program's `checkpoint` setting")]
+    Destination(String),
     #[error("cannot {action} checkpoint {path}: {source}")]
     Io {
         action: &'static str,
@@ -264,72 +266,11 @@ pub fn save(
 /// Writes `data` to a temporary file beside `path`, then renames it over
 /// `path`; then removes what writers that died left behind.
 pub fn write_atomically(path: &Path, data: &[u8]) -> Result<(), CheckpointError> {
-    let io = |source| CheckpointError::Io {
+    crate::outputs::write_atomically(path, data).map_err(|source| CheckpointError::Io {
         action: "write",
         path: path.into(),
         source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        // Held until the rename: another writer's clean-up sees that this
-        // file is in use (a lock dies with its process, unlike a PID,
-        // which is reused, and means nothing across PID namespaces).
-        let _ = f.try_lock();
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)?;
-    remove_stale_temporaries(path, &file_name);
-    Ok(())
-}
-
-/// A temporary file is stale when its writer is gone: nobody holds its lock,
-/// and it has not been touched for a while (a writer takes the lock right
-/// after creating it). Only `.NAME.tmp<PID>` files beside `path` are looked
-/// at; any failure leaves the file alone.
-fn remove_stale_temporaries(path: &Path, file_name: &str) {
-    const UNTOUCHED: std::time::Duration = std::time::Duration::from_secs(10);
-    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(d) => d,
-        None => Path::new("."),
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let prefix = format!(".{file_name}.tmp");
-    let own = std::process::id().to_string();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
-            continue;
-        };
-        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || pid == own {
-            continue;
-        }
-        let stale = || -> Option<()> {
-            let meta = std::fs::symlink_metadata(entry.path()).ok()?;
-            let age = meta.modified().ok()?.elapsed().ok()?;
-            if !meta.is_file() || age < UNTOUCHED {
-                return None;
-            }
-            let f = std::fs::File::open(entry.path()).ok()?;
-            f.try_lock().ok()?;
-            std::fs::remove_file(entry.path()).ok()
-        };
-        stale();
-    }
+    })
 }
 
 /// A checkpoint file read and checked against the model's tensors.
@@ -672,4 +613,10 @@ pub fn load_weights(
     m.buffers.params = weights.params;
     m.buffers.states = weights.states;
     Ok(opened.info)
+}
+
+/// Fails unless `path` can be written as a checkpoint file (checked before
+/// training, so a bad path does not cost a run).
+pub fn check_destination(path: &Path) -> Result<(), CheckpointError> {
+    crate::outputs::output_file(path, "checkpoint").map_err(CheckpointError::Destination)
 }

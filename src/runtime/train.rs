@@ -118,6 +118,9 @@ impl CompiledModel {
         on_epoch: &mut dyn FnMut(&EpochMetrics),
     ) -> Result<TrainReport, RunError> {
         let plan = self.model.train.clone().ok_or(RunError::NoTrainPlan)?;
+        if let Some(path) = &plan.checkpoint {
+            super::checkpoint::check_destination(std::path::Path::new(path))?;
+        }
         self.check_data(train, "training")?;
         if let Some(v) = val {
             self.check_data(v, "validation")?;
