@@ -115,7 +115,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         eprintln!("error: {name} has no `data` item to train on");
         return 2;
     };
-    let loaded = match dlc::runtime::load::load(&spec) {
+    let loaded = match dlc::runtime::load::load(&spec, &dlc::data::FilePolicy::default()) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");

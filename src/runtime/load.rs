@@ -1,8 +1,11 @@
 //! From a checked data item to data sets in memory: load or generate, then
 //! reshape, scale, split, and standardise with the training part's statistics.
+//!
+//! Files are opened under a [`FilePolicy`], which also limits the memory one
+//! data set may take.
 
 use crate::check::{CsvTarget, DataSource, DataSpec, Synthetic, Validation};
-use crate::data::{self, CsvOptions, DataError, Dataset, Standardizer};
+use crate::data::{self, CsvOptions, DataError, Dataset, FilePolicy, Standardizer};
 use std::path::Path;
 
 /// The training set and, if the program asks for one, the validation set.
@@ -14,8 +17,8 @@ pub struct Loaded {
     pub standardizer: Option<Standardizer>,
 }
 
-pub fn load(spec: &DataSpec) -> Result<Loaded, DataError> {
-    let mut all = source(spec)?;
+pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
+    let mut all = source(spec, policy)?;
     prepare(&mut all, spec)?;
     let (mut train, mut validation) = match &spec.validation {
         Validation::None => (all, None),
@@ -24,12 +27,15 @@ pub fn load(spec: &DataSpec) -> Result<Loaded, DataError> {
             (t, Some(v))
         }
         Validation::Data(other) => {
-            let mut v = source(other)?;
+            let mut v = source(other, policy)?;
             prepare(&mut v, other)?;
             (all, Some(v))
         }
     };
-    let standardizer = spec.standardize.then(|| Standardizer::fit(&train));
+    let standardizer = match spec.standardize {
+        true => Some(Standardizer::fit(&train)?),
+        false => None,
+    };
     if let Some(s) = &standardizer {
         // Statistics from the training part only: the validation set must
         // not leak into what the model sees.
@@ -51,19 +57,26 @@ pub fn load_like(
     spec: &DataSpec,
     path: &Path,
     standardizer: Option<&Standardizer>,
+    policy: &FilePolicy,
 ) -> Result<Dataset, DataError> {
     let mut other = spec.clone();
     match &mut other.source {
         DataSource::Csv { path: p, .. } => *p = path.display().to_string(),
-        _ => {
-            return Err(DataError::invalid(
-                "data file",
-                path.display(),
-                "a CSV file, for programs whose data is read from CSV",
-            ));
+        source => {
+            return Err(DataError::NotLikeData {
+                path: path.display().to_string(),
+                data: spec.name.clone(),
+                kind: match source {
+                    DataSource::Synthetic(s) => {
+                        format!("is the built-in `{}` set", synthetic_name(s))
+                    }
+                    DataSource::Idx { .. } => "is read from a pair of IDX files".into(),
+                    _ => "is read from a pair of NPY files".into(),
+                },
+            });
         }
     }
-    let mut ds = source(&other)?;
+    let mut ds = source(&other, policy)?;
     prepare(&mut ds, &other)?;
     if let Some(s) = standardizer {
         s.apply(&mut ds)?;
@@ -91,6 +104,18 @@ pub fn prepare_features(
     }
 }
 
+fn synthetic_name(s: &Synthetic) -> &'static str {
+    match s {
+        Synthetic::Xor { .. } => "xor",
+        Synthetic::Spirals { .. } => "spirals",
+        Synthetic::Moons { .. } => "moons",
+        Synthetic::Blobs { .. } => "blobs",
+        Synthetic::RandomImages { .. } => "random_images",
+        Synthetic::Shapes { .. } => "shapes",
+        Synthetic::Sine { .. } => "sine",
+    }
+}
+
 fn prepare(ds: &mut Dataset, spec: &DataSpec) -> Result<(), DataError> {
     if let Some(shape) = &spec.reshape {
         data::reshape(ds, shape)?;
@@ -101,30 +126,31 @@ fn prepare(ds: &mut Dataset, spec: &DataSpec) -> Result<(), DataError> {
     Ok(())
 }
 
-fn source(spec: &DataSpec) -> Result<Dataset, DataError> {
+fn source(spec: &DataSpec, policy: &FilePolicy) -> Result<Dataset, DataError> {
     let seed = spec.seed;
+    let limit = policy.memory_limit();
     match &spec.source {
         DataSource::Synthetic(s) => match s {
-            Synthetic::Xor { points, noise } => data::xor(*points, *noise as f32, seed),
+            Synthetic::Xor { points, noise } => data::xor(*points, *noise as f32, seed, limit),
             Synthetic::Spirals {
                 points,
                 classes,
                 noise,
-            } => data::spirals(*points, *classes, *noise as f32, seed),
-            Synthetic::Moons { points, noise } => data::moons(*points, *noise as f32, seed),
+            } => data::spirals(*points, *classes, *noise as f32, seed, limit),
+            Synthetic::Moons { points, noise } => data::moons(*points, *noise as f32, seed, limit),
             Synthetic::Blobs {
                 points,
                 classes,
                 features,
                 spread,
-            } => data::blobs(*points, *classes, *features, *spread as f32, seed),
+            } => data::blobs(*points, *classes, *features, *spread as f32, seed, limit),
             Synthetic::RandomImages {
                 points,
                 shape,
                 classes,
-            } => data::random_images(*points, shape, *classes, seed),
-            Synthetic::Shapes { points, size } => data::shapes(*points, *size, seed),
-            Synthetic::Sine { points, noise } => data::sine(*points, *noise as f32, seed),
+            } => data::random_images(*points, shape, *classes, seed, limit),
+            Synthetic::Shapes { points, size } => data::shapes(*points, *size, seed, limit),
+            Synthetic::Sine { points, noise } => data::sine(*points, *noise as f32, seed, limit),
         },
         DataSource::Csv { path, target } => {
             let mut options = match target {
@@ -137,9 +163,12 @@ fn source(spec: &DataSpec) -> Result<Dataset, DataError> {
             if let Some(c) = spec.classes {
                 options = options.with_classes(c);
             }
-            data::csv(Path::new(path), &options)
+            data::csv(Path::new(path), &options, policy)
         }
-        DataSource::Idx { images, labels } => data::idx(Path::new(images), Path::new(labels)),
-        DataSource::Npy { x, y } => data::npy(Path::new(x), Path::new(y)),
+        DataSource::Idx { images, labels } => {
+            data::idx(Path::new(images), Path::new(labels), spec.classes, policy)
+        }
+        DataSource::Npy { x, y } => data::npy(Path::new(x), Path::new(y), spec.classes, policy),
     }
 }
+
