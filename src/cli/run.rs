@@ -122,6 +122,9 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
             return 2;
         }
     };
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
     let mut stdout = std::io::stdout().lock();
     let mut epochs = Vec::new();
     let mut on_epoch = |m: &dlc::EpochMetrics| {

@@ -2,7 +2,9 @@
 //! reshape, scale, split, and standardise with the training part's statistics.
 //!
 //! Files are opened under a [`FilePolicy`], which also limits the memory one
-//! data set may take.
+//! data set may take. Data that cannot train anything is refused here, before
+//! training, naming the file or the setting: a file with no sample, a
+//! validation fraction that leaves a part empty.
 
 use crate::check::{CsvTarget, DataSource, DataSpec, Synthetic, Validation};
 use crate::data::{self, CsvOptions, DataError, Dataset, FilePolicy, Standardizer};
@@ -15,19 +17,25 @@ pub struct Loaded {
     /// With `standardize`: the training part's statistics, for preparing
     /// new samples the same way.
     pub standardizer: Option<Standardizer>,
+    /// Data that is legal but probably not what was meant (a training set of
+    /// a single class), one sentence each.
+    pub warnings: Vec<String>,
 }
 
 pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
     let mut all = source(spec, policy)?;
+    require_samples(&all, spec)?;
     prepare(&mut all, spec)?;
     let (mut train, mut validation) = match &spec.validation {
         Validation::None => (all, None),
         Validation::Split(f) => {
+            require_both_parts(spec, *f, all.len())?;
             let (t, v) = data::split(&all, *f as f32, spec.seed)?;
             (t, Some(v))
         }
         Validation::Data(other) => {
             let mut v = source(other, policy)?;
+            require_samples(&v, other)?;
             prepare(&mut v, other)?;
             (all, Some(v))
         }
@@ -44,10 +52,12 @@ pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
             s.apply(v)?;
         }
     }
+    let warnings = single_class(&train, spec).into_iter().collect();
     Ok(Loaded {
         train,
         validation,
         standardizer,
+        warnings,
     })
 }
 
@@ -77,6 +87,7 @@ pub fn load_like(
         }
     }
     let mut ds = source(&other, policy)?;
+    require_samples(&ds, &other)?;
     prepare(&mut ds, &other)?;
     if let Some(s) = standardizer {
         s.apply(&mut ds)?;
@@ -104,6 +115,16 @@ pub fn prepare_features(
     }
 }
 
+/// `data d (o.csv)`: the data item, and its files.
+fn describe(spec: &DataSpec) -> String {
+    match &spec.source {
+        DataSource::Synthetic(_) => format!("data `{}`", spec.name),
+        DataSource::Csv { path, .. } => format!("data `{}` ({path})", spec.name),
+        DataSource::Idx { images, labels } => format!("data `{}` ({images}, {labels})", spec.name),
+        DataSource::Npy { x, y } => format!("data `{}` ({x}, {y})", spec.name),
+    }
+}
+
 fn synthetic_name(s: &Synthetic) -> &'static str {
     match s {
         Synthetic::Xor { .. } => "xor",
@@ -114,6 +135,69 @@ fn synthetic_name(s: &Synthetic) -> &'static str {
         Synthetic::Shapes { .. } => "shapes",
         Synthetic::Sine { .. } => "sine",
     }
+}
+
+/// A data set to train or validate on needs samples: a CSV file of only a
+/// header, an NPY array of shape (0, 4), would otherwise "train" on nothing.
+fn require_samples(ds: &Dataset, spec: &DataSpec) -> Result<(), DataError> {
+    if !ds.is_empty() {
+        return Ok(());
+    }
+    let detail = match &spec.source {
+        DataSource::Csv { .. } => " (the file has a header line but no rows)",
+        DataSource::Idx { .. } | DataSource::Npy { .. } => " (the arrays have 0 rows)",
+        DataSource::Synthetic(_) => "",
+    };
+    Err(DataError::NoSamples {
+        what: describe(spec),
+        detail: detail.to_string(),
+    })
+}
+
+/// `validation F` must leave samples on both sides of the split. The
+/// checker refuses this for the built-in sets, whose size it knows; a file's
+/// size is known only now.
+fn require_both_parts(spec: &DataSpec, fraction: f64, total: usize) -> Result<(), DataError> {
+    // As `data::split` rounds it.
+    let validation = (total as f64 * f64::from(fraction as f32)).round() as usize;
+    let part = if validation >= total {
+        "the training part"
+    } else if validation == 0 {
+        "the validation part"
+    } else {
+        return Ok(());
+    };
+    Err(DataError::EmptySplit {
+        what: describe(spec),
+        fraction,
+        total,
+        part: part.to_string(),
+    })
+}
+
+/// A warning when every training sample has the same class: there is
+/// nothing to tell apart, and the loss says nothing about the inputs.
+fn single_class(train: &Dataset, spec: &DataSpec) -> Option<String> {
+    let counts = train.class_counts();
+    let mut present = counts.iter().enumerate().filter(|(_, n)| **n > 0);
+    let (class, &count) = present.next()?;
+    if present.next().is_some() {
+        return None;
+    }
+    let part = match spec.validation {
+        Validation::Split(_) => "the training part of ",
+        _ => "",
+    };
+    Some(format!(
+        "{part}{} holds a single class: all {count} training samples are of class {class}, \
+         so there is nothing to tell apart and the training loss means little; \
+         check the labels{}",
+        describe(spec),
+        match spec.validation {
+            Validation::Split(_) => ", or use a smaller validation fraction",
+            _ => "",
+        }
+    ))
 }
 
 fn prepare(ds: &mut Dataset, spec: &DataSpec) -> Result<(), DataError> {
@@ -172,3 +256,37 @@ fn source(spec: &DataSpec, policy: &FilePolicy) -> Result<Dataset, DataError> {
     }
 }
 
+/// Why data with more classes than a network can tell apart (`outputs`: its outputs, or 2
+/// for a single logit) cannot train it: the label that is out of range, with its file,
+/// row and value when the classes were counted from a file's labels.
+pub fn too_many_classes(ds: &Dataset, what: &str, network: &str, outputs: usize) -> String {
+    let classes = ds.classes().unwrap_or(0);
+    let range = format!(
+        "network `{network}`, which tells {outputs} classes apart (labels 0..={})",
+        outputs.saturating_sub(1)
+    );
+    let fix = format!(
+        "correct the label, or, if there really are {classes} classes, end the network with `dense {classes}`"
+    );
+    if let Some(site) = &ds.classes_from {
+        return format!(
+            "{}: label {} in row {} is out of range for {range}\nnote: the {what} data's {classes} classes are counted from its largest label\nhelp: {fix}",
+            site.origin, site.label, site.row
+        );
+    }
+    let first = match &ds.targets {
+        data::Targets::Classes { labels, .. } => labels
+            .iter()
+            .position(|&l| l as usize >= outputs)
+            .map(|i| (i, labels[i])),
+        data::Targets::Values { .. } => None,
+    };
+    match first {
+        Some((row, label)) => format!(
+            "the {what} data has {classes} classes: label {label} of sample {row} is out of range for {range}\nhelp: {fix}"
+        ),
+        None => format!(
+            "the {what} data has {classes} classes, but {range}\nhelp: end the network with `dense {classes}`"
+        ),
+    }
+}
