@@ -154,8 +154,10 @@ pub fn judge(
     if baseline.is_nan() || baseline < MIN_BASELINE {
         // Entropy 0 (one class) or variance 0 (one value): skill and gap would divide by
         // nothing and give numbers like -4.5e11.
+        // The entropy of one class is computed as -0.0.
+        let shown = if baseline == 0.0 { 0.0 } else { baseline };
         v.reasons.push(format!(
-            "the baseline loss is {baseline:.4}: the training targets are all the same (a \
+            "the baseline loss is {shown:.4}: the training targets are all the same (a \
              single class, or one constant value), so there is nothing to learn and fit cannot \
              be judged"
         ));
