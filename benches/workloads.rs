@@ -101,9 +101,12 @@ fn train(w: &str, repeats: usize) -> Value {
         dlc::check::Batch::Size(b) => b,
         dlc::check::Batch::All => unreachable!("benchmarks use mini-batches"),
     };
-    let data = load(model.model.data.as_ref().expect("data"))
-        .expect("data loads")
-        .train;
+    let data = load(
+        model.model.data.as_ref().expect("data"),
+        &Default::default(),
+    )
+    .expect("data loads")
+    .train;
     let batches = batches(&data, bs);
     let width = model.output_width();
     let mut output = vec![0.0f32; bs * width];
@@ -162,9 +165,12 @@ fn infer(repeats: usize) -> Value {
     model
         .ensure_max_batch(1024)
         .expect("compiles for batch 1024");
-    let data = load(model.model.data.as_ref().expect("data"))
-        .expect("data loads")
-        .train;
+    let data = load(
+        model.model.data.as_ref().expect("data"),
+        &Default::default(),
+    )
+    .expect("data loads")
+    .train;
     let x1 = data.features[..data.sample_len()].to_vec();
     let xk = data.features[..1024 * data.sample_len()].to_vec();
     let mut time = |x: &[f32], calls: usize, warm: usize| {

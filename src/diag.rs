@@ -6,9 +6,10 @@
 //! help line saying what to do. They render like rustc's, through
 //! codespan-reporting, or as JSON records for tools.
 
+mod shown;
+
 use crate::syntax::Span;
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term;
 use codespan_reporting::term::termcolor;
 use serde::Serialize;
@@ -98,32 +99,52 @@ pub struct Source<'a> {
 }
 
 /// Renders diagnostics as rustc does; `color` adds ANSI colours.
+///
+/// Long lines are shown as windows around the labels on them, and invisible characters as
+/// escapes (see [`shown`]); the line and column in each header are the true ones.
 pub fn render(source: &Source, diagnostics: &[Diagnostic], color: bool) -> String {
-    let file = SimpleFile::new(source.name, source.text);
     let config = term::Config::default();
+    let index = LineIndex::new(source.text);
     let mut out = termcolor::Buffer::no_color();
     if color {
         out = termcolor::Buffer::ansi();
     }
     for d in diagnostics {
-        let cs_diag = to_codespan(d, source.text.len());
-        // Rendering into memory cannot fail for a span inside the file, and
-        // `to_codespan` clamps every span to the file.
+        let spans: Vec<Span> = std::iter::once(&d.primary)
+            .chain(&d.secondary)
+            .map(|l| clamp(source.text, l.span))
+            .collect();
+        let file = shown::Shown::new(source.name, source.text, &index, &spans);
+        let cs_diag = to_codespan(d, &spans, &file);
+        // Rendering into memory cannot fail for a span inside the file, and every span is
+        // clamped to the file.
         let _ = term::emit_to_write_style(&mut out, &config, &file, &cs_diag);
     }
     String::from_utf8_lossy(out.as_slice()).into_owned()
 }
 
-fn to_codespan(d: &Diagnostic, len: usize) -> cs::Diagnostic<()> {
-    let clamp = |s: Span| s.start.min(len)..s.end.min(len).max(s.start.min(len));
+/// `span` within `text` and on character boundaries.
+fn clamp(text: &str, span: Span) -> Span {
+    let floor = |mut at: usize| {
+        at = at.min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let start = floor(span.start);
+    Span::new(start, floor(span.end).max(start))
+}
+
+fn to_codespan(d: &Diagnostic, spans: &[Span], file: &shown::Shown) -> cs::Diagnostic<()> {
     let severity = match d.severity {
         Severity::Error => cs::Severity::Error,
         Severity::Warning => cs::Severity::Warning,
     };
     let mut labels =
-        vec![cs::Label::primary((), clamp(d.primary.span)).with_message(&d.primary.message)];
-    for l in &d.secondary {
-        labels.push(cs::Label::secondary((), clamp(l.span)).with_message(&l.message));
+        vec![cs::Label::primary((), file.span(spans[0])).with_message(&d.primary.message)];
+    for (l, &span) in d.secondary.iter().zip(&spans[1..]) {
+        labels.push(cs::Label::secondary((), file.span(span)).with_message(&l.message));
     }
     let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
     if let Some(h) = &d.help {
@@ -227,21 +248,50 @@ impl LineIndex {
     }
 
     /// 1-based line and column (in characters) of a byte offset of `text`,
-    /// the text this index was built from.
+    /// the text this index was built from. A byte-order mark at the start of
+    /// the text takes no column, as in an editor.
     pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self.starts.partition_point(|&s| s <= offset).max(1) - 1;
+        let line = self.line_of(offset);
         let start = self.starts[line];
         let column = if self.ascii[line] {
             offset - start
         } else {
-            text[start..offset].chars().count()
+            text[start..offset].chars().count() - usize::from(after_bom(text, line, offset))
         };
         (line + 1, column + 1)
     }
+
+    /// The number of lines (a text ending in a line break has an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The 0-based line that holds a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1) - 1
+    }
+
+    /// The byte range of a line's content in `text`, without its line end.
+    pub fn content(&self, text: &str, line: usize) -> std::ops::Range<usize> {
+        let start = self.starts[line];
+        let mut end = self
+            .starts
+            .get(line + 1)
+            .map_or(text.len(), |&next| next - 1);
+        if text[start..end].ends_with('\r') {
+            end -= 1;
+        }
+        start..end
+    }
+}
+
+/// Whether `offset` on `line` is past a byte-order mark that starts the text.
+fn after_bom(text: &str, line: usize, offset: usize) -> bool {
+    line == 0 && offset >= 3 && text.starts_with('\u{feff}')
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -253,7 +303,45 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    let bom = usize::from(after_bom(text, line - 1, offset));
+    (line, before[line_start..].chars().count() + 1 - bom)
+}
+
+/// How a character that would be invisible, or would disturb a terminal, is shown in a
+/// message or a source line: control characters as `\0`, `\t`, `\u{1b}`; the characters
+/// that reorder or hide text (bidirectional overrides, zero-width characters, a byte-order
+/// mark) as `\u{202e}`. `None` for a character shown as itself.
+pub fn escaped_char(c: char) -> Option<String> {
+    let invisible = matches!(
+        c,
+        '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{061c}' | '\u{feff}'
+    );
+    match c {
+        '\0' => Some("\\0".into()),
+        '\t' => Some("\\t".into()),
+        '\n' => Some("\\n".into()),
+        '\r' => Some("\\r".into()),
+        c if c.is_control() || invisible => Some(format!("\\u{{{:x}}}", c as u32)),
+        _ => None,
+    }
+}
+
+/// `text` as it may appear in a message: at most `max_chars` of its characters, each
+/// shown as [`escaped_char`] says, and `…` where it was cut. Text that comes from a file
+/// goes through this, so that a message never prints a file whole, nor raw control bytes.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (shown, c) in text.chars().enumerate() {
+        if shown == max_chars {
+            out.push('…');
+            break;
+        }
+        match escaped_char(c) {
+            Some(e) => out.push_str(&e),
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// The catalogue of diagnostic codes. Each code names one kind of mistake, so a

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use dlc::data::{self, CsvOptions, DataError, Dataset, Targets};
+use dlc::data::{self, CsvOptions, DataError, Dataset, FilePolicy, Targets};
 
 const FIXTURES: &str = "tests/fixtures/data/csv";
 
@@ -26,7 +26,7 @@ fn write(name: &str, content: &[u8]) -> PathBuf {
 /// `options`, with the file's full path shortened back to `name`.
 fn error_for(name: &str, content: &str, options: &CsvOptions) -> String {
     let path = write(name, content.as_bytes());
-    let error = data::csv(&path, options).unwrap_err();
+    let error = data::csv(&path, options, &FilePolicy::default()).unwrap_err();
     error.to_string().replace(&path.display().to_string(), name)
 }
 
@@ -36,7 +36,12 @@ fn label(column: &str) -> CsvOptions {
 
 #[test]
 fn loads_features_in_header_order_and_infers_classes() {
-    let dataset = data::csv(&Path::new(FIXTURES).join("classes.csv"), &label("label")).unwrap();
+    let dataset = data::csv(
+        &Path::new(FIXTURES).join("classes.csv"),
+        &label("label"),
+        &FilePolicy::default(),
+    )
+    .unwrap();
     assert_eq!(dataset.sample_shape, [2]);
     assert_eq!(dataset.features, [0.5, 1.5, -2.0, 300.0, 7.0, 8.0]);
     assert_eq!(
@@ -47,14 +52,24 @@ fn loads_features_in_header_order_and_infers_classes() {
         }
     );
     let fixed = label("label").with_classes(5);
-    let dataset = data::csv(&Path::new(FIXTURES).join("classes.csv"), &fixed).unwrap();
+    let dataset = data::csv(
+        &Path::new(FIXTURES).join("classes.csv"),
+        &fixed,
+        &FilePolicy::default(),
+    )
+    .unwrap();
     assert_eq!(dataset.classes(), Some(5));
 }
 
 #[test]
 fn reads_crlf_quotes_spaces_and_trailing_blank_lines_for_regression() {
     let path = Path::new(FIXTURES).join("regression_crlf.csv");
-    let dataset = data::csv(&path, &CsvOptions::values(&["t2", "target one"])).unwrap();
+    let dataset = data::csv(
+        &path,
+        &CsvOptions::values(&["t2", "target one"]),
+        &FilePolicy::default(),
+    )
+    .unwrap();
     assert_eq!(dataset.len(), 2);
     assert_eq!(dataset.features, [1.0, 2.5, 5.0, 6.0]);
     assert_eq!(
@@ -69,7 +84,12 @@ fn reads_crlf_quotes_spaces_and_trailing_blank_lines_for_regression() {
 #[test]
 fn other_delimiters_and_whole_float_labels_are_accepted() {
     let path = write("semicolons.csv", b"a;b;y\n1;2;3.0\n4;5;0\n");
-    let dataset = data::csv(&path, &label("y").with_delimiter(';')).unwrap();
+    let dataset = data::csv(
+        &path,
+        &label("y").with_delimiter(';'),
+        &FilePolicy::default(),
+    )
+    .unwrap();
     assert_eq!(dataset.features, [1.0, 2.0, 4.0, 5.0]);
     assert_eq!(
         dataset.targets,
@@ -82,7 +102,12 @@ fn other_delimiters_and_whole_float_labels_are_accepted() {
 
 #[test]
 fn a_header_without_rows_is_an_empty_data_set() {
-    let dataset: Dataset = data::csv(&write("header.csv", b"a,b,y\n"), &label("y")).unwrap();
+    let dataset: Dataset = data::csv(
+        &write("header.csv", b"a,b,y\n"),
+        &label("y"),
+        &FilePolicy::default(),
+    )
+    .unwrap();
     assert!(dataset.is_empty());
     assert_eq!(dataset.sample_shape, [2]);
 }
@@ -90,7 +115,7 @@ fn a_header_without_rows_is_an_empty_data_set() {
 #[test]
 fn a_bad_number_is_reported_at_its_line_and_column() {
     let path = Path::new(FIXTURES).join("digits_bad.csv");
-    let error = data::csv(&path, &label("digit")).unwrap_err();
+    let error = data::csv(&path, &label("digit"), &FilePolicy::default()).unwrap_err();
     assert_eq!(
         error.to_string(),
         format!("{}:14:23: expected a number, found \"12a\"", path.display())
@@ -228,7 +253,9 @@ fn structural_problems_point_at_the_right_place() {
          found only the target columns (y)"
     );
     let path = write("latin1.csv", b"a,y\n1,0\n2\xe9,1\n");
-    let message = data::csv(&path, &label("y")).unwrap_err().to_string();
+    let message = data::csv(&path, &label("y"), &FilePolicy::default())
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         message,
         format!(
@@ -241,7 +268,9 @@ fn structural_problems_point_at_the_right_place() {
 #[test]
 fn a_missing_file_names_the_path() {
     let path = Path::new("no/such/file.csv");
-    let message = data::csv(path, &label("y")).unwrap_err().to_string();
+    let message = data::csv(path, &label("y"), &FilePolicy::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         message.starts_with("no/such/file.csv: cannot read the file: "),
         "{message}"

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use dlc::data::{self, DataError, Targets};
+use dlc::data::{self, DataError, FilePolicy, Targets};
 use dlc::rng::Rng;
 
 const FIXTURES: &str = "tests/fixtures/data/npy";
@@ -28,7 +28,7 @@ fn write(name: &str, content: &[u8]) -> PathBuf {
 }
 
 fn load(x: &str, y: &str) -> Result<data::Dataset, DataError> {
-    data::npy(&fixture(x), &fixture(y))
+    data::npy(&fixture(x), &fixture(y), None, &FilePolicy::default())
 }
 
 fn error(x: &str, y: &str) -> String {
@@ -157,7 +157,12 @@ fn unsupported_layouts_and_types_are_named() {
         "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }",
         &[0; 4],
     );
-    let message = data::npy(&write("structured.npy", &structured), &fixture("y_i8.npy"));
+    let message = data::npy(
+        &write("structured.npy", &structured),
+        &fixture("y_i8.npy"),
+        None,
+        &FilePolicy::default(),
+    );
     assert!(
         message
             .unwrap_err()
@@ -173,7 +178,7 @@ fn doubles_beyond_the_f32_range_are_reported_with_their_value() {
         .concat();
     let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (5,), }";
     let path = write("big.npy", &npy_bytes(header, &values));
-    let message = data::npy(&path, &fixture("y_i8.npy"))
+    let message = data::npy(&path, &fixture("y_i8.npy"), None, &FilePolicy::default())
         .unwrap_err()
         .to_string();
     assert_eq!(
@@ -207,7 +212,7 @@ fn features_and_targets_must_describe_the_same_samples() {
             &[0; 4],
         ),
     );
-    let message = data::npy(&scalar, &fixture("y_i8.npy"))
+    let message = data::npy(&scalar, &fixture("y_i8.npy"), None, &FilePolicy::default())
         .unwrap_err()
         .to_string();
     assert!(
@@ -271,7 +276,7 @@ fn corrupt_files_name_the_byte_and_what_belongs_there() {
     ];
     for (bytes, expected) in cases {
         let path = write("bad.npy", &bytes);
-        let message = data::npy(&path, &fixture("y_i8.npy"))
+        let message = data::npy(&path, &fixture("y_i8.npy"), None, &FilePolicy::default())
             .unwrap_err()
             .to_string();
         assert_eq!(message, format!("{}: {expected}", path.display()));
@@ -293,7 +298,7 @@ fn damaged_files_give_errors_never_panics() {
             _ => bytes.extend((0..rng.below(8) + 1).map(|_| rng.next_u64() as u8)),
         }
         let path = write("fuzz.npy", &bytes);
-        match data::npy(&path, &fixture("y_i8.npy")) {
+        match data::npy(&path, &fixture("y_i8.npy"), None, &FilePolicy::default()) {
             Ok(dataset) => dataset.validate().unwrap(),
             Err(error) => assert!(error.to_string().contains("fuzz.npy"), "{error}"),
         }

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use dlc::data::{self, Batcher, CsvOptions, Standardizer};
+use dlc::data::{self, Batcher, CsvOptions, FilePolicy, Standardizer};
 use dlc::rng::Rng;
 
 #[test]
 fn digits_has_1797_samples_of_64_pixels_in_10_classes() {
     let path = Path::new("examples/data/digits.csv");
-    let dataset = data::csv(path, &CsvOptions::label("digit")).unwrap();
+    let dataset = data::csv(path, &CsvOptions::label("digit"), &FilePolicy::default()).unwrap();
     assert_eq!(dataset.len(), 1797);
     assert_eq!(dataset.sample_shape, [64]);
     assert_eq!(dataset.classes(), Some(10));
@@ -30,7 +30,7 @@ fn digits_has_1797_samples_of_64_pixels_in_10_classes() {
 #[test]
 fn iris_has_150_samples_of_4_features_in_3_classes_of_50() {
     let path = Path::new("examples/data/iris.csv");
-    let dataset = data::csv(path, &CsvOptions::label("species")).unwrap();
+    let dataset = data::csv(path, &CsvOptions::label("species"), &FilePolicy::default()).unwrap();
     assert_eq!(
         (dataset.len(), dataset.sample_shape.as_slice()),
         (150, &[4][..])
@@ -42,11 +42,11 @@ fn iris_has_150_samples_of_4_features_in_3_classes_of_50() {
 #[test]
 fn digits_go_through_the_whole_pipeline() {
     let path = Path::new("examples/data/digits.csv");
-    let mut dataset = data::csv(path, &CsvOptions::label("digit")).unwrap();
+    let mut dataset = data::csv(path, &CsvOptions::label("digit"), &FilePolicy::default()).unwrap();
     data::reshape(&mut dataset, &[1, 8, 8]).unwrap();
     let (mut train, mut validation) = data::split(&dataset, 0.2, 1).unwrap();
     assert_eq!((train.len(), validation.len()), (1438, 359));
-    let standardizer = Standardizer::fit(&train);
+    let standardizer = Standardizer::fit(&train).unwrap();
     standardizer.apply(&mut train).unwrap();
     standardizer.apply(&mut validation).unwrap();
     // Border pixels are always 0 in this set: constant columns must stay finite.

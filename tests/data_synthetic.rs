@@ -1,6 +1,6 @@
 //! The built-in synthetic data sets: their construction, sizes, determinism and bad arguments.
 
-use dlc::data::{self, Dataset, Targets};
+use dlc::data::{self, Dataset, MemoryLimit, Targets};
 
 fn labels(dataset: &Dataset) -> &[u32] {
     match &dataset.targets {
@@ -16,7 +16,7 @@ fn point(dataset: &Dataset, i: usize) -> (f64, f64) {
 
 #[test]
 fn four_noiseless_xor_points_are_exactly_the_truth_table() {
-    let dataset = data::xor(4, 0.0, 123).unwrap();
+    let dataset = data::xor(4, 0.0, 123, MemoryLimit::NONE).unwrap();
     assert_eq!(dataset.sample_shape, [2]);
     assert_eq!(dataset.features, [0., 0., 0., 1., 1., 0., 1., 1.]);
     assert_eq!(
@@ -30,7 +30,7 @@ fn four_noiseless_xor_points_are_exactly_the_truth_table() {
 
 #[test]
 fn noisy_xor_points_are_balanced_and_labelled_by_their_corner() {
-    let dataset = data::xor(400, 0.1, 5).unwrap();
+    let dataset = data::xor(400, 0.1, 5, MemoryLimit::NONE).unwrap();
     assert_eq!(dataset.len(), 400);
     let mut per_corner = [0usize; 4];
     for i in 0..dataset.len() {
@@ -44,14 +44,14 @@ fn noisy_xor_points_are_balanced_and_labelled_by_their_corner() {
         );
     }
     assert_eq!(per_corner, [100; 4]);
-    assert_eq!(dataset, data::xor(400, 0.1, 5).unwrap());
-    assert_ne!(dataset, data::xor(400, 0.1, 6).unwrap());
+    assert_eq!(dataset, data::xor(400, 0.1, 5, MemoryLimit::NONE).unwrap());
+    assert_ne!(dataset, data::xor(400, 0.1, 6, MemoryLimit::NONE).unwrap());
 }
 
 #[test]
 fn spiral_radii_are_linspace_and_angles_follow_the_construction() {
     let (n, classes, noise) = (200, 3, 0.2f64);
-    let dataset = data::spirals(n, classes, noise as f32, 9).unwrap();
+    let dataset = data::spirals(n, classes, noise as f32, 9, MemoryLimit::NONE).unwrap();
     assert_eq!(
         (dataset.len(), dataset.sample_shape.as_slice()),
         (n * classes, &[2][..])
@@ -94,7 +94,7 @@ fn spiral_radii_are_linspace_and_angles_follow_the_construction() {
 
 #[test]
 fn noiseless_spirals_lie_on_the_curve() {
-    let dataset = data::spirals(50, 2, 0.0, 1).unwrap();
+    let dataset = data::spirals(50, 2, 0.0, 1, MemoryLimit::NONE).unwrap();
     for i in 0..dataset.len() {
         let (x, y) = point(&dataset, i);
         let r = x.hypot(y);
@@ -109,7 +109,7 @@ fn noiseless_spirals_lie_on_the_curve() {
 
 #[test]
 fn moons_lie_on_two_offset_half_circles() {
-    let dataset = data::moons(101, 0.0, 2).unwrap();
+    let dataset = data::moons(101, 0.0, 2, MemoryLimit::NONE).unwrap();
     assert_eq!(dataset.class_counts(), [50, 51]);
     for i in 0..dataset.len() {
         let (x, y) = point(&dataset, i);
@@ -126,14 +126,19 @@ fn moons_lie_on_two_offset_half_circles() {
             "sample {i} on the wrong half"
         );
     }
-    let noisy = data::moons(100, 0.1, 2).unwrap();
-    assert_ne!(noisy.features, data::moons(100, 0.0, 2).unwrap().features);
+    let noisy = data::moons(100, 0.1, 2, MemoryLimit::NONE).unwrap();
+    assert_ne!(
+        noisy.features,
+        data::moons(100, 0.0, 2, MemoryLimit::NONE)
+            .unwrap()
+            .features
+    );
 }
 
 #[test]
 fn blobs_cluster_tightly_around_one_centre_per_class() {
     let (classes, features, spread) = (4, 3, 0.5);
-    let dataset = data::blobs(4000, classes, features, spread, 8).unwrap();
+    let dataset = data::blobs(4000, classes, features, spread, 8, MemoryLimit::NONE).unwrap();
     assert_eq!(dataset.sample_shape, [features]);
     assert_eq!(dataset.class_counts(), [1000; 4]);
     for class in 0..classes as u32 {
@@ -159,7 +164,7 @@ fn blobs_cluster_tightly_around_one_centre_per_class() {
 
 #[test]
 fn random_images_have_the_requested_shape_and_uniform_pixels() {
-    let dataset = data::random_images(500, &[1, 4, 4], 10, 3).unwrap();
+    let dataset = data::random_images(500, &[1, 4, 4], 10, 3, MemoryLimit::NONE).unwrap();
     assert_eq!((dataset.len(), dataset.sample_len()), (500, 16));
     assert_eq!(dataset.sample_shape, [1, 4, 4]);
     assert!(dataset.features.iter().all(|&v| (0.0..1.0).contains(&v)));
@@ -186,7 +191,7 @@ fn concentration(image: &[f32], size: usize, by_row: bool) -> f64 {
 #[test]
 fn shape_images_are_balanced_and_bars_stand_out_through_the_noise() {
     let size = 10;
-    let dataset = data::shapes(400, size, 4).unwrap();
+    let dataset = data::shapes(400, size, 4, MemoryLimit::NONE).unwrap();
     assert_eq!(dataset.sample_shape, [1, size, size]);
     assert_eq!(dataset.class_counts(), [100; 4]);
     assert!(dataset.features.iter().all(|&v| (0.0..=1.0).contains(&v)));
@@ -205,9 +210,12 @@ fn shape_images_are_balanced_and_bars_stand_out_through_the_noise() {
         recognised += usize::from(guess == labels(&dataset)[i].min(2));
     }
     assert!(recognised >= 390, "only {recognised} of 400 recognised");
-    assert_eq!(dataset, data::shapes(400, size, 4).unwrap());
+    assert_eq!(
+        dataset,
+        data::shapes(400, size, 4, MemoryLimit::NONE).unwrap()
+    );
     assert!(
-        data::shapes(10, 3, 4)
+        data::shapes(10, 3, 4, MemoryLimit::NONE)
             .unwrap_err()
             .to_string()
             .contains("at least 4")
@@ -216,7 +224,7 @@ fn shape_images_are_balanced_and_bars_stand_out_through_the_noise() {
 
 #[test]
 fn sine_targets_are_sin_of_x_plus_noise() {
-    let exact = data::sine(300, 0.0, 6).unwrap();
+    let exact = data::sine(300, 0.0, 6, MemoryLimit::NONE).unwrap();
     let Targets::Values { values, width: 1 } = &exact.targets else {
         panic!("width 1 values")
     };
@@ -224,7 +232,7 @@ fn sine_targets_are_sin_of_x_plus_noise() {
         assert!((-3.0..3.0).contains(x));
         assert_eq!(*y, x.sin());
     }
-    let noisy = data::sine(5000, 0.1, 6).unwrap();
+    let noisy = data::sine(5000, 0.1, 6, MemoryLimit::NONE).unwrap();
     let Targets::Values { values, .. } = &noisy.targets else {
         panic!()
     };
@@ -242,11 +250,13 @@ fn sine_targets_are_sin_of_x_plus_noise() {
 fn generators_reject_impossible_arguments_with_a_reason() {
     let message = |r: Result<Dataset, data::DataError>| r.unwrap_err().to_string();
     assert_eq!(
-        message(data::xor(4, -1.0, 0)),
+        message(data::xor(4, -1.0, 0, MemoryLimit::NONE)),
         "invalid noise: expected a finite number >= 0, found -1"
     );
-    assert!(message(data::spirals(10, 0, 0.1, 0)).contains("number of classes"));
-    assert!(message(data::blobs(10, 2, 0, 1.0, 0)).contains("number of features"));
-    assert!(message(data::random_images(10, &[2], 0, 0)).contains("at least 1"));
-    assert!(message(data::moons(10, f32::NAN, 0)).contains("invalid noise"));
+    assert!(message(data::spirals(10, 0, 0.1, 0, MemoryLimit::NONE)).contains("number of classes"));
+    assert!(
+        message(data::blobs(10, 2, 0, 1.0, 0, MemoryLimit::NONE)).contains("number of features")
+    );
+    assert!(message(data::random_images(10, &[2], 0, 0, MemoryLimit::NONE)).contains("at least 1"));
+    assert!(message(data::moons(10, f32::NAN, 0, MemoryLimit::NONE)).contains("invalid noise"));
 }

@@ -1,7 +1,7 @@
 //! Transforms: scaling, standardisation fitted on training data only, reshaping, seeded and
 //! stratified splits, one-hot targets.
 
-use dlc::data::{self, Dataset, Standardizer, Targets};
+use dlc::data::{self, Dataset, MemoryLimit, Standardizer, Targets};
 
 /// `labels.len()` samples of `width` features; feature j of sample i is `1000 i + j`, so
 /// every sample can be recognised after shuffling.
@@ -42,7 +42,7 @@ fn standardisation_uses_training_statistics_for_both_parts() {
     // Column 1 is constant.
     let mut train = two_columns(&[[1.0, 7.0], [2.0, 7.0], [3.0, 7.0], [4.0, 7.0]]);
     let mut validation = two_columns(&[[100.0, 8.0], [2.5, 7.0]]);
-    let standardizer = Standardizer::fit(&train);
+    let standardizer = Standardizer::fit(&train).unwrap();
     assert_eq!(standardizer.mean, [2.5, 7.0]);
     assert_eq!(standardizer.std, [1.25f32.sqrt(), 1.0]);
 
@@ -64,9 +64,12 @@ fn standardisation_uses_training_statistics_for_both_parts() {
 
 #[test]
 fn standardised_training_features_have_zero_mean_and_unit_variance() {
-    let dataset = data::blobs(500, 3, 4, 2.0, 1).unwrap();
+    let dataset = data::blobs(500, 3, 4, 2.0, 1, MemoryLimit::NONE).unwrap();
     let (mut train, _) = data::split(&dataset, 0.2, 1).unwrap();
-    Standardizer::fit(&train).apply(&mut train).unwrap();
+    Standardizer::fit(&train)
+        .unwrap()
+        .apply(&mut train)
+        .unwrap();
     for column in 0..4 {
         let values: Vec<f64> = (0..train.len())
             .map(|i| f64::from(train.sample(i)[column]))
@@ -82,7 +85,7 @@ fn standardised_training_features_have_zero_mean_and_unit_variance() {
 
 #[test]
 fn a_standardizer_only_fits_data_of_the_same_width() {
-    let standardizer = Standardizer::fit(&two_columns(&[[1.0, 2.0]]));
+    let standardizer = Standardizer::fit(&two_columns(&[[1.0, 2.0]])).unwrap();
     let mut wider = numbered(vec![0], 1, 3);
     let message = standardizer.apply(&mut wider).unwrap_err().to_string();
     assert_eq!(
@@ -158,7 +161,7 @@ fn split_depends_on_the_seed_only() {
 
 #[test]
 fn regression_data_splits_by_plain_shuffle() {
-    let dataset = data::sine(101, 0.0, 2).unwrap();
+    let dataset = data::sine(101, 0.0, 2, MemoryLimit::NONE).unwrap();
     let (train, validation) = data::split(&dataset, 0.3, 2).unwrap();
     assert_eq!((train.len(), validation.len()), (71, 30));
     for part in [&train, &validation] {

@@ -55,6 +55,7 @@ pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) ->
         span: decl.name.span,
     };
     let ok = settings(cx, &decl.settings, &mut spec, items);
+    let ok = ok && split_leaves_both_parts(cx, decl, &spec);
     if let Some(shape) = spec.reshape.clone() {
         let new_len: usize = shape.iter().product();
         if let Some(base) = &base_shape {
@@ -91,6 +92,80 @@ pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) ->
         spec.sample_shape = Some(shape);
     }
     (ok && args_ok).then_some(spec)
+}
+
+/// The number of samples a built-in set has, or `None` if it does not fit in a `usize`.
+pub fn synthetic_points(s: &Synthetic) -> Option<usize> {
+    match s {
+        Synthetic::Spirals {
+            points, classes, ..
+        } => points.checked_mul(*classes),
+        Synthetic::Xor { points, .. }
+        | Synthetic::Moons { points, .. }
+        | Synthetic::Blobs { points, .. }
+        | Synthetic::RandomImages { points, .. }
+        | Synthetic::Shapes { points, .. }
+        | Synthetic::Sine { points, .. } => Some(*points),
+    }
+}
+
+/// `validation F` on a built-in set, whose size is known now, must leave samples on both
+/// sides of the split (rounded as the split rounds). A file's size is known only when it is
+/// read, and checked then.
+fn split_leaves_both_parts(cx: &mut Cx, decl: &DataDecl, spec: &DataSpec) -> bool {
+    let (Validation::Split(fraction), DataSource::Synthetic(s)) = (&spec.validation, &spec.source)
+    else {
+        return true;
+    };
+    let Some(total) = synthetic_points(s) else {
+        return true;
+    };
+    let validation = (total as f64 * f64::from(*fraction as f32)).round() as usize;
+    if validation > 0 && validation < total {
+        return true;
+    }
+    let span = decl
+        .settings
+        .iter()
+        .find(|s| s.name.name == "validation")
+        .map_or(decl.span, |s| {
+            s.args.first().map_or(s.span, |a| a.value.span)
+        });
+    let (low, high) = (0.5 / total as f64, 1.0 - 0.5 / total as f64);
+    let diagnostic = if total < 2 {
+        Diagnostic::error(
+            codes::ARG_RANGE,
+            format!("`validation {fraction}` cannot split {total} sample"),
+            span,
+        )
+        .label("one part of the split would be empty")
+        .secondary(decl.source.span, "gives 1 sample")
+        .help("generate more points, or validate on another data item")
+    } else if validation >= total {
+        Diagnostic::error(
+            codes::ARG_RANGE,
+            format!("`validation {fraction}` leaves no sample to train on"),
+            span,
+        )
+        .label(format!(
+            "all {total} samples would be set aside for validation"
+        ))
+        .secondary(decl.source.span, format!("gives {total} samples"))
+        .help(format!("use a fraction below {high:.3}, or more points"))
+    } else {
+        Diagnostic::error(
+            codes::ARG_RANGE,
+            format!("`validation {fraction}` sets aside no sample to validate on"),
+            span,
+        )
+        .label(format!("{fraction} of {total} samples rounds to 0"))
+        .secondary(decl.source.span, format!("gives {total} samples"))
+        .help(format!(
+            "use a fraction of at least {low:.3}, or more points"
+        ))
+    };
+    cx.err(diagnostic);
+    false
 }
 
 type Source = (DataSource, Option<Vec<usize>>, Option<usize>);

@@ -1,6 +1,7 @@
 //! `dlc eval`: loss and accuracy of a checkpoint, in evaluation mode.
 
 use super::{compile_or_report, read};
+use dlc::data::FilePolicy;
 use dlc::runtime::checkpoint;
 use dlc::runtime::load::{load, load_like};
 use std::path::{Path, PathBuf};
@@ -19,7 +20,8 @@ pub fn eval(file: &PathBuf, checkpoint_path: &Path, data: Option<&Path>) -> u8 {
         eprintln!("error: {} has no data item to evaluate on", file.display());
         return 2;
     };
-    let loaded = match load(&spec) {
+    let policy = FilePolicy::default();
+    let loaded = match load(&spec, &policy) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -28,7 +30,7 @@ pub fn eval(file: &PathBuf, checkpoint_path: &Path, data: Option<&Path>) -> u8 {
     };
     let mut sets = Vec::new();
     match data {
-        Some(path) => match load_like(&spec, path, loaded.standardizer.as_ref()) {
+        Some(path) => match load_like(&spec, path, loaded.standardizer.as_ref(), &policy) {
             Ok(ds) => sets.push((path.display().to_string(), ds)),
             Err(e) => {
                 eprintln!("error: {e}");

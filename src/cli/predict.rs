@@ -37,7 +37,8 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
         _ => Vec::new(),
     };
     let ignore: Vec<&str> = ignore.iter().map(String::as_str).collect();
-    let (mut features, width) = match dlc::data::csv_features(input, &ignore) {
+    let policy = dlc::data::FilePolicy::default();
+    let (mut features, width) = match dlc::data::csv_features(input, &ignore, &policy) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -56,7 +57,7 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
     if let Some(spec) = model.model.data.clone() {
         // Standardisation needs the training data's statistics.
         let standardizer = if spec.standardize {
-            match load(&spec) {
+            match load(&spec, &policy) {
                 Ok(l) => l.standardizer,
                 Err(e) => {
                     eprintln!("error: cannot prepare the input as the training data was: {e}");

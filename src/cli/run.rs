@@ -107,13 +107,16 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         eprintln!("error: {name} has no `data` item to train on");
         return 2;
     };
-    let loaded = match dlc::runtime::load::load(&spec) {
+    let loaded = match dlc::runtime::load::load(&spec, &dlc::data::FilePolicy::default()) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
     let mut stdout = std::io::stdout().lock();
     let mut epochs = Vec::new();
     let mut on_epoch = |m: &dlc::EpochMetrics| {

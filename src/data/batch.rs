@@ -3,6 +3,7 @@
 //! sample-major (NCHW for images), targets as class indices in `f32` or regression values —
 //! which is the layout the JIT-compiled training step reads.
 
+use super::alloc::{Budget, MemoryLimit};
 use super::{DataError, Dataset};
 use crate::rng::Rng;
 
@@ -51,12 +52,15 @@ impl<'a> Batcher<'a> {
                 ),
             ));
         }
+        let what = || format!("the visiting order of {} samples", data.len());
+        let mut order = Budget::new(MemoryLimit::NONE).vec(data.len(), &what)?;
+        order.extend(0..data.len());
         Ok(Batcher {
             data,
             batch_size,
             drop_last,
             rng: Some(rng),
-            order: (0..data.len()).collect(),
+            order,
             position: 0,
             last_batch: 0..0,
             epochs_started: 0,

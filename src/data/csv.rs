@@ -1,11 +1,14 @@
 //! Loading a data set from a CSV file with a header line: one column holds the class label
 //! (or several hold regression targets), every other column is a feature.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use super::alloc::Budget;
 use super::csv_reader::{Field, Reader};
-use super::error::closest_name;
-use super::{DataError, Dataset, MAX_CLASSES, Targets};
+use super::error::{closest_name, excerpt};
+use super::files::{FilePolicy, OpenedFile};
+use super::{DataError, Dataset, LabelSite, MAX_CLASSES, Targets};
 
 /// How to read a CSV file.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,7 +71,11 @@ impl CsvOptions {
 }
 
 /// The column names of the header line, trimmed; an empty file is an error.
-fn header_columns(reader: &mut Reader, name: &str) -> Result<Vec<String>, DataError> {
+fn header_columns<R: BufRead>(
+    reader: &mut Reader<R>,
+    name: &str,
+    budget: &mut Budget,
+) -> Result<Vec<String>, DataError> {
     let Some(header) = reader.next_record()? else {
         return Err(DataError::Parse {
             path: name.to_string(),
@@ -78,20 +85,37 @@ fn header_columns(reader: &mut Reader, name: &str) -> Result<Vec<String>, DataEr
             expected: "a header line naming the columns".into(),
         });
     };
-    Ok(header
-        .fields
-        .iter()
-        .map(|f| f.text.trim().to_string())
-        .collect())
+    let what = || format!("the header of {name}");
+    let mut columns = budget.vec(header.len(), &what)?;
+    columns.extend(header.fields().map(|f| f.text.trim().to_string()));
+    Ok(columns)
 }
 
-/// Reads a CSV file into a data set with sample shape `[feature columns]`.
-pub fn csv(path: &Path, options: &CsvOptions) -> Result<Dataset, DataError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let text = utf8_text(&name, &bytes)?;
-    let mut reader = Reader::new(&name, text, options.delimiter);
-    let columns = header_columns(&mut reader, &name)?;
+/// A CSV file opened under the policy, and a reader over its records.
+fn open_csv(
+    path: &Path,
+    delimiter: char,
+    policy: &FilePolicy,
+) -> Result<(String, Reader<BufReader<OpenedFile>>), DataError> {
+    let file = policy.open(path)?;
+    let name = file.name().to_string();
+    // No record may be longer than a whole data set may be.
+    let reader = Reader::new(
+        &name,
+        BufReader::new(file),
+        delimiter,
+        policy.max_alloc_bytes,
+    );
+    Ok((name, reader))
+}
+
+/// Reads a CSV file into a data set with sample shape `[feature columns]`. The file is
+/// opened under `policy`, and reading stops with an error as soon as the samples would take
+/// more memory than its limit.
+pub fn csv(path: &Path, options: &CsvOptions, policy: &FilePolicy) -> Result<Dataset, DataError> {
+    let (name, mut reader) = open_csv(path, options.delimiter, policy)?;
+    let mut budget = Budget::new(policy.memory_limit());
+    let columns = header_columns(&mut reader, &name, &mut budget)?;
     let target_names: Vec<&str> = match &options.target {
         CsvTarget::Label { column, .. } => vec![column.as_str()],
         CsvTarget::Values { columns } => columns.iter().map(String::as_str).collect(),
@@ -106,109 +130,119 @@ pub fn csv(path: &Path, options: &CsvOptions) -> Result<Dataset, DataError> {
     if feature_columns.is_empty() {
         return Err(DataError::Content {
             path: name,
-            found: format!("only the target columns ({})", columns.join(", ")),
+            found: format!(
+                "only the target columns ({})",
+                excerpt(&columns.join(", "), 60)
+            ),
             expected: "at least one feature column besides the targets".into(),
         });
     }
 
+    let what = || format!("the samples of {name}");
     let mut features = Vec::new();
     let mut targets = Vec::new();
     let mut labels = Vec::new();
+    let mut largest: Option<LabelSite> = None;
     while let Some(record) = reader.next_record()? {
-        if record.fields.len() != columns.len() {
+        if record.len() != columns.len() {
             return Err(DataError::ColumnCount {
                 path: name.clone(),
                 line: record.line,
                 expected: columns.len(),
-                found: record.fields.len(),
+                found: record.len(),
             });
         }
+        budget.grow(&mut features, feature_columns.len(), &what)?;
         for &c in &feature_columns {
-            features.push(number(&name, &record.fields[c])?);
+            features.push(number(&name, &record.field(c))?);
         }
         match &options.target {
             CsvTarget::Label { classes, .. } => {
-                let field = &record.fields[target_columns[0]];
-                let label = class_index(&name, field)?;
+                let field = record.field(target_columns[0]);
+                let label = class_index(&name, &field)?;
+                let origin = || format!("{name}:{}:{}", field.line, field.column);
                 if let Some(classes) = *classes
                     && label as usize >= classes
                 {
                     return Err(DataError::LabelOutOfRange {
-                        origin: format!("{name}:{}:{}: ", field.line, field.column),
+                        origin: format!("{}: ", origin()),
                         row: labels.len(),
                         label: label.into(),
                         classes,
                     });
                 }
+                if largest.as_ref().is_none_or(|l| label > l.label) {
+                    largest = Some(LabelSite {
+                        origin: origin(),
+                        row: labels.len(),
+                        label,
+                    });
+                }
+                budget.grow(&mut labels, 1, &what)?;
                 labels.push(label);
             }
             CsvTarget::Values { .. } => {
+                budget.grow(&mut targets, target_columns.len(), &what)?;
                 for &c in &target_columns {
-                    targets.push(number(&name, &record.fields[c])?);
+                    targets.push(number(&name, &record.field(c))?);
                 }
             }
         }
     }
 
-    let targets = match &options.target {
+    let (targets, classes_from) = match &options.target {
         CsvTarget::Label { classes, .. } => {
-            let inferred = labels.iter().max().map_or(0, |&m| m as usize + 1);
-            Targets::Classes {
+            let inferred = largest.as_ref().map_or(0, |l| l.label as usize + 1);
+            let targets = Targets::Classes {
                 labels,
                 classes: classes.unwrap_or(inferred),
-            }
+            };
+            (targets, largest.filter(|_| classes.is_none()))
         }
-        CsvTarget::Values { columns } => Targets::Values {
-            values: targets,
-            width: columns.len(),
-        },
+        CsvTarget::Values { columns } => {
+            let targets = Targets::Values {
+                values: targets,
+                width: columns.len(),
+            };
+            (targets, None)
+        }
     };
-    Dataset::new(features, vec![feature_columns.len()], targets)
+    let mut dataset = Dataset::new(features, vec![feature_columns.len()], targets)?;
+    dataset.classes_from = classes_from;
+    Ok(dataset)
 }
 
 /// Features without targets, for prediction: every column except those
 /// named in `ignore` (a label column left in the file is skipped). Returns
 /// the values row-major and the number of feature columns.
-pub fn csv_features(path: &Path, ignore: &[&str]) -> Result<(Vec<f32>, usize), DataError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let text = utf8_text(&name, &bytes)?;
-    let mut reader = Reader::new(&name, text, ',');
-    let columns = header_columns(&mut reader, &name)?;
+pub fn csv_features(
+    path: &Path,
+    ignore: &[&str],
+    policy: &FilePolicy,
+) -> Result<(Vec<f32>, usize), DataError> {
+    let (name, mut reader) = open_csv(path, ',', policy)?;
+    let mut budget = Budget::new(policy.memory_limit());
+    let columns = header_columns(&mut reader, &name, &mut budget)?;
     let keep: Vec<usize> = (0..columns.len())
         .filter(|&c| !ignore.contains(&columns[c].as_str()))
         .collect();
+    let what = || format!("the samples of {name}");
     let mut features = Vec::new();
     while let Some(record) = reader.next_record()? {
-        if record.fields.len() != columns.len() {
+        if record.len() != columns.len() {
             return Err(DataError::ColumnCount {
                 path: name.clone(),
                 line: record.line,
                 expected: columns.len(),
-                found: record.fields.len(),
+                found: record.len(),
             });
         }
+        budget.grow(&mut features, keep.len(), &what)?;
         for &c in &keep {
-            features.push(number(&name, &record.fields[c])?);
+            features.push(number(&name, &record.field(c))?);
         }
     }
     Ok((features, keep.len()))
-}
-
-/// The bytes as text, or an error at the line and column of the first invalid byte.
-fn utf8_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, DataError> {
-    std::str::from_utf8(bytes).map_err(|error| {
-        let valid = &bytes[..error.valid_up_to()];
-        let valid = std::str::from_utf8(valid).unwrap_or_default();
-        let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
-        DataError::Parse {
-            path: name.to_string(),
-            line: valid.matches('\n').count() + 1,
-            column: valid[line_start..].chars().count() + 1,
-            found: format!("the byte 0x{:02x}", bytes[error.valid_up_to()]),
-            expected: "UTF-8 text".into(),
-        }
-    })
 }
 
 /// The index of the header column called `wanted` (surrounding spaces ignored).
@@ -240,7 +274,7 @@ fn shown(field: &Field) -> String {
     if field.text.trim().is_empty() {
         "an empty field".to_string()
     } else {
-        format!("{:?}", field.text.trim())
+        format!("\"{}\"", excerpt(field.text.trim(), 40))
     }
 }
 

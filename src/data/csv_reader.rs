@@ -1,18 +1,32 @@
-//! A small CSV tokenizer that remembers where every field starts, so that the CSV loader can
-//! point at the exact line and column of a bad value.
+//! A small streaming CSV tokenizer that remembers where every field starts, so that the CSV
+//! loader can point at the exact line and column of a bad value.
 //!
 //! Accepted: a configurable one-character delimiter, fields in double quotes (which may hold
 //! delimiters, line breaks and `""` for a quote), `\n` and `\r\n` line ends, a leading UTF-8
 //! byte-order mark. Blank lines are skipped.
+//!
+//! The input is read one record at a time, so a file is never held in memory whole; a
+//! record longer than the reader's limit is an error rather than a line read forever (a
+//! device that never ends, a file of one huge line).
 
-use std::borrow::Cow;
+use std::io::BufRead;
+use std::ops::Range;
 
 use super::DataError;
+use super::error::excerpt;
 
-/// One field and the 1-based position of its first character.
+/// Where a field's text is in the record, and the 1-based position of its first character.
+#[derive(Clone, Debug)]
+struct FieldPos {
+    text: Range<usize>,
+    line: usize,
+    column: usize,
+}
+
+/// One field: its text (unquoted) and the 1-based position of its first character.
 #[derive(Debug)]
 pub(crate) struct Field<'a> {
-    pub text: Cow<'a, str>,
+    pub text: &'a str,
     pub line: usize,
     pub column: usize,
 }
@@ -21,56 +35,248 @@ pub(crate) struct Field<'a> {
 #[derive(Debug)]
 pub(crate) struct Record<'a> {
     pub line: usize,
-    pub fields: Vec<Field<'a>>,
+    values: &'a str,
+    fields: &'a [FieldPos],
 }
 
-/// Splits text into records; positions are counted in characters, from 1.
-pub(crate) struct Reader<'a> {
-    path: &'a str,
-    text: &'a str,
+impl<'a> Record<'a> {
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn field(&self, index: usize) -> Field<'a> {
+        let pos = &self.fields[index];
+        Field {
+            text: &self.values[pos.text.clone()],
+            line: pos.line,
+            column: pos.column,
+        }
+    }
+
+    pub fn fields(&self) -> impl Iterator<Item = Field<'a>> + '_ {
+        (0..self.len()).map(|i| self.field(i))
+    }
+}
+
+/// Splits text read from `input` into records; positions are counted in characters, from 1.
+pub(crate) struct Reader<R> {
+    input: R,
+    path: String,
     delimiter: char,
+    /// The number of the next line to be read from the input.
+    next_line: usize,
+    /// The text of the current record, its line ends included.
+    text: String,
+    /// The fields' texts, unquoted, one after another.
+    values: String,
+    fields: Vec<FieldPos>,
+    /// The longest record read, in bytes.
+    max_record_bytes: Option<u64>,
+    line_bytes: Vec<u8>,
+}
+
+impl<R: BufRead> Reader<R> {
+    pub fn new(path: &str, input: R, delimiter: char, max_record_bytes: Option<u64>) -> Reader<R> {
+        Reader {
+            input,
+            path: path.to_string(),
+            delimiter,
+            next_line: 1,
+            text: String::new(),
+            values: String::new(),
+            fields: Vec::new(),
+            max_record_bytes,
+            line_bytes: Vec::new(),
+        }
+    }
+
+    /// The next non-blank record, or `None` at the end of the input.
+    pub fn next_record(&mut self) -> Result<Option<Record<'_>>, DataError> {
+        self.text.clear();
+        let line = loop {
+            let line = self.next_line;
+            if !self.read_line()? {
+                return Ok(None);
+            }
+            if !self.text.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
+                break line;
+            }
+            self.text.clear();
+        };
+        loop {
+            match tokenize(
+                &self.path,
+                &self.text,
+                line,
+                self.delimiter,
+                &mut self.values,
+                &mut self.fields,
+            )? {
+                Tokens::Complete => break,
+                Tokens::OpenQuote { line, column } => {
+                    // A quoted field goes on past the line end: read the next line into it.
+                    if !self.read_line()? {
+                        return Err(DataError::Parse {
+                            path: self.path.clone(),
+                            line,
+                            column,
+                            found: "the end of the file".into(),
+                            expected: "a closing quote for the field that starts here".into(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(Some(Record {
+            line,
+            values: &self.values,
+            fields: &self.fields,
+        }))
+    }
+
+    /// Appends the next line (with its line end) to the record's text; false at the end of
+    /// the input.
+    fn read_line(&mut self) -> Result<bool, DataError> {
+        let line = self.next_line;
+        self.line_bytes.clear();
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) => return Err(DataError::from_read(&self.path, e)),
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            let (taken, done) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            self.line_bytes.extend_from_slice(&chunk[..taken]);
+            self.input.consume(taken);
+            let length = (self.text.len() + self.line_bytes.len()) as u64;
+            if let Some(max) = self.max_record_bytes
+                && length > max
+            {
+                return Err(DataError::DataTooLarge {
+                    what: format!("{}: the record at line {line}", self.path),
+                    bytes: Some(length),
+                    limit: max,
+                    at_least: true,
+                });
+            }
+            if done {
+                break;
+            }
+        }
+        if self.line_bytes.is_empty() {
+            return Ok(false);
+        }
+        let mut bytes = &self.line_bytes[..];
+        if line == 1 {
+            bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        }
+        let text = std::str::from_utf8(bytes).map_err(|error| {
+            let valid = std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default();
+            DataError::Parse {
+                path: self.path.clone(),
+                line,
+                column: valid.chars().count() + 1,
+                found: format!("the byte 0x{:02x}", bytes[error.valid_up_to()]),
+                expected: "UTF-8 text".into(),
+            }
+        })?;
+        self.text.push_str(text);
+        self.next_line += 1;
+        Ok(true)
+    }
+}
+
+enum Tokens {
+    Complete,
+    /// The text ends inside the quoted field that starts here.
+    OpenQuote {
+        line: usize,
+        column: usize,
+    },
+}
+
+/// Splits one record's text into fields.
+fn tokenize(
+    path: &str,
+    text: &str,
+    line: usize,
+    delimiter: char,
+    values: &mut String,
+    fields: &mut Vec<FieldPos>,
+) -> Result<Tokens, DataError> {
+    values.clear();
+    fields.clear();
+    let mut cursor = Cursor {
+        text: text
+            .strip_suffix('\n')
+            .map(|t| t.strip_suffix('\r').unwrap_or(t))
+            .unwrap_or(text),
+        offset: 0,
+        line,
+        column: 1,
+    };
+    loop {
+        let (line, column) = (cursor.line, cursor.column);
+        let start = values.len();
+        let rest = cursor.rest();
+        let leading_blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        if rest[leading_blanks..].starts_with('"') {
+            for _ in 0..leading_blanks {
+                cursor.bump();
+            }
+            if !cursor.quoted(values) {
+                return Ok(Tokens::OpenQuote { line, column });
+            }
+            while matches!(cursor.peek(), Some(' ' | '\t')) {
+                cursor.bump();
+            }
+            if let Some(c) = cursor.peek().filter(|&c| c != delimiter) {
+                return Err(DataError::Parse {
+                    path: path.to_string(),
+                    line: cursor.line,
+                    column: cursor.column,
+                    found: format!("'{}'", excerpt(&c.to_string(), 1)),
+                    expected: format!("{delimiter:?} or the end of the line after a closing quote"),
+                });
+            }
+        } else {
+            let from = cursor.offset;
+            while cursor.peek().is_some_and(|c| c != delimiter) {
+                cursor.bump();
+            }
+            values.push_str(&cursor.text[from..cursor.offset]);
+        }
+        fields.push(FieldPos {
+            text: start..values.len(),
+            line,
+            column,
+        });
+        match cursor.bump() {
+            Some(_) => {} // the delimiter
+            None => return Ok(Tokens::Complete),
+        }
+    }
+}
+
+struct Cursor<'a> {
+    text: &'a str,
     offset: usize,
     line: usize,
     column: usize,
 }
 
-impl<'a> Reader<'a> {
-    pub fn new(path: &'a str, text: &'a str, delimiter: char) -> Reader<'a> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        Reader {
-            path,
-            text,
-            delimiter,
-            offset: 0,
-            line: 1,
-            column: 1,
-        }
-    }
-
-    /// The next non-blank record, or `None` at the end of the text.
-    pub fn next_record(&mut self) -> Result<Option<Record<'a>>, DataError> {
-        self.skip_blank_lines();
-        if self.offset >= self.text.len() {
-            return Ok(None);
-        }
-        let line = self.line;
-        let mut fields = Vec::new();
-        loop {
-            fields.push(self.field()?);
-            match self.peek() {
-                Some(c) if c == self.delimiter => {
-                    self.bump();
-                }
-                _ => {
-                    self.end_of_line();
-                    return Ok(Some(Record { line, fields }));
-                }
-            }
-        }
+impl Cursor<'_> {
+    fn rest(&self) -> &str {
+        &self.text[self.offset..]
     }
 
     fn peek(&self) -> Option<char> {
-        self.text[self.offset..].chars().next()
+        self.rest().chars().next()
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -85,98 +291,21 @@ impl<'a> Reader<'a> {
         Some(c)
     }
 
-    /// At a line end (`\n` or `\r\n`), or at the end of the text.
-    fn at_line_end(&self) -> bool {
-        let rest = &self.text[self.offset..];
-        rest.is_empty() || rest.starts_with('\n') || rest.starts_with("\r\n")
-    }
-
-    fn end_of_line(&mut self) {
-        if self.text[self.offset..].starts_with('\r') {
-            self.bump();
-        }
+    /// A quoted field, starting at its opening quote; `""` stands for one quote. False when
+    /// the text ends before the closing quote.
+    fn quoted(&mut self, out: &mut String) -> bool {
         self.bump();
-    }
-
-    /// Skips lines holding nothing but spaces and tabs.
-    fn skip_blank_lines(&mut self) {
-        loop {
-            let rest = &self.text[self.offset..];
-            let blank_len = rest.find(|c| c != ' ' && c != '\t').unwrap_or(rest.len());
-            let after = &rest[blank_len..];
-            if !(after.is_empty() || after.starts_with('\n') || after.starts_with("\r\n")) {
-                return;
-            }
-            if after.is_empty() {
-                self.offset = self.text.len();
-                return;
-            }
-            for _ in 0..blank_len {
-                self.bump();
-            }
-            self.end_of_line();
-        }
-    }
-
-    fn field(&mut self) -> Result<Field<'a>, DataError> {
-        let (line, column) = (self.line, self.column);
-        let start = self.offset;
-        let rest = &self.text[start..];
-        let leading_blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-        if rest[leading_blanks..].starts_with('"') {
-            for _ in 0..leading_blanks {
-                self.bump();
-            }
-            let text = self.quoted(line, column)?;
-            return Ok(Field { text, line, column });
-        }
-        while !self.at_line_end() && self.peek() != Some(self.delimiter) {
-            self.bump();
-        }
-        let text = Cow::Borrowed(&self.text[start..self.offset]);
-        Ok(Field { text, line, column })
-    }
-
-    /// A quoted field, starting at its opening quote; `""` stands for one quote.
-    fn quoted(&mut self, line: usize, column: usize) -> Result<Cow<'a, str>, DataError> {
-        self.bump();
-        let mut text = String::new();
         loop {
             match self.bump() {
-                None => {
-                    return Err(DataError::Parse {
-                        path: self.path.to_string(),
-                        line,
-                        column,
-                        found: "the end of the file".into(),
-                        expected: "a closing quote for the field that starts here".into(),
-                    });
-                }
+                None => return false,
                 Some('"') if self.peek() == Some('"') => {
                     self.bump();
-                    text.push('"');
+                    out.push('"');
                 }
-                Some('"') => break,
-                Some(c) => text.push(c),
+                Some('"') => return true,
+                Some(c) => out.push(c),
             }
         }
-        while matches!(self.peek(), Some(' ' | '\t')) {
-            self.bump();
-        }
-        if !self.at_line_end() && self.peek() != Some(self.delimiter) {
-            let found = self.peek().map_or(String::new(), |c| format!("{c:?}"));
-            return Err(DataError::Parse {
-                path: self.path.to_string(),
-                line: self.line,
-                column: self.column,
-                found,
-                expected: format!(
-                    "{:?} or the end of the line after a closing quote",
-                    self.delimiter
-                ),
-            });
-        }
-        Ok(Cow::Owned(text))
     }
 }
 
@@ -184,15 +313,18 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
+    fn reader(text: &str) -> Reader<&[u8]> {
+        Reader::new("t.csv", text.as_bytes(), ',', None)
+    }
+
     fn records(text: &str) -> Vec<Vec<(String, usize, usize)>> {
-        let mut reader = Reader::new("t.csv", text, ',');
+        let mut reader = reader(text);
         let mut out = Vec::new();
         while let Some(record) = reader.next_record().unwrap() {
             out.push(
                 record
-                    .fields
-                    .into_iter()
-                    .map(|f| (f.text.into_owned(), f.line, f.column))
+                    .fields()
+                    .map(|f| (f.text.to_string(), f.line, f.column))
                     .collect(),
             );
         }
@@ -230,24 +362,47 @@ mod tests {
 
     #[test]
     fn unterminated_quote_points_at_the_opening_quote() {
-        let mut reader = Reader::new("q.csv", "a,b\n1,\"oops\n", ',');
+        let mut reader = reader("a,b\n1,\"oops\n");
         reader.next_record().unwrap();
         let message = reader.next_record().unwrap_err().to_string();
         assert_eq!(
             message,
-            "q.csv:2:3: expected a closing quote for the field that starts here, \
+            "t.csv:2:3: expected a closing quote for the field that starts here, \
              found the end of the file"
         );
     }
 
     #[test]
     fn text_after_a_closing_quote_is_an_error_at_that_character() {
-        let mut reader = Reader::new("q.csv", "\"ab\"c,d\n", ',');
+        let mut reader = reader("\"ab\"c,d\n");
         let message = reader.next_record().unwrap_err().to_string();
         assert!(
-            message.starts_with("q.csv:1:5: expected ',' or the end of the line"),
+            message.starts_with("t.csv:1:5: expected ',' or the end of the line"),
             "{message}"
         );
         assert!(message.ends_with("found 'c'"), "{message}");
+    }
+
+    #[test]
+    fn a_record_longer_than_the_limit_stops_the_reading() {
+        let long = format!("a,b\n{}\n", "1".repeat(1000));
+        let mut reader = Reader::new("t.csv", long.as_bytes(), ',', Some(100));
+        reader.next_record().unwrap();
+        let message = reader.next_record().unwrap_err().to_string();
+        assert!(
+            message.starts_with("t.csv: the record at line 2 would take"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_at_its_line_and_column() {
+        let mut reader = Reader::new("t.csv", &b"a,b\n1,\xff\n"[..], ',', None);
+        reader.next_record().unwrap();
+        let message = reader.next_record().unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "t.csv:2:3: expected UTF-8 text, found the byte 0xff"
+        );
     }
 }

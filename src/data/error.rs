@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+pub(crate) use crate::diag::excerpt;
+
 /// Everything that can go wrong while loading, transforming or batching a data set.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -37,8 +39,8 @@ pub enum DataError {
     },
 
     /// A column named in the options is not in the CSV header.
-    #[error("{path}: column \"{column}\" not found in the header; columns are: {}{}",
-        abbreviate(columns), did_you_mean(suggestion.as_deref()))]
+    #[error("{path}: column \"{}\" not found in the header; columns are: {}{}",
+        excerpt(column, 40), abbreviate(columns), did_you_mean(suggestion.as_deref()))]
     MissingColumn {
         path: String,
         column: String,
@@ -152,6 +154,120 @@ pub enum DataError {
     /// The parts of a data set do not fit together (e.g. features vs. sample count).
     #[error("inconsistent data set: {0}")]
     Inconsistent(String),
+
+    /// A binary file's header announces sizes that no real file of its kind has: sizes whose
+    /// product overflows, or more data than the file could hold.
+    #[error(
+        "{path}: byte {offset}: the {format} header is implausible: {problem}; \
+         the file is corrupt or not an {format} file"
+    )]
+    ImplausibleHeader {
+        path: String,
+        offset: u64,
+        format: String,
+        problem: String,
+    },
+
+    /// A file that starts like gzip holds data that does not inflate.
+    #[error(
+        "{path}: not valid gzip data ({reason}) after {offset} decompressed bytes; \
+         the file is corrupt, or it is not gzip-compressed"
+    )]
+    BadGzip {
+        path: String,
+        offset: u64,
+        reason: String,
+    },
+
+    /// The file policy allows no file to be read (or written).
+    #[error("{path}: reading or writing files is disabled here; pass the data in memory instead")]
+    AccessDisabled { path: String },
+
+    /// A path that leads, after `..` and symbolic links are resolved, outside the only
+    /// directory files may be used from.
+    #[error(
+        "{path}: the path leads outside {root}, the directory files may be {} from; \
+         use a path inside it (relative paths are taken from there)",
+        if *for_write { "written to" } else { "read" }
+    )]
+    OutsideRoot {
+        path: String,
+        root: String,
+        for_write: bool,
+    },
+
+    /// Only regular files may be read, and this is a pipe, a device, a socket or a directory.
+    #[error("{path}: {kind}, not a regular file; data can only be read from a regular file")]
+    NotRegularFile { path: String, kind: String },
+
+    /// A file longer than the file policy allows.
+    #[error(
+        "{path}: the file holds {}, more than the limit of {} for one file; \
+         use a smaller file, or raise the limit",
+        held.map_or(format!("more than {}", bytes_text(*limit)), bytes_text), bytes_text(*limit)
+    )]
+    FileTooLarge {
+        path: String,
+        /// `None` when the file's length is unknown (a pipe or a device) and the reading
+        /// stopped at the limit.
+        held: Option<u64>,
+        limit: u64,
+    },
+
+    /// A data set whose buffers would take more memory than the limit for one data set.
+    #[error(
+        "{what} would take {}{}, more than the limit of {} for one data set; \
+         use fewer samples or smaller samples, or raise the limit",
+        if *at_least { "at least " } else { "" },
+        bytes.map_or("more than 2^64 bytes".to_string(), bytes_text), bytes_text(*limit)
+    )]
+    DataTooLarge {
+        what: String,
+        /// `None` when the size does not even fit in 64 bits.
+        bytes: Option<u64>,
+        limit: u64,
+        /// True when reading stopped at the limit, so that the whole would take more.
+        at_least: bool,
+    },
+
+    /// The memory for a data set's buffers could not be allocated.
+    #[error(
+        "{what}: cannot allocate {}; the machine does not have that much memory free",
+        bytes.map_or("more than 2^64 bytes".to_string(), bytes_text)
+    )]
+    OutOfMemory { what: String, bytes: Option<u64> },
+
+    /// Another file cannot be read "like the program's data" when that data is not read
+    /// from one CSV file: nothing says which of its columns hold the targets.
+    #[error(
+        "{path}: cannot be read like data `{data}`, which {kind}; only data read with \
+         `csv(...)` names the columns that hold the targets, so only then can another CSV \
+         file with the same columns be read like it"
+    )]
+    NotLikeData {
+        path: String,
+        data: String,
+        /// "is the built-in `spirals` set", "is read from a pair of IDX files".
+        kind: String,
+    },
+
+    /// A data set that a program trains or validates on has no sample.
+    #[error("{what} holds no samples{detail}; a data set needs at least one sample")]
+    NoSamples { what: String, detail: String },
+
+    /// A validation fraction that leaves the training or the validation part empty.
+    #[error(
+        "{what}: `validation {fraction}` of {total} samples leaves {} no sample; \
+         {}",
+        part, split_help(*fraction, *total, part)
+    )]
+    EmptySplit {
+        what: String,
+        fraction: f64,
+        total: usize,
+        /// "the training part" or "the validation part".
+        part: String,
+    },
 }
 
 impl DataError {
@@ -160,6 +276,26 @@ impl DataError {
         DataError::Io {
             path: path.display().to_string(),
             source,
+        }
+    }
+
+    /// An error from reading the file `path` (as the program named it): the file policy's
+    /// own error when the reading stopped at one of its limits, else [`DataError::Io`].
+    pub(crate) fn from_read(path: &str, error: std::io::Error) -> DataError {
+        let io = |source| DataError::Io {
+            path: path.to_string(),
+            source,
+        };
+        if !error.get_ref().is_some_and(|e| e.is::<DataError>()) {
+            return io(error);
+        }
+        match error
+            .into_inner()
+            .map(|inner| inner.downcast::<DataError>())
+        {
+            Some(Ok(data_error)) => *data_error,
+            Some(Err(other)) => io(std::io::Error::other(other)),
+            None => io(std::io::Error::other("read failed")),
         }
     }
 
@@ -173,6 +309,48 @@ impl DataError {
     }
 }
 
+/// `1,234 bytes` below a kibibyte, else also in the largest binary unit: `240,000,000,000
+/// bytes (223.5 GiB)`.
+pub(crate) fn bytes_text(bytes: u64) -> String {
+    let digits = bytes.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = None;
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = Some(u);
+    }
+    match unit {
+        Some(u) => format!("{grouped} bytes ({value:.1} {u})"),
+        None => format!("{grouped} bytes"),
+    }
+}
+
+/// What to do about a validation fraction that empties one part of the split.
+fn split_help(fraction: f64, total: usize, part: &str) -> String {
+    if total < 2 {
+        return "a split needs at least two samples: validate on another data item instead"
+            .to_string();
+    }
+    // round(total * f) must lie in 1..total: f in [0.5/total, 1 - 0.5/total).
+    let (low, high) = (0.5 / total as f64, 1.0 - 0.5 / total as f64);
+    if part.contains("training") || fraction > high {
+        format!("use a smaller fraction (below {high:.3}), or more samples")
+    } else {
+        format!("use a larger fraction (at least {low:.3}), or more samples")
+    }
+}
+
 /// `" (0..=9)"` for 10 classes; nothing for zero classes, where no label is valid.
 fn class_range(classes: usize) -> String {
     match classes {
@@ -182,28 +360,49 @@ fn class_range(classes: usize) -> String {
 }
 
 fn did_you_mean(suggestion: Option<&str>) -> String {
-    suggestion.map_or(String::new(), |s| format!("; did you mean \"{s}\"?"))
+    suggestion.map_or(String::new(), |s| {
+        format!("; did you mean \"{}\"?", excerpt(s, 40))
+    })
 }
 
-/// All names when there are few; otherwise the first and last few around an ellipsis.
+/// All names when there are few; otherwise the first and last few around an ellipsis. Each
+/// name, and the whole, is a short escaped excerpt: a header is the file's content, which
+/// need not be a header at all.
 fn abbreviate(names: &[String]) -> String {
     const HEAD: usize = 3;
     const TAIL: usize = 2;
-    if names.len() <= HEAD + TAIL + 1 {
-        return names.join(", ");
-    }
-    let head = names[..HEAD].join(", ");
-    let tail = names[names.len() - TAIL..].join(", ");
-    format!("{head}, ..., {tail}")
+    let short = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| excerpt(n, 24))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let list = if names.len() <= HEAD + TAIL + 1 {
+        short(names)
+    } else {
+        let head = short(&names[..HEAD]);
+        let tail = short(&names[names.len() - TAIL..]);
+        format!("{head}, ..., {tail}")
+    };
+    excerpt(&list, 60)
 }
 
 /// The name in `candidates` closest to `wanted`, if it is close enough to be a likely typo:
 /// equal ignoring case, or within an edit distance of about a third of the name's length.
 pub(crate) fn closest_name(wanted: &str, candidates: &[String]) -> Option<String> {
     let wanted_lower = wanted.to_lowercase();
-    let allowed = (wanted.chars().count() / 3).max(1);
+    let length = wanted.chars().count();
+    let allowed = (length / 3).max(1);
+    // Names whose lengths differ by more than the allowed distance cannot be close; skipping
+    // them first keeps a huge "column" (a file that is not CSV) from costing its length
+    // squared.
+    let close_in_length = |name: &&String| {
+        name.len() <= 4 * (length + allowed) && name.chars().count().abs_diff(length) <= allowed
+    };
     candidates
         .iter()
+        .filter(close_in_length)
         .map(|name| (edit_distance(&wanted_lower, &name.to_lowercase()), name))
         .filter(|(distance, _)| *distance <= allowed)
         .min_by_key(|(distance, _)| *distance)

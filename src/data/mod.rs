@@ -5,11 +5,13 @@
 //! standardise, reshape and split it; a [`Batcher`] then copies shuffled mini-batches into the
 //! contiguous buffers that the JIT-compiled training step reads.
 
+mod alloc;
 mod array;
 mod batch;
 mod csv;
 mod csv_reader;
 mod error;
+mod files;
 mod idx;
 mod npy;
 mod npy_header;
@@ -17,14 +19,18 @@ mod shapes;
 mod synthetic;
 mod transform;
 
+pub use alloc::MemoryLimit;
 pub use batch::Batcher;
 pub use csv::{CsvOptions, CsvTarget, csv, csv_features};
 pub use error::DataError;
+pub use files::{FileAccess, FilePolicy, OpenedFile};
 pub use idx::idx;
 pub use npy::npy;
 pub use shapes::{SHAPE_CLASSES, shapes};
 pub use synthetic::{blobs, moons, random_images, sine, spirals, xor};
 pub use transform::{Standardizer, one_hot, reshape, scale, split};
+
+use alloc::Budget;
 
 /// The most classes a classification data set may have. Labels read from files imply the
 /// number of classes, and per-class tables are allocated from it, so a corrupt label must not
@@ -32,7 +38,10 @@ pub use transform::{Standardizer, one_hot, reshape, scale, split};
 pub const MAX_CLASSES: usize = 1 << 20;
 
 /// A data set held in memory: one row of features and one target per sample.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Two data sets are equal when their samples and targets are; where they came from
+/// ([`Dataset::classes_from`]) does not count.
+#[derive(Clone, Debug)]
 pub struct Dataset {
     /// Row-major features, `len() * sample_len()` values.
     pub features: Vec<f32>,
@@ -40,6 +49,36 @@ pub struct Dataset {
     pub sample_shape: Vec<usize>,
     /// What the model should predict for each sample.
     pub targets: Targets,
+    /// When the number of classes was counted from a file's labels (the largest plus one):
+    /// where that largest label is. A data set split from this one keeps it.
+    pub classes_from: Option<LabelSite>,
+}
+
+impl PartialEq for Dataset {
+    fn eq(&self, other: &Dataset) -> bool {
+        self.features == other.features
+            && self.sample_shape == other.sample_shape
+            && self.targets == other.targets
+    }
+}
+
+/// A class label in a file: the file as the program named it, with the line and column
+/// where known (`labels.csv:5:3`), the sample's 0-based row, and the label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelSite {
+    pub origin: String,
+    pub row: usize,
+    pub label: u32,
+}
+
+impl std::fmt::Display for LabelSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: label {} in row {}",
+            self.origin, self.label, self.row
+        )
+    }
 }
 
 /// The targets of a data set.
@@ -96,22 +135,35 @@ impl Targets {
         }
     }
 
-    /// The targets of the given samples, in the given order.
-    pub fn select(&self, indices: &[usize]) -> Targets {
-        match self {
-            Targets::Classes { labels, classes } => Targets::Classes {
-                labels: indices.iter().map(|&i| labels[i]).collect(),
-                classes: *classes,
-            },
-            Targets::Values { values, width } => Targets::Values {
-                values: indices
-                    .iter()
-                    .flat_map(|&i| &values[i * width..(i + 1) * width])
-                    .copied()
-                    .collect(),
-                width: *width,
-            },
-        }
+    /// The targets of the given samples, in the given order; an error when there is not the
+    /// memory for the copy.
+    ///
+    /// # Panics
+    /// If an index is not below `len()`.
+    pub fn select(&self, indices: &[usize]) -> Result<Targets, DataError> {
+        let what = || format!("the targets of {} samples", indices.len());
+        let mut budget = Budget::new(MemoryLimit::NONE);
+        Ok(match self {
+            Targets::Classes { labels, classes } => {
+                let mut selected = budget.vec(indices.len(), &what)?;
+                selected.extend(indices.iter().map(|&i| labels[i]));
+                Targets::Classes {
+                    labels: selected,
+                    classes: *classes,
+                }
+            }
+            Targets::Values { values, width } => {
+                let len = indices.len().saturating_mul(*width);
+                let mut selected = budget.vec(len, &what)?;
+                for &i in indices {
+                    selected.extend_from_slice(&values[i * width..(i + 1) * width]);
+                }
+                Targets::Values {
+                    values: selected,
+                    width: *width,
+                }
+            }
+        })
     }
 
     /// Classification targets as one-hot rows (`len() * classes` values); regression values
@@ -138,6 +190,7 @@ impl Dataset {
             features,
             sample_shape,
             targets,
+            classes_from: None,
         };
         dataset.validate()?;
         Ok(dataset)
@@ -176,7 +229,8 @@ impl Dataset {
     pub fn class_counts(&self) -> Vec<usize> {
         match &self.targets {
             Targets::Classes { labels, classes } => {
-                let mut counts = vec![0; *classes];
+                // At most MAX_CLASSES counters once validated: a few megabytes.
+                let mut counts = vec![0; (*classes).min(MAX_CLASSES)];
                 for &label in labels {
                     if let Some(count) = counts.get_mut(label as usize) {
                         *count += 1;
@@ -188,21 +242,42 @@ impl Dataset {
         }
     }
 
-    /// The given samples, in the given order, as a new data set.
+    /// The given samples, in the given order, as a new data set; an error when there is not
+    /// the memory for the copy.
     ///
     /// # Panics
     /// If an index is not below `len()`.
-    pub fn select(&self, indices: &[usize]) -> Dataset {
-        let features = indices
-            .iter()
-            .flat_map(|&i| self.sample(i))
-            .copied()
-            .collect();
-        Dataset {
+    pub fn select(&self, indices: &[usize]) -> Result<Dataset, DataError> {
+        let what = || {
+            format!(
+                "a copy of {} samples of shape {:?}",
+                indices.len(),
+                self.sample_shape
+            )
+        };
+        let len = indices.len().checked_mul(self.sample_len());
+        let mut features = Budget::new(MemoryLimit::NONE).vec(len.unwrap_or(usize::MAX), &what)?;
+        for &i in indices {
+            features.extend_from_slice(self.sample(i));
+        }
+        Ok(Dataset {
             features,
             sample_shape: self.sample_shape.clone(),
-            targets: self.targets.select(indices),
+            targets: self.targets.select(indices)?,
+            classes_from: self.classes_from.clone(),
+        })
+    }
+
+    /// Puts the samples in the given order without copying the data set: sample `k` becomes
+    /// the one that was at `order[k]`. `order` must be a permutation of `0..len()`.
+    pub(crate) fn permute(&mut self, order: &mut [usize]) {
+        debug_assert_eq!(order.len(), self.len());
+        let sample_len = self.sample_len();
+        match &mut self.targets {
+            Targets::Classes { labels, .. } => permute_rows(labels, 1, order),
+            Targets::Values { values, width } => permute_rows(values, *width, order),
         }
+        permute_rows(&mut self.features, sample_len, order);
     }
 
     /// Checks that the features hold `len() * sample_len()` values, that regression values are
@@ -244,5 +319,67 @@ impl Dataset {
             }
         }
         Ok(())
+    }
+}
+
+/// Applies `order` to the rows of `values` in place, cycle by cycle: row `k` becomes the old
+/// row `order[k]`. `order` is marked while the rows move and restored at the end.
+fn permute_rows<T: Copy>(values: &mut [T], row_len: usize, order: &mut [usize]) {
+    // Indices never reach the top bit (a slice holds fewer than isize::MAX elements).
+    const MOVED: usize = 1 << (usize::BITS - 1);
+    if row_len == 0 {
+        return;
+    }
+    let mut scratch = Vec::with_capacity(row_len);
+    for start in 0..order.len() {
+        if order[start] & MOVED != 0 || order[start] == start {
+            continue;
+        }
+        scratch.clear();
+        scratch.extend_from_slice(&values[start * row_len..(start + 1) * row_len]);
+        let mut k = start;
+        loop {
+            let from = order[k] & !MOVED;
+            order[k] |= MOVED;
+            if from == start {
+                values[k * row_len..(k + 1) * row_len].copy_from_slice(&scratch);
+                break;
+            }
+            values.copy_within(from * row_len..(from + 1) * row_len, k * row_len);
+            k = from;
+        }
+    }
+    for o in order.iter_mut() {
+        *o &= !MOVED;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permuting_in_place_gives_what_selecting_gives() {
+        let data = Dataset::new(
+            (0..12).map(|v| v as f32).collect(),
+            vec![2],
+            Targets::Classes {
+                labels: vec![0, 1, 2, 0, 1, 2],
+                classes: 3,
+            },
+        )
+        .unwrap();
+        for order in [
+            [0, 1, 2, 3, 4, 5],
+            [5, 4, 3, 2, 1, 0],
+            [1, 2, 0, 4, 5, 3],
+            [3, 0, 5, 1, 2, 4],
+        ] {
+            let mut permuted = data.clone();
+            let mut scratch_order = order;
+            permuted.permute(&mut scratch_order);
+            assert_eq!(permuted, data.select(&order).unwrap(), "{order:?}");
+            assert_eq!(scratch_order, order, "the order is restored");
+        }
     }
 }

@@ -7,7 +7,10 @@
 
 use std::path::Path;
 
-use super::array::{RawArray, Scalar, open, read_header, read_payload};
+use super::alloc::Budget;
+use super::array::{Layout, Scalar, Source};
+use super::error::excerpt;
+use super::files::FilePolicy;
 use super::npy_header::{Header, parse_header};
 use super::{DataError, Dataset, Targets};
 
@@ -18,45 +21,43 @@ const MAX_HEADER_LEN: usize = 1 << 20;
 /// Reads features from `x` and targets from `y`.
 ///
 /// `x`'s first dimension counts the samples; the rest is the sample shape (`[1]` if `x` is
-/// 1-D). `y` holds one target per sample: a 1-D integer (or bool) array gives class labels,
-/// with as many classes as the largest label plus one; a 1-D float array gives regression
-/// values of width 1, a 2-D float array `[n, k]` values of width `k`.
-pub fn npy(x: &Path, y: &Path) -> Result<Dataset, DataError> {
-    let features = read_npy(x)?;
-    let targets = read_npy(y)?;
-    let Some(&count) = features.shape.first() else {
+/// 1-D). `y` holds one target per sample: a 1-D integer (or bool) array gives class labels
+/// (with `classes`, each must be below it; without, there are as many classes as the
+/// largest label plus one); a 1-D float array gives regression values of width 1, a 2-D
+/// float array `[n, k]` values of width `k`. Both headers are checked against each other,
+/// the files' lengths and the memory limit before any element is read.
+pub fn npy(
+    x: &Path,
+    y: &Path,
+    classes: Option<usize>,
+    policy: &FilePolicy,
+) -> Result<Dataset, DataError> {
+    let (mut x_source, x_layout) = read_header(x, policy)?;
+    let (mut y_source, y_layout) = read_header(y, policy)?;
+    let Some(&count) = x_layout.shape.first() else {
         return Err(DataError::Content {
-            path: features.path.clone(),
+            path: x_source.name.clone(),
             found: "a 0-dimensional array (a single number)".into(),
             expected: "an array whose first dimension counts the samples".into(),
         });
     };
-    let sample_shape = match &features.shape[1..] {
+    let sample_shape = match &x_layout.shape[1..] {
         [] => vec![1],
         rest => rest.to_vec(),
     };
-    let target_count = targets.shape.first().copied().unwrap_or(1);
+    let target_count = y_layout.shape.first().copied().unwrap_or(1);
     if target_count != count {
         return Err(DataError::CountMismatch {
-            features_path: features.path.clone(),
+            features_path: x_source.name.clone(),
             features: count,
-            targets_path: targets.path.clone(),
+            targets_path: y_source.name.clone(),
             targets: target_count,
         });
     }
-    let targets = match (targets.scalar.is_float(), targets.shape.as_slice()) {
-        (false, [_] | [_, 1]) => {
-            let (labels, classes) = targets.to_labels()?;
-            Targets::Classes { labels, classes }
-        }
-        (true, [_]) => Targets::Values {
-            values: targets.to_f32()?,
-            width: 1,
-        },
-        (true, [_, width]) if *width > 0 => Targets::Values {
-            values: targets.to_f32()?,
-            width: *width,
-        },
+    let labels = match (y_layout.scalar.is_float(), y_layout.shape.as_slice()) {
+        (false, [_] | [_, 1]) => true,
+        (true, [_]) => false,
+        (true, [_, width]) if *width > 0 => false,
         (is_float, shape) => {
             let expected = if is_float {
                 "regression targets of shape [n] or [n, k] with k >= 1"
@@ -64,33 +65,50 @@ pub fn npy(x: &Path, y: &Path) -> Result<Dataset, DataError> {
                 "class labels of shape [n]"
             };
             return Err(DataError::Content {
-                path: targets.path.clone(),
+                path: y_source.name.clone(),
                 found: format!("an array of shape {shape:?}"),
                 expected: expected.into(),
             });
         }
     };
-    Dataset::new(features.to_f32()?, sample_shape, targets)
+    x_layout.check_size(&x_source, "NPY")?;
+    y_layout.check_size(&y_source, "NPY")?;
+    let names = format!("{} with {}", x_source.name, y_source.name);
+    let what = || format!("{count} samples of shape {sample_shape:?} ({names})");
+    let mut budget = Budget::new(policy.memory_limit());
+    // Decoded: an f32 per feature, and an f32 or u32 per target.
+    let decoded = x_layout
+        .elements()
+        .checked_add(y_layout.elements())
+        .and_then(|n| n.checked_mul(4));
+    budget.check(decoded, &what)?;
+    let features = x_layout.read_f32(&mut x_source, &mut budget, &what)?;
+    let (targets, classes_from) = if labels {
+        let (labels, classes, site) =
+            y_layout.read_labels(&mut y_source, classes, &mut budget, &what)?;
+        (Targets::Classes { labels, classes }, site)
+    } else {
+        let values = y_layout.read_f32(&mut y_source, &mut budget, &what)?;
+        let width = y_layout.shape.get(1).copied().unwrap_or(1);
+        (Targets::Values { values, width }, None)
+    };
+    let mut dataset = Dataset::new(features, sample_shape, targets)?;
+    dataset.classes_from = classes_from;
+    Ok(dataset)
 }
 
-/// Reads one `.npy` file (plain or gzip) into its shape and raw elements.
-pub(crate) fn read_npy(path: &Path) -> Result<RawArray, DataError> {
-    let name = path.display().to_string();
+/// Opens one `.npy` file (plain or gzip) and reads its header, up to the first element.
+fn read_header(path: &Path, policy: &FilePolicy) -> Result<(Source, Layout), DataError> {
+    let mut source = Source::open(path, policy)?;
+    let name = source.name.clone();
     let format_error = |offset: u64, found: String, expected: &str| DataError::Format {
         path: name.clone(),
         offset,
         found,
         expected: expected.to_string(),
     };
-    let (mut reader, capacity_hint) = open(path)?;
     let mut preamble = [0u8; 8];
-    read_header(
-        &mut reader,
-        path,
-        0,
-        &mut preamble,
-        "the 8-byte NPY preamble",
-    )?;
+    source.read_header(&mut preamble, "the 8-byte NPY preamble")?;
     if &preamble[..6] != b"\x93NUMPY" {
         return Err(format_error(
             0,
@@ -111,13 +129,7 @@ pub(crate) fn read_npy(path: &Path) -> Result<RawArray, DataError> {
         }
     };
     let mut length = [0u8; 4];
-    read_header(
-        &mut reader,
-        path,
-        8,
-        &mut length[..length_bytes],
-        "the header length",
-    )?;
+    source.read_header(&mut length[..length_bytes], "the header length")?;
     let header_len = u32::from_le_bytes(length) as usize;
     if header_len > MAX_HEADER_LEN {
         return Err(format_error(
@@ -127,14 +139,20 @@ pub(crate) fn read_npy(path: &Path) -> Result<RawArray, DataError> {
         ));
     }
     let header_offset = 8 + length_bytes as u64;
+    if source
+        .file_len
+        .is_some_and(|len| !source.gzip && header_offset + header_len as u64 > len)
+    {
+        // A plain file shorter than its header: no need to allocate the header to know.
+        let held = source.file_len.unwrap_or(0);
+        return Err(format_error(
+            held,
+            "the end of the file".into(),
+            "the array header",
+        ));
+    }
     let mut header_bytes = vec![0u8; header_len];
-    read_header(
-        &mut reader,
-        path,
-        header_offset,
-        &mut header_bytes,
-        "the array header",
-    )?;
+    source.read_header(&mut header_bytes, "the array header")?;
     let Header {
         descr,
         fortran_order,
@@ -142,46 +160,24 @@ pub(crate) fn read_npy(path: &Path) -> Result<RawArray, DataError> {
     } = parse_header(&header_bytes).map_err(|(at, found, expected)| {
         format_error(header_offset + at as u64, found, &expected)
     })?;
-    let (scalar, big_endian) = parse_descr(&descr).ok_or_else(|| DataError::UnsupportedDtype {
+    let element = parse_descr(&descr).ok_or_else(|| DataError::UnsupportedDtype {
         path: name.clone(),
-        dtype: descr.clone(),
+        dtype: excerpt(&descr, 60),
     })?;
     if fortran_order && shape.len() > 1 {
         return Err(DataError::FortranOrder { path: name });
     }
-    let element_size = scalar.size() as u64;
-    let (items, rest) = shape
-        .split_first()
-        .map_or((1, &[][..]), |(n, rest)| (*n, rest));
-    let item_size = rest
-        .iter()
-        .try_fold(element_size, |size, &d| size.checked_mul(d as u64))
-        .ok_or_else(|| {
-            let found = format!("shape {shape:?}");
-            format_error(header_offset, found, "a shape whose size fits in memory")
-        })?;
-    let unit = if rest.is_empty() {
-        "items".to_string()
-    } else {
-        format!("rows of {item_size} bytes")
-    };
     let data_offset = header_offset + header_len as u64;
-    let bytes = read_payload(
-        &mut reader,
-        path,
-        data_offset,
-        items as u64,
-        item_size,
-        &unit,
-        capacity_hint,
-    )?;
-    Ok(RawArray {
-        path: name,
+    let layout = Layout::new(
+        &source,
+        "NPY",
+        header_offset,
         shape,
-        scalar,
-        big_endian,
-        bytes,
-    })
+        element,
+        data_offset,
+        "rows",
+    )?;
+    Ok((source, layout))
 }
 
 /// The element type and byte order of a numpy type string such as `<f4`, `>i8` or `|u1`.

@@ -13,6 +13,8 @@ pub(crate) struct Header {
     pub shape: Vec<usize>,
 }
 
+use super::error::excerpt;
+
 /// A parse failure: byte offset within the header, what was found, what was expected.
 pub(crate) type HeaderError = (usize, String, String);
 
@@ -49,7 +51,8 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, HeaderError> {
                     "fortran_order" => "True or False",
                     _ => "a tuple of sizes such as (150, 4)",
                 };
-                return Err((at, format!("{key}: {value:?}"), expected.to_string()));
+                let found = excerpt(&format!("{key}: {value:?}"), 60);
+                return Err((at, found, expected.to_string()));
             }
             _ => {} // Unknown keys are ignored, as numpy may add some.
         }
@@ -62,7 +65,7 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, HeaderError> {
         }),
         _ => Err((
             0,
-            format!("{:?}", text.trim_end()),
+            format!("\"{}\"", excerpt(text.trim_end(), 60)),
             "a header with the keys 'descr', 'fortran_order' and 'shape'".to_string(),
         )),
     }
@@ -85,7 +88,7 @@ impl Parser<'_> {
 
     fn error<T>(&self, expected: &str) -> Result<T, HeaderError> {
         let found = match self.rest().chars().next() {
-            Some(c) => format!("{c:?}"),
+            Some(c) => format!("'{}'", excerpt(&c.to_string(), 1)),
             None => "the end of the header".to_string(),
         };
         Err((self.at, found, expected.to_string()))

@@ -1,7 +1,8 @@
 //! A small synthetic image set that a convolutional network can learn in seconds: grey
 //! `size`×`size` images of four shapes drawn at random positions and sizes, with noise.
 
-use super::synthetic::{classes_dataset, shuffled};
+use super::alloc::{MemoryLimit, bytes_of};
+use super::synthetic::{class_buffers_with, classes_dataset, shuffled};
 use super::{DataError, Dataset};
 use crate::rng::Rng;
 
@@ -19,35 +20,42 @@ const MIN_EXTENT: usize = 3;
 /// square, or a diagonal cross (both diagonals of a square), each placed at random. Shape
 /// pixels are 1 and background 0 before gaussian noise is added and values are clamped to
 /// `[0, 1]`. Needs `size >= 4`.
-pub fn shapes(points: usize, size: usize, seed: u64) -> Result<Dataset, DataError> {
+pub fn shapes(
+    points: usize,
+    size: usize,
+    seed: u64,
+    limit: MemoryLimit,
+) -> Result<Dataset, DataError> {
     if size < 4 {
         return Err(DataError::invalid("image size", size, "at least 4 pixels"));
     }
-    let pixels = size
-        .checked_mul(size)
-        .filter(|p| p.checked_mul(points).is_some());
-    let Some(pixels) = pixels else {
-        return Err(DataError::invalid(
-            "image data set size",
-            format!("{points} images of {size}x{size}"),
-            "a size that fits in memory",
-        ));
-    };
+    let what = || format!("shapes(points: {points}, size: {size})");
+    let pixels = size.checked_mul(size);
+    let canvas_bytes = pixels.and_then(bytes_of::<f32>);
+    let (mut budget, mut features, mut labels) = class_buffers_with(
+        Some(points),
+        pixels.unwrap_or(usize::MAX),
+        canvas_bytes,
+        limit,
+        &what,
+    )?;
+    let pixels = pixels.unwrap_or(usize::MAX);
+    let mut canvas = budget.filled(pixels, 0.0f32, &what)?;
     let mut rng = Rng::new(seed);
-    let mut features = Vec::with_capacity(points * pixels);
-    let mut labels = Vec::with_capacity(points);
     for i in 0..points {
         let class = i % SHAPE_CLASSES.len();
-        let mut canvas = vec![0.0f32; pixels];
+        canvas.fill(0.0);
         draw_shape(class, size, &mut canvas, &mut rng);
         for pixel in &mut canvas {
             *pixel = (f64::from(*pixel) + PIXEL_NOISE * rng.normal()).clamp(0.0, 1.0) as f32;
         }
-        features.extend(canvas);
+        features.extend_from_slice(&canvas);
         labels.push(class as u32);
     }
+    budget.release::<f32>(canvas.capacity());
+    drop(canvas);
     let dataset = classes_dataset(features, vec![1, size, size], labels, SHAPE_CLASSES.len())?;
-    Ok(shuffled(dataset, &mut rng))
+    shuffled(dataset, &mut rng, &mut budget, &what)
 }
 
 /// Draws one shape of the given class with value 1 onto a zeroed `size`×`size` canvas.

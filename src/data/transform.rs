@@ -1,6 +1,7 @@
 //! Transforms applied to a loaded data set before training: scaling, standardisation (fitted
 //! on the training part only), reshaping, a seeded train/validation split, one-hot targets.
 
+use super::alloc::{Budget, MemoryLimit};
 use super::{DataError, Dataset, Targets};
 use crate::rng::Rng;
 
@@ -25,41 +26,43 @@ pub struct Standardizer {
 impl Standardizer {
     /// Statistics of each of the `sample_len()` feature positions over all samples
     /// (accumulated in `f64`). An empty data set gives means 0 and deviations 1.
-    pub fn fit(dataset: &Dataset) -> Standardizer {
+    pub fn fit(dataset: &Dataset) -> Result<Standardizer, DataError> {
         let width = dataset.sample_len();
         let count = dataset.len();
-        let mut sum = vec![0.0f64; width];
+        let what = || format!("the statistics of {width} feature positions");
+        let mut budget = Budget::new(MemoryLimit::NONE);
+        let mut sum = budget.filled(width, 0.0f64, &what)?;
         for sample in dataset.features.chunks_exact(width.max(1)) {
             for (s, &x) in sum.iter_mut().zip(sample) {
                 *s += f64::from(x);
             }
         }
-        let mean: Vec<f64> = sum.iter().map(|s| s / count.max(1) as f64).collect();
-        let mut squares = vec![0.0f64; width];
+        for s in &mut sum {
+            *s /= count.max(1) as f64;
+        }
+        let mean = sum;
+        let mut squares = budget.filled(width, 0.0f64, &what)?;
         for sample in dataset.features.chunks_exact(width.max(1)) {
             for ((q, &x), m) in squares.iter_mut().zip(sample).zip(&mean) {
                 *q += (f64::from(x) - m).powi(2);
             }
         }
-        let std = squares
-            .iter()
-            .zip(&mean)
-            .map(|(q, m)| {
-                let std = (q / count.max(1) as f64).sqrt();
-                // Values that differ only by f32 rounding are constant: scaling that noise up
-                // to unit variance would invent a signal.
-                let noise_floor = 10.0 * f64::from(f32::EPSILON) * m.abs();
-                if std == 0.0 || std <= noise_floor {
-                    1.0
-                } else {
-                    std as f32
-                }
-            })
-            .collect();
-        Standardizer {
-            mean: mean.into_iter().map(|m| m as f32).collect(),
-            std,
-        }
+        let mut std = budget.vec(width, &what)?;
+        std.extend(squares.iter().zip(&mean).map(|(q, m)| {
+            let std = (q / count.max(1) as f64).sqrt();
+            // Values that differ only by f32 rounding are constant: scaling that noise up
+            // to unit variance would invent a signal.
+            let noise_floor = 10.0 * f64::from(f32::EPSILON) * m.abs();
+            if std == 0.0 || std <= noise_floor {
+                1.0
+            } else {
+                std as f32
+            }
+        }));
+        drop(squares);
+        let mut mean32 = budget.vec(width, &what)?;
+        mean32.extend(mean.iter().map(|&m| m as f32));
+        Ok(Standardizer { mean: mean32, std })
     }
 
     /// Replaces each feature `x` by `(x - mean) / std`.
@@ -125,19 +128,30 @@ pub fn split(
     let mut rng = Rng::new(seed);
     let total = dataset.len();
     let validation_size = (total as f64 * f64::from(validation_fraction)).round() as usize;
+    let what = || format!("the split of {total} samples");
+    let mut budget = Budget::new(MemoryLimit::NONE);
     let groups: Vec<Vec<usize>> = match &dataset.targets {
-        Targets::Classes { labels, classes } => {
-            let mut groups = vec![Vec::new(); *classes];
+        Targets::Classes { labels, .. } => {
+            // One group per class (at most MAX_CLASSES, validated above), each sized exactly.
+            let mut groups = Vec::new();
+            for count in dataset.class_counts() {
+                groups.push(budget.vec(count, &what)?);
+            }
             for (index, &label) in labels.iter().enumerate() {
                 groups[label as usize].push(index);
             }
             groups
         }
-        Targets::Values { .. } => vec![(0..total).collect()],
+        Targets::Values { .. } => {
+            let mut all = budget.vec(total, &what)?;
+            all.extend(0..total);
+            vec![all]
+        }
     };
     let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
     let quotas = proportional_quotas(&sizes, validation_size);
-    let (mut train, mut validation) = (Vec::new(), Vec::new());
+    let mut validation = budget.vec(validation_size.min(total), &what)?;
+    let mut train = budget.vec(total - validation_size.min(total), &what)?;
     for (mut group, quota) in groups.into_iter().zip(quotas) {
         rng.shuffle(&mut group);
         validation.extend_from_slice(&group[..quota]);
@@ -145,7 +159,7 @@ pub fn split(
     }
     rng.shuffle(&mut train);
     rng.shuffle(&mut validation);
-    Ok((dataset.select(&train), dataset.select(&validation)))
+    Ok((dataset.select(&train)?, dataset.select(&validation)?))
 }
 
 /// Splits `wanted` among groups in proportion to their sizes (Hamilton's method): each group
@@ -176,7 +190,14 @@ fn proportional_quotas(sizes: &[usize], wanted: usize) -> Vec<usize> {
 
 /// Class indices as one-hot rows: `labels.len() * classes` values, row-major.
 pub fn one_hot(labels: &[u32], classes: usize) -> Result<Vec<f32>, DataError> {
-    let mut rows = vec![0.0; labels.len() * classes];
+    let what = || {
+        format!(
+            "one-hot rows of {} labels and {classes} classes",
+            labels.len()
+        )
+    };
+    let len = labels.len().saturating_mul(classes);
+    let mut rows = Budget::new(MemoryLimit::NONE).filled(len, 0.0, &what)?;
     for (row, &label) in labels.iter().enumerate() {
         if label as usize >= classes {
             return Err(DataError::LabelOutOfRange {

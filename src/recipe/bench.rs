@@ -112,7 +112,7 @@ impl Bench {
             (Some(d), Some(_)) => d.clone(),
             _ => return Err(RecipeError::NoTrainPlan(what)),
         };
-        let loaded = load(&spec)?;
+        let loaded = load(&spec, &crate::data::FilePolicy::default())?;
         Bench::from_parts(
             model,
             source,

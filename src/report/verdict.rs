@@ -32,6 +32,9 @@ use serde_json::{Value, json};
 
 /// A training skill below this is a poor fit.
 pub const POOR_SKILL: f64 = 0.5;
+/// A baseline loss below this is no baseline: the targets are (nearly) all the same, and
+/// every ratio to it is noise.
+pub const MIN_BASELINE: f64 = 1e-6;
 /// A final gap above this (in baseline units) is large.
 pub const GAP_LIMIT: f64 = 0.10;
 /// Widening of the gap, or rise of the validation loss, above this is growth.
@@ -148,7 +151,21 @@ pub fn judge(
         v.reasons.push("no epoch finished".into());
         return v;
     };
-    let unit = baseline.max(1e-12);
+    if baseline.is_nan() || baseline < MIN_BASELINE {
+        // Entropy 0 (one class) or variance 0 (one value): skill and gap would divide by
+        // nothing and give numbers like -4.5e11.
+        // The entropy of one class is computed as -0.0.
+        let shown = if baseline == 0.0 { 0.0 } else { baseline };
+        v.reasons.push(format!(
+            "the baseline loss is {shown:.4}: the training targets are all the same (a \
+             single class, or one constant value), so there is nothing to learn and fit cannot \
+             be judged"
+        ));
+        v.advice
+            .push("check the labels or targets of the training data".into());
+        return v;
+    }
+    let unit = baseline;
     let kept_m = kept
         .and_then(|k| epochs.iter().find(|m| m.epoch == k))
         .unwrap_or(last);
@@ -168,6 +185,18 @@ pub fn judge(
         pct(e.skill.max(0.0)),
         baseline
     );
+    if !e.train_loss.is_finite() {
+        v.reasons.push(format!(
+            "the training loss is {}: training diverged, so fit cannot be judged",
+            e.train_loss
+        ));
+        v.advice.push(
+            "lower the learning rate, or clip the gradients (`clip`); `dlc sanity` and \
+             `dlc lr-find` help find a rate that trains"
+                .into(),
+        );
+        return v;
+    }
     let Some(val_loss) = e.val_loss else {
         v.reasons.push(train_text);
         if e.skill < POOR_SKILL {
@@ -183,6 +212,21 @@ pub fn judge(
         }
         return v;
     };
+    if !val_loss.is_finite() {
+        // A NaN gap compares false with every limit: never let it pass as "within".
+        v.reasons.push(train_text);
+        v.reasons.push(format!(
+            "the validation loss is {val_loss} at epoch {}: the model's outputs on the \
+             validation data are not finite numbers, so over-fitting cannot be judged",
+            e.kept_epoch
+        ));
+        v.advice.push(
+            "look for validation inputs far outside the training range, or for a diverging run \
+             (`dlc sanity`)"
+                .into(),
+        );
+        return v;
+    }
     let gap = (val_loss - e.train_loss) / unit;
     e.gap = Some(gap);
     let gaps: Vec<(usize, f64)> = epochs

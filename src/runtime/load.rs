@@ -1,8 +1,13 @@
 //! From a checked data item to data sets in memory: load or generate, then
 //! reshape, scale, split, and standardise with the training part's statistics.
+//!
+//! Files are opened under a [`FilePolicy`], which also limits the memory one
+//! data set may take. Data that cannot train anything is refused here, before
+//! training, naming the file or the setting: a file with no sample, a
+//! validation fraction that leaves a part empty.
 
 use crate::check::{CsvTarget, DataSource, DataSpec, Synthetic, Validation};
-use crate::data::{self, CsvOptions, DataError, Dataset, Standardizer};
+use crate::data::{self, CsvOptions, DataError, Dataset, FilePolicy, Standardizer};
 use std::path::Path;
 
 /// The training set and, if the program asks for one, the validation set.
@@ -12,24 +17,33 @@ pub struct Loaded {
     /// With `standardize`: the training part's statistics, for preparing
     /// new samples the same way.
     pub standardizer: Option<Standardizer>,
+    /// Data that is legal but probably not what was meant (a training set of
+    /// a single class), one sentence each.
+    pub warnings: Vec<String>,
 }
 
-pub fn load(spec: &DataSpec) -> Result<Loaded, DataError> {
-    let mut all = source(spec)?;
+pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
+    let mut all = source(spec, policy)?;
+    require_samples(&all, spec)?;
     prepare(&mut all, spec)?;
     let (mut train, mut validation) = match &spec.validation {
         Validation::None => (all, None),
         Validation::Split(f) => {
+            require_both_parts(spec, *f, all.len())?;
             let (t, v) = data::split(&all, *f as f32, spec.seed)?;
             (t, Some(v))
         }
         Validation::Data(other) => {
-            let mut v = source(other)?;
+            let mut v = source(other, policy)?;
+            require_samples(&v, other)?;
             prepare(&mut v, other)?;
             (all, Some(v))
         }
     };
-    let standardizer = spec.standardize.then(|| Standardizer::fit(&train));
+    let standardizer = match spec.standardize {
+        true => Some(Standardizer::fit(&train)?),
+        false => None,
+    };
     if let Some(s) = &standardizer {
         // Statistics from the training part only: the validation set must
         // not leak into what the model sees.
@@ -38,10 +52,12 @@ pub fn load(spec: &DataSpec) -> Result<Loaded, DataError> {
             s.apply(v)?;
         }
     }
+    let warnings = single_class(&train, spec).into_iter().collect();
     Ok(Loaded {
         train,
         validation,
         standardizer,
+        warnings,
     })
 }
 
@@ -51,19 +67,27 @@ pub fn load_like(
     spec: &DataSpec,
     path: &Path,
     standardizer: Option<&Standardizer>,
+    policy: &FilePolicy,
 ) -> Result<Dataset, DataError> {
     let mut other = spec.clone();
     match &mut other.source {
         DataSource::Csv { path: p, .. } => *p = path.display().to_string(),
-        _ => {
-            return Err(DataError::invalid(
-                "data file",
-                path.display(),
-                "a CSV file, for programs whose data is read from CSV",
-            ));
+        source => {
+            return Err(DataError::NotLikeData {
+                path: path.display().to_string(),
+                data: spec.name.clone(),
+                kind: match source {
+                    DataSource::Synthetic(s) => {
+                        format!("is the built-in `{}` set", synthetic_name(s))
+                    }
+                    DataSource::Idx { .. } => "is read from a pair of IDX files".into(),
+                    _ => "is read from a pair of NPY files".into(),
+                },
+            });
         }
     }
-    let mut ds = source(&other)?;
+    let mut ds = source(&other, policy)?;
+    require_samples(&ds, &other)?;
     prepare(&mut ds, &other)?;
     if let Some(s) = standardizer {
         s.apply(&mut ds)?;
@@ -91,6 +115,91 @@ pub fn prepare_features(
     }
 }
 
+/// `data d (o.csv)`: the data item, and its files.
+fn describe(spec: &DataSpec) -> String {
+    match &spec.source {
+        DataSource::Synthetic(_) => format!("data `{}`", spec.name),
+        DataSource::Csv { path, .. } => format!("data `{}` ({path})", spec.name),
+        DataSource::Idx { images, labels } => format!("data `{}` ({images}, {labels})", spec.name),
+        DataSource::Npy { x, y } => format!("data `{}` ({x}, {y})", spec.name),
+    }
+}
+
+fn synthetic_name(s: &Synthetic) -> &'static str {
+    match s {
+        Synthetic::Xor { .. } => "xor",
+        Synthetic::Spirals { .. } => "spirals",
+        Synthetic::Moons { .. } => "moons",
+        Synthetic::Blobs { .. } => "blobs",
+        Synthetic::RandomImages { .. } => "random_images",
+        Synthetic::Shapes { .. } => "shapes",
+        Synthetic::Sine { .. } => "sine",
+    }
+}
+
+/// A data set to train or validate on needs samples: a CSV file of only a
+/// header, an NPY array of shape (0, 4), would otherwise "train" on nothing.
+fn require_samples(ds: &Dataset, spec: &DataSpec) -> Result<(), DataError> {
+    if !ds.is_empty() {
+        return Ok(());
+    }
+    let detail = match &spec.source {
+        DataSource::Csv { .. } => " (the file has a header line but no rows)",
+        DataSource::Idx { .. } | DataSource::Npy { .. } => " (the arrays have 0 rows)",
+        DataSource::Synthetic(_) => "",
+    };
+    Err(DataError::NoSamples {
+        what: describe(spec),
+        detail: detail.to_string(),
+    })
+}
+
+/// `validation F` must leave samples on both sides of the split. The
+/// checker refuses this for the built-in sets, whose size it knows; a file's
+/// size is known only now.
+fn require_both_parts(spec: &DataSpec, fraction: f64, total: usize) -> Result<(), DataError> {
+    // As `data::split` rounds it.
+    let validation = (total as f64 * f64::from(fraction as f32)).round() as usize;
+    let part = if validation >= total {
+        "the training part"
+    } else if validation == 0 {
+        "the validation part"
+    } else {
+        return Ok(());
+    };
+    Err(DataError::EmptySplit {
+        what: describe(spec),
+        fraction,
+        total,
+        part: part.to_string(),
+    })
+}
+
+/// A warning when every training sample has the same class: there is
+/// nothing to tell apart, and the loss says nothing about the inputs.
+fn single_class(train: &Dataset, spec: &DataSpec) -> Option<String> {
+    let counts = train.class_counts();
+    let mut present = counts.iter().enumerate().filter(|(_, n)| **n > 0);
+    let (class, &count) = present.next()?;
+    if present.next().is_some() {
+        return None;
+    }
+    let part = match spec.validation {
+        Validation::Split(_) => "the training part of ",
+        _ => "",
+    };
+    Some(format!(
+        "{part}{} holds a single class: all {count} training samples are of class {class}, \
+         so there is nothing to tell apart and the training loss means little; \
+         check the labels{}",
+        describe(spec),
+        match spec.validation {
+            Validation::Split(_) => ", or use a smaller validation fraction",
+            _ => "",
+        }
+    ))
+}
+
 fn prepare(ds: &mut Dataset, spec: &DataSpec) -> Result<(), DataError> {
     if let Some(shape) = &spec.reshape {
         data::reshape(ds, shape)?;
@@ -101,30 +210,31 @@ fn prepare(ds: &mut Dataset, spec: &DataSpec) -> Result<(), DataError> {
     Ok(())
 }
 
-fn source(spec: &DataSpec) -> Result<Dataset, DataError> {
+fn source(spec: &DataSpec, policy: &FilePolicy) -> Result<Dataset, DataError> {
     let seed = spec.seed;
+    let limit = policy.memory_limit();
     match &spec.source {
         DataSource::Synthetic(s) => match s {
-            Synthetic::Xor { points, noise } => data::xor(*points, *noise as f32, seed),
+            Synthetic::Xor { points, noise } => data::xor(*points, *noise as f32, seed, limit),
             Synthetic::Spirals {
                 points,
                 classes,
                 noise,
-            } => data::spirals(*points, *classes, *noise as f32, seed),
-            Synthetic::Moons { points, noise } => data::moons(*points, *noise as f32, seed),
+            } => data::spirals(*points, *classes, *noise as f32, seed, limit),
+            Synthetic::Moons { points, noise } => data::moons(*points, *noise as f32, seed, limit),
             Synthetic::Blobs {
                 points,
                 classes,
                 features,
                 spread,
-            } => data::blobs(*points, *classes, *features, *spread as f32, seed),
+            } => data::blobs(*points, *classes, *features, *spread as f32, seed, limit),
             Synthetic::RandomImages {
                 points,
                 shape,
                 classes,
-            } => data::random_images(*points, shape, *classes, seed),
-            Synthetic::Shapes { points, size } => data::shapes(*points, *size, seed),
-            Synthetic::Sine { points, noise } => data::sine(*points, *noise as f32, seed),
+            } => data::random_images(*points, shape, *classes, seed, limit),
+            Synthetic::Shapes { points, size } => data::shapes(*points, *size, seed, limit),
+            Synthetic::Sine { points, noise } => data::sine(*points, *noise as f32, seed, limit),
         },
         DataSource::Csv { path, target } => {
             let mut options = match target {
@@ -137,9 +247,46 @@ fn source(spec: &DataSpec) -> Result<Dataset, DataError> {
             if let Some(c) = spec.classes {
                 options = options.with_classes(c);
             }
-            data::csv(Path::new(path), &options)
+            data::csv(Path::new(path), &options, policy)
         }
-        DataSource::Idx { images, labels } => data::idx(Path::new(images), Path::new(labels)),
-        DataSource::Npy { x, y } => data::npy(Path::new(x), Path::new(y)),
+        DataSource::Idx { images, labels } => {
+            data::idx(Path::new(images), Path::new(labels), spec.classes, policy)
+        }
+        DataSource::Npy { x, y } => data::npy(Path::new(x), Path::new(y), spec.classes, policy),
+    }
+}
+
+/// Why data with more classes than a network can tell apart (`outputs`: its outputs, or 2
+/// for a single logit) cannot train it: the label that is out of range, with its file,
+/// row and value when the classes were counted from a file's labels.
+pub fn too_many_classes(ds: &Dataset, what: &str, network: &str, outputs: usize) -> String {
+    let classes = ds.classes().unwrap_or(0);
+    let range = format!(
+        "network `{network}`, which tells {outputs} classes apart (labels 0..={})",
+        outputs.saturating_sub(1)
+    );
+    let fix = format!(
+        "correct the label, or, if there really are {classes} classes, end the network with `dense {classes}`"
+    );
+    if let Some(site) = &ds.classes_from {
+        return format!(
+            "{}: label {} in row {} is out of range for {range}\nnote: the {what} data's {classes} classes are counted from its largest label\nhelp: {fix}",
+            site.origin, site.label, site.row
+        );
+    }
+    let first = match &ds.targets {
+        data::Targets::Classes { labels, .. } => labels
+            .iter()
+            .position(|&l| l as usize >= outputs)
+            .map(|i| (i, labels[i])),
+        data::Targets::Values { .. } => None,
+    };
+    match first {
+        Some((row, label)) => format!(
+            "the {what} data has {classes} classes: label {label} of sample {row} is out of range for {range}\nhelp: {fix}"
+        ),
+        None => format!(
+            "the {what} data has {classes} classes, but {range}\nhelp: end the network with `dense {classes}`"
+        ),
     }
 }

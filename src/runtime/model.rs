@@ -307,15 +307,13 @@ impl CompiledModel {
         }
         let width = self.output_width();
         match (&ds.targets, self.loss_kind()) {
-            (Targets::Classes { classes, .. }, Loss::CrossEntropy) if *classes > width => {
-                Err(RunError::Mismatch(format!(
-                    "the {what} data has {classes} classes, but network `{}` gives {width} outputs\nhelp: end the network with `dense {classes}`",
-                    net.name
-                )))
-            }
+            (Targets::Classes { classes, .. }, Loss::CrossEntropy) if *classes > width => Err(
+                RunError::Mismatch(super::load::too_many_classes(ds, what, &net.name, width)),
+            ),
             (Targets::Classes { classes, .. }, Loss::BinaryCrossEntropy) if *classes > 2 => {
+                let why = super::load::too_many_classes(ds, what, &net.name, 2);
                 Err(RunError::Mismatch(format!(
-                    "the {what} data has {classes} classes, but `binary_cross_entropy` is for two\nhelp: use `loss cross_entropy` and `dense {classes}`"
+                    "{why}\nnote: `binary_cross_entropy` is for two classes; with {classes}, use `loss cross_entropy` and `dense {classes}`"
                 )))
             }
             (Targets::Values { width: w, .. }, Loss::MeanSquaredError) if *w != width => {

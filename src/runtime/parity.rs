@@ -121,7 +121,7 @@ fn json_file(path: &Path, v: &Value) -> Result<(), RunError> {
 pub fn export(m: &mut CompiledModel, dir: &Path, steps: usize) -> Result<(), RunError> {
     let plan = m.model.train.clone().ok_or(RunError::NoTrainPlan)?;
     let spec = m.model.data.clone().ok_or(RunError::NoTrainPlan)?;
-    let data = load(&spec)?.train;
+    let data = load(&spec, &crate::data::FilePolicy::default())?.train;
     m.check_data(&data, "training")?;
     let batch = match plan.batch {
         crate::check::Batch::All => data.len(),

@@ -104,7 +104,7 @@ impl CompiledModel {
         on_epoch: &mut dyn FnMut(&EpochMetrics),
     ) -> Result<TrainReport, RunError> {
         let spec = self.model.data.clone().ok_or(RunError::NoTrainPlan)?;
-        let loaded = super::load::load(&spec)?;
+        let loaded = super::load::load(&spec, &crate::data::FilePolicy::default())?;
         self.train_on(&loaded.train, loaded.validation.as_ref(), options, on_epoch)
     }
 

@@ -31,6 +31,9 @@ pub(super) fn syntax_error(text: &str, error: Error<Rule>) -> Diagnostic {
     if let Some(d) = slips::bad_number(text, pos) {
         return d;
     }
+    if let Some(d) = slips::non_ascii_in_name(text, pos) {
+        return d;
+    }
     if let Some(d) = slips::item_inside_body(text, pos) {
         return d;
     }
@@ -124,7 +127,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
 /// the letters of keywords are never what a user is missing.
 fn describe_token(token: &str) -> Option<String> {
     match token {
-        "\r\n" | "\r" | ";" | "#" | " " | "\t" => None,
+        "\r\n" | "\r" | ";" | "#" | " " | "\t" | "\u{feff}" => None,
         "\n" => Some("a line break".into()),
         "+" | "-" | "*" | "/" | "//" | "_" | "." => None,
         t if slips::is_keyword(t) => Some(format!("`{t}`")),
@@ -170,6 +173,12 @@ fn simplify(mut expected: BTreeSet<String>, scan: &Scan) -> Vec<String> {
     out
 }
 
+/// The token's only character, if it has one.
+fn single_char(token: &str) -> Option<char> {
+    let mut chars = token.chars();
+    chars.next().filter(|_| chars.next().is_none())
+}
+
 fn one_of(items: &[String]) -> String {
     match items {
         [] => String::new(),
@@ -210,6 +219,14 @@ fn help_for(expected: &[String], found: &Found, text: &str, pos: usize) -> Optio
     }
     if expects(ITEM_START) && word(&found.token) {
         return Some("a program is a list of `data`, `block`, `network` and `train` items".into());
+    }
+    if let Some(c) = single_char(&found.token)
+        && let Some(escaped) = crate::diag::escaped_char(c)
+    {
+        return Some(format!(
+            "`{escaped}` is an invisible character (U+{:04X}); remove it",
+            c as u32
+        ));
     }
     if found.token.chars().count() == 1
         && !found

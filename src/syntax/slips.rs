@@ -5,7 +5,7 @@
 
 use super::ast::Span;
 use super::parser::{DlParser, Rule};
-use crate::diag::{Diagnostic, codes};
+use crate::diag::{Diagnostic, codes, excerpt};
 use pest::Parser;
 
 const KEYWORDS: [&str; 7] = ["data", "block", "network", "train", "on", "true", "false"];
@@ -87,9 +87,8 @@ pub(super) fn found_at(text: &str, pos: usize) -> Found {
     } else {
         ""
     };
-    let shown: String = token.chars().take(40).collect();
     Found {
-        description: format!("{kind}`{shown}`"),
+        description: format!("{kind}`{}`", excerpt(token, 40)),
         span: Span::new(pos, pos + len),
         token: token.to_string(),
     }
@@ -170,6 +169,32 @@ pub(super) fn bad_number(text: &str, pos: usize) -> Option<Diagnostic> {
         )
         .label("malformed number")
         .help(help),
+    )
+}
+
+/// `nét`, `größe`: a letter or digit outside ASCII where the parse stopped. Names are
+/// ASCII, so the name ended just before it and the parser's complaint ("expected `(`")
+/// would point at the wrong thing.
+pub(super) fn non_ascii_in_name(text: &str, pos: usize) -> Option<Diagnostic> {
+    let c = text[pos..].chars().next()?;
+    if c.is_ascii() || !c.is_alphanumeric() {
+        return None;
+    }
+    let in_word = |c: char| c.is_alphanumeric() || c == '_';
+    let start = text[..pos].trim_end_matches(in_word).len();
+    let end = pos
+        + text[pos..]
+            .find(|c| !in_word(c))
+            .unwrap_or(text.len() - pos);
+    let word = excerpt(&text[start..end], 40);
+    Some(
+        Diagnostic::error(
+            codes::SYNTAX,
+            format!("`{c}` cannot be part of a name: names are ASCII"),
+            Span::new(pos, pos + c.len_utf8()),
+        )
+        .label(format!("not an ASCII letter or digit, in `{word}`"))
+        .help("a name is made of the ASCII letters a-z and A-Z, the digits 0-9 and `_`; non-ASCII text belongs in strings and comments"),
     )
 }
 

@@ -63,7 +63,7 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
         .map(|s| vec![s.init as f64; s.shape.iter().product()])
         .collect();
     let n = options.grad_samples.clamp(1, bench.train.len());
-    let sample = bench.train.select(&(0..n).collect::<Vec<_>>());
+    let sample = bench.train.select(&(0..n).collect::<Vec<_>>())?;
     let features32 = sample.features.clone();
     let mut labels32 = vec![0.0f32; n * sample.targets.target_len()];
     let tl = sample.targets.target_len();

@@ -40,7 +40,7 @@ pub(super) fn fresh_loss(bench: &Bench) -> Result<(f64, Vec<f32>, Dataset), Reci
     let mut model = bench.fresh(bench.plan.seed)?;
     let take = bench.train.len().min(SAMPLES.max(bench.batch));
     let indices: Vec<usize> = (0..take).collect();
-    let sample = bench.train.select(&indices);
+    let sample = bench.train.select(&indices)?;
     let mut batcher = Batcher::sequential(&sample, bench.batch)?;
     let width = model.output_width();
     let mut features = vec![0.0f32; batcher.features_len()];

@@ -46,7 +46,7 @@ pub fn overfit(
         .clamp(1, bench.train.len());
     let mut order: Vec<usize> = (0..bench.train.len()).collect();
     Rng::new(bench.data_seed).fork(0x5A17).shuffle(&mut order);
-    let sample = bench.train.select(&order[..size]);
+    let sample = bench.train.select(&order[..size])?;
     let batch = bench.batch.min(size);
     let setting = bench.program_setting();
     let lr = setting.lr;
