@@ -141,7 +141,9 @@ pub fn compile_with_options(source: &str, options: &Options) -> Result<CompiledM
         });
     }
     deadline.check("planning")?;
-    let compiled = CompiledModel::from_graphs(model, planned.graphs, source, options.backend)?;
+    let mut compiled = CompiledModel::from_graphs(model, planned.graphs, source, options.backend)?;
+    compiled.limits = options.limits.clone();
+    compiled.planned_bytes = planned.memory.model_bytes();
     deadline.check("code generation")?;
     Ok(compiled)
 }

@@ -78,6 +78,35 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Programs from elsewhere
+//!
+//! A service that compiles its users' programs gives them [`Limits`]: the
+//! memory they may plan to use, the time compiling may take, and which files
+//! their data and checkpoint paths may name. [`Limits::untrusted`] allows
+//! regular files inside one directory only (after `..` and symbolic links are
+//! resolved); any other path is a diagnostic before anything is compiled, and
+//! no message quotes more than a short, escaped excerpt of a file:
+//!
+//! ```
+//! let root = std::env::temp_dir().join(format!("dlc-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&root)?;
+//! let source = r#"
+//!     data d = csv("/etc/passwd", label: "x")
+//!     network net(x: [4]) -> 2 { dense 2 }
+//!     train net on d { loss cross_entropy; optimizer sgd(lr: 0.1) }
+//! "#;
+//! let options = dlc::Options {
+//!     limits: dlc::Limits::untrusted(&root),
+//!     ..Default::default()
+//! };
+//! let err = dlc::compile_with_options(source, &options).unwrap_err();
+//! let text = err.render("user.dl", source, false);
+//! assert!(text.contains("error[E0703]: this program may not use `/etc/passwd`"), "{text}");
+//! assert!(!text.contains("root:"), "nothing of the file is shown: {text}");
+//! # std::fs::remove_dir_all(&root)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! A program with mistakes gives every diagnostic, rendered as `dlc check`
 //! prints them:
 //!

@@ -477,7 +477,9 @@ fn zero_initialised_bce_trains_as_by_hand() {
     let mut model = dlc::compile(ZERO_INIT_BCE).unwrap();
     assert!(model.buffers.params.iter().all(|&p| p == 0.0));
     let spec = model.model.data.clone().unwrap();
-    let data = dlc::runtime::load::load(&spec).unwrap().train;
+    let data = dlc::runtime::load::load(&spec, &dlc::data::FilePolicy::default())
+        .unwrap()
+        .train;
     let features: Vec<f64> = data.features.iter().map(|&x| x as f64).collect();
     let dlc::data::Targets::Classes { labels, .. } = &data.targets else {
         panic!("classes expected")

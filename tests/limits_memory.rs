@@ -178,7 +178,8 @@ fn the_estimate_is_what_the_runtime_allocates() {
         };
         if path.contains("bench") {
             // 60,000 images: train on a few instead.
-            let data = dlc::data::random_images(64, &[784], 10, 1).unwrap();
+            let data =
+                dlc::data::random_images(64, &[784], 10, 1, dlc::data::MemoryLimit::NONE).unwrap();
             model
                 .train_on(&data, Some(&data), &options, &mut |_| {})
                 .unwrap();

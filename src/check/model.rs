@@ -265,6 +265,18 @@ pub enum DataSource {
     Npy { x: String, y: String },
 }
 
+impl DataSource {
+    /// The files the source reads.
+    pub fn paths(&self) -> Vec<&str> {
+        match self {
+            DataSource::Synthetic(_) => Vec::new(),
+            DataSource::Csv { path, .. } => vec![path],
+            DataSource::Idx { images, labels } => vec![images, labels],
+            DataSource::Npy { x, y } => vec![x, y],
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum CsvTarget {
     /// A class-index column; `classes` when declared.

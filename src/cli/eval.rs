@@ -1,7 +1,6 @@
 //! `dlc eval`: loss and accuracy of a checkpoint, in evaluation mode.
 
 use super::{compile_or_report, read};
-use dlc::data::FilePolicy;
 use dlc::runtime::checkpoint;
 use dlc::runtime::load::{load, load_like};
 use std::path::{Path, PathBuf};
@@ -20,7 +19,7 @@ pub fn eval(file: &PathBuf, checkpoint_path: &Path, data: Option<&Path>) -> u8 {
         eprintln!("error: {} has no data item to evaluate on", file.display());
         return 2;
     };
-    let policy = FilePolicy::default();
+    let policy = model.data_policy();
     let loaded = match load(&spec, &policy) {
         Ok(l) => l,
         Err(e) => {

@@ -37,7 +37,7 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
         _ => Vec::new(),
     };
     let ignore: Vec<&str> = ignore.iter().map(String::as_str).collect();
-    let policy = dlc::data::FilePolicy::default();
+    let policy = model.data_policy();
     let (mut features, width) = match dlc::data::csv_features(input, &ignore, &policy) {
         Ok(f) => f,
         Err(e) => {

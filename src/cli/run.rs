@@ -56,8 +56,8 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         .train
         .as_ref()
         .and_then(|t| t.checkpoint.clone());
-    if let Some(Err(e)) =
-        checkpoint.map(|p| dlc::runtime::checkpoint::check_destination(p.as_ref()))
+    if let Some(Err(e)) = checkpoint
+        .map(|p| dlc::runtime::checkpoint::check_destination(p.as_ref(), &model.limits.files))
     {
         eprintln!("error: {e}");
         return 2;
@@ -107,7 +107,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         eprintln!("error: {name} has no `data` item to train on");
         return 2;
     };
-    let loaded = match dlc::runtime::load::load(&spec, &dlc::data::FilePolicy::default()) {
+    let loaded = match dlc::runtime::load::load(&spec, &model.data_policy()) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");

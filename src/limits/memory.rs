@@ -58,6 +58,12 @@ impl MemoryEstimate {
         .fold(0u64, |a, &b| a.saturating_add(b))
     }
 
+    /// Everything but the data: what the model and its run take, so that
+    /// the data may have what the limit leaves.
+    pub fn model_bytes(&self) -> u64 {
+        self.total().saturating_sub(self.data.unwrap_or(0))
+    }
+
     /// What grows with the model (weights and what shadows them).
     pub fn weights(&self) -> u64 {
         self.parameters

@@ -19,22 +19,27 @@ pub use alloc::AllocError;
 pub use memory::{MemoryEstimate, bytes};
 
 use crate::check::Model;
-use crate::diag::Diagnostic;
+use crate::data::{FileAccess, FilePolicy};
+use crate::diag::{Diagnostic, codes};
 use crate::ir::VerifyError;
 use crate::runtime::BackendKind;
 use crate::runtime::graphs::Graphs;
 use std::time::{Duration, Instant};
 
-/// What a program may use.
+/// What a program may use: memory, compile time, and files.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
     /// Bytes the model and its training run may plan to use; `None` for no
-    /// limit. Default: [`default_max_memory`].
+    /// limit. Default: [`default_max_memory`]. Data read from files may take
+    /// what the model leaves of it.
     pub max_memory: Option<u64>,
     /// Time from source text to native code, checked between the stages of
     /// the compiler (each stage's work is bounded by the program's size);
     /// `None` for no limit.
     pub compile_time: Option<Duration>,
+    /// Which files the program's data and checkpoint paths may name, of what
+    /// kind and size. Default: any file, as for a program of one's own.
+    pub files: FilePolicy,
 }
 
 impl Default for Limits {
@@ -42,6 +47,7 @@ impl Default for Limits {
         Limits {
             max_memory: default_max_memory(),
             compile_time: None,
+            files: FilePolicy::default(),
         }
     }
 }
@@ -52,6 +58,38 @@ impl Limits {
         Limits {
             max_memory: None,
             compile_time: None,
+            files: FilePolicy::default(),
+        }
+    }
+
+    /// For programs from elsewhere (a service compiling its users' files):
+    /// data and checkpoints only inside `root` (after `..` and symbolic
+    /// links), regular files of at most 1 GiB, the default memory limit, and
+    /// ten seconds to compile.
+    pub fn untrusted(root: impl Into<std::path::PathBuf>) -> Limits {
+        Limits {
+            max_memory: default_max_memory(),
+            compile_time: Some(Duration::from_secs(10)),
+            files: FilePolicy {
+                access: FileAccess::Within(root.into()),
+                regular_only: true,
+                max_file_bytes: Some(1 << 30),
+                max_alloc_bytes: None,
+            },
+        }
+    }
+
+    /// The file policy for loading data when the model has planned to use
+    /// `model_bytes`: the data may take what the memory limit leaves.
+    pub fn data_policy(&self, model_bytes: u64) -> FilePolicy {
+        let left = self.max_memory.map(|m| m.saturating_sub(model_bytes));
+        let max_alloc_bytes = match (self.files.max_alloc_bytes, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        FilePolicy {
+            max_alloc_bytes,
+            ..self.files.clone()
         }
     }
 }
@@ -78,7 +116,8 @@ pub fn plan(model: &Model, backend: BackendKind, limits: &Limits) -> Result<Plan
     let culprits = memory::Culprits {
         batch: model.train.as_ref().map(|t| t.batch_span.unwrap_or(t.span)),
     };
-    let mut diagnostics = memory::unaddressable(&graphs, max_batch, &culprits);
+    let mut diagnostics = refused_paths(model, &limits.files);
+    diagnostics.extend(memory::unaddressable(&graphs, max_batch, &culprits));
     if let Some(limit) = limits.max_memory {
         diagnostics.extend(memory::over_limit(model, &estimate, limit, &culprits));
     }
@@ -87,6 +126,52 @@ pub fn plan(model: &Model, backend: BackendKind, limits: &Limits) -> Result<Plan
         memory: estimate,
         diagnostics,
     })
+}
+
+/// The program's file paths that `policy` refuses, each a diagnostic at the
+/// item that names it (data paths are read, the checkpoint written).
+fn refused_paths(model: &Model, policy: &FilePolicy) -> Vec<Diagnostic> {
+    if policy.access == FileAccess::Any {
+        return Vec::new();
+    }
+    let mut named: Vec<(&str, bool, crate::syntax::Span, &str)> = Vec::new();
+    let mut data = model.data.as_ref();
+    while let Some(d) = data {
+        named.extend(
+            d.source
+                .paths()
+                .into_iter()
+                .map(|p| (p, false, d.span, "reads")),
+        );
+        data = match &d.validation {
+            crate::check::Validation::Data(other) => Some(other),
+            _ => None,
+        };
+    }
+    if let Some(t) = &model.train
+        && let Some(c) = &t.checkpoint
+    {
+        named.push((c, true, t.span, "writes its checkpoint to"));
+    }
+    named
+        .into_iter()
+        .filter_map(|(path, write, span, verb)| {
+            let e = policy.check_path(std::path::Path::new(path), write).err()?;
+            Some(
+                Diagnostic::error(
+                    codes::FILE_REFUSED,
+                    format!(
+                        "this program may not use `{}`",
+                        crate::diag::excerpt(path, 80)
+                    ),
+                    span,
+                )
+                .label(format!("{verb} `{}`", crate::diag::excerpt(path, 80)))
+                .note(e.to_string())
+                .help("the embedder allows only the files its `Limits::files` policy names"),
+            )
+        })
+        .collect()
 }
 
 /// A point in time by which compiling must be done.

@@ -112,7 +112,8 @@ impl Bench {
             (Some(d), Some(_)) => d.clone(),
             _ => return Err(RecipeError::NoTrainPlan(what)),
         };
-        let loaded = load(&spec, &crate::data::FilePolicy::default())?;
+        let planned = checked.memory.as_ref().map_or(0, |m| m.model_bytes());
+        let loaded = load(&spec, &options.limits.data_policy(planned))?;
         Bench::from_parts(
             model,
             source,

@@ -27,6 +27,7 @@ use super::model::CompiledModel;
 use super::run_state::{EarlyStopState, Snapshot};
 use super::tensor_file::{self, ReadError, StoredTensor, TensorFile};
 use crate::check::{Metric, OptimizerKind};
+use crate::data::FilePolicy;
 use crate::ir::StateKind;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,9 @@ pub enum CheckpointError {
     /// The program's `checkpoint` path cannot be a file.
     #[error("{0}\nhelp: change the program's `checkpoint` setting")]
     Destination(String),
+    /// The file policy does not allow this path (see [`crate::Limits::files`]).
+    #[error(transparent)]
+    Refused(crate::data::DataError),
     #[error("cannot {action} checkpoint {path}: {source}")]
     Io {
         action: &'static str,
@@ -260,7 +264,12 @@ pub fn save(
         meta.insert("early_stop.waited".into(), s.waited.to_string());
         meta.insert("early_stop.stopped".into(), s.stopped.to_string());
     }
-    write_atomically(path, &tensor_file::encode(&meta, &tensors))
+    let resolved = m
+        .limits
+        .files
+        .check_path(path, true)
+        .map_err(CheckpointError::Refused)?;
+    write_atomically(&resolved, &tensor_file::encode(&meta, &tensors))
 }
 
 /// Writes `data` to a temporary file beside `path`, then renames it over
@@ -291,7 +300,13 @@ impl Opened {
         source: &str,
     ) -> Result<Opened, CheckpointError> {
         let network = m.model.network.name.clone();
-        let file = match tensor_file::read(path, size_limit(slots)) {
+        let opened = m
+            .limits
+            .files
+            .open(path)
+            .map_err(CheckpointError::Refused)?;
+        let size = opened.len();
+        let file = match tensor_file::read_from(opened, size, size_limit(slots)) {
             Ok(f) => f,
             Err(ReadError::Io(source)) => {
                 return Err(CheckpointError::Io {
@@ -617,6 +632,9 @@ pub fn load_weights(
 
 /// Fails unless `path` can be written as a checkpoint file (checked before
 /// training, so a bad path does not cost a run).
-pub fn check_destination(path: &Path) -> Result<(), CheckpointError> {
-    crate::outputs::output_file(path, "checkpoint").map_err(CheckpointError::Destination)
+pub fn check_destination(path: &Path, policy: &FilePolicy) -> Result<(), CheckpointError> {
+    let path = policy
+        .check_path(path, true)
+        .map_err(CheckpointError::Refused)?;
+    crate::outputs::output_file(&path, "checkpoint").map_err(CheckpointError::Destination)
 }

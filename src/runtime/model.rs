@@ -10,7 +10,7 @@ use crate::check::{Loss, Model};
 use crate::codegen::plan::Layout;
 use crate::data::{Dataset, Targets};
 use crate::ir::VerifyError;
-use crate::limits::{AllocError, alloc};
+use crate::limits::{AllocError, Limits, alloc};
 
 /// Which back end runs the entry points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -82,6 +82,12 @@ pub struct CompiledModel {
     pub epoch: usize,
     /// What the run carries between epochs (early stopping's memory, ...).
     pub run: RunState,
+    /// What the program may use: the memory left for data read from files,
+    /// and which files its data and checkpoint paths may name.
+    pub limits: Limits,
+    /// Bytes the model and its run planned to use, not counting the data
+    /// (0 when not estimated).
+    pub planned_bytes: u64,
 }
 
 impl std::fmt::Debug for CompiledModel {
@@ -153,6 +159,8 @@ impl CompiledModel {
             step: 0,
             epoch: 0,
             run: RunState::default(),
+            limits: Limits::none(),
+            planned_bytes: 0,
         })
     }
 
@@ -171,7 +179,15 @@ impl CompiledModel {
             step: self.step,
             epoch: self.epoch,
             run: self.run.clone(),
+            limits: self.limits.clone(),
+            planned_bytes: self.planned_bytes,
         }
+    }
+
+    /// The rules for reading this program's data: the file policy of its
+    /// limits, with what the memory limit leaves after the model.
+    pub fn data_policy(&self) -> crate::data::FilePolicy {
+        self.limits.data_policy(self.planned_bytes)
     }
 
     pub fn max_batch(&self) -> usize {

@@ -92,10 +92,20 @@ pub fn encode(
 pub fn read(path: &Path, limit: u64) -> Result<TensorFile, ReadError> {
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
     let size = file.metadata().map_err(ReadError::Io)?.len();
+    read_from(file, Some(size), limit)
+}
+
+/// Reads and decodes a file already opened, of `size` bytes if known,
+/// refusing one larger than `limit` bytes.
+pub fn read_from(file: impl Read, size: Option<u64>, limit: u64) -> Result<TensorFile, ReadError> {
+    let size = size.unwrap_or(0);
     if size > limit {
         return Err(ReadError::TooLarge { size, limit });
     }
-    let mut bytes = Vec::with_capacity(size as usize);
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(size as usize)
+        .map_err(|_| ReadError::Io(std::io::ErrorKind::OutOfMemory.into()))?;
     // The file may grow between the size check and the read.
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)

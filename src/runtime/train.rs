@@ -104,7 +104,7 @@ impl CompiledModel {
         on_epoch: &mut dyn FnMut(&EpochMetrics),
     ) -> Result<TrainReport, RunError> {
         let spec = self.model.data.clone().ok_or(RunError::NoTrainPlan)?;
-        let loaded = super::load::load(&spec, &crate::data::FilePolicy::default())?;
+        let loaded = super::load::load(&spec, &self.data_policy())?;
         self.train_on(&loaded.train, loaded.validation.as_ref(), options, on_epoch)
     }
 
@@ -119,7 +119,7 @@ impl CompiledModel {
     ) -> Result<TrainReport, RunError> {
         let plan = self.model.train.clone().ok_or(RunError::NoTrainPlan)?;
         if let Some(path) = &plan.checkpoint {
-            super::checkpoint::check_destination(std::path::Path::new(path))?;
+            super::checkpoint::check_destination(std::path::Path::new(path), &self.limits.files)?;
         }
         self.check_data(train, "training")?;
         if let Some(v) = val {
