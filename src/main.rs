@@ -106,7 +106,7 @@ enum Command {
         #[arg(long, default_value_t = 200, value_parser = sweep_steps)]
         steps: usize,
         /// Weight decay during the sweep (default: the program's, or a small one).
-        #[arg(long, value_parser = decay)]
+        #[arg(long, value_parser = decay, allow_negative_numbers = true)]
         decay: Option<f64>,
         /// Where to write lr_find.csv/.svg/.png (default: runs/<file stem>).
         #[arg(long)]

@@ -173,7 +173,7 @@ fn a_device_that_never_ends_is_read_only_up_to_the_limits() {
         "{message}"
     );
     assert!(
-        message.contains("more than the limit of 1,048,576 bytes (1.0 MiB)"),
+        message.contains("more than the 1,048,576 bytes (1.0 MiB) the memory limit leaves"),
         "{message}"
     );
 }

@@ -66,8 +66,9 @@ fn built_in_sets_too_large_for_the_limit_are_refused_before_generation() {
     assert_eq!(
         message,
         "random_images(points: 60000, shape: [1, 1000, 1000], classes: 10) would take \
-         240,000,720,000 bytes (223.5 GiB), more than the limit of 1,073,741,824 bytes \
-         (1.0 GiB) for one data set; use fewer samples or smaller samples, or raise the limit"
+         240,000,720,000 bytes (223.5 GiB), more than the 1,073,741,824 bytes (1.0 GiB) the \
+         memory limit leaves for data; use fewer or smaller samples, or raise the limit \
+         (`dlc --max-memory`, `Limits::max_memory` in the library)"
     );
     let error = data::blobs(1000, 3, 1_000_000_000, 1.0, 0, limit).unwrap_err();
     assert!(
@@ -126,10 +127,7 @@ fn a_csv_file_stops_being_read_at_the_limit() {
         message.starts_with(&format!("the samples of {} would take", path.display())),
         "{message}"
     );
-    assert!(
-        message.contains("more than the limit of 100,000 bytes"),
-        "{message}"
-    );
+    assert!(message.contains("more than the 100,000 bytes"), "{message}");
     // 100,000 rows of 3 features and a label: 1.6 MB decoded fits a 2 MB limit.
     let dataset = data::csv(&path, &CsvOptions::label("y"), &limited(2_000_000)).unwrap();
     assert_eq!(dataset.len(), 100_000);

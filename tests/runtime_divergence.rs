@@ -74,7 +74,11 @@ fn a_huge_rate_never_writes_a_non_finite_weight() {
     if ckpt.exists() {
         dlc::runtime::tensor_file::read(&ckpt, u64::MAX).expect("a finite checkpoint");
     }
-    assert!(d.advice.contains("the learning rate 1e38 is likely too high"), "{d}");
+    assert!(
+        d.advice
+            .contains("the learning rate 1e38 is likely too high"),
+        "{d}"
+    );
 }
 
 #[test]

@@ -63,18 +63,13 @@ pub fn read(path: &PathBuf) -> Option<String> {
             }
         },
         Err(e) => {
-            eprintln!("error: cannot read {}: {}", path.display(), io_reason(&e));
+            eprintln!(
+                "error: cannot read {}: {}",
+                path.display(),
+                dlc::data::io_reason(&e)
+            );
             None
         }
-    }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
-        _ => e.to_string(),
     }
 }
 

@@ -9,7 +9,7 @@ pub(crate) use crate::diag::excerpt;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read the file: {source}")]
+    #[error("{path}: cannot read the file: {}", io_reason(source))]
     Io {
         path: String,
         #[source]
@@ -216,8 +216,9 @@ pub enum DataError {
 
     /// A data set whose buffers would take more memory than the limit for one data set.
     #[error(
-        "{what} would take {}{}, more than the limit of {} for one data set; \
-         use fewer samples or smaller samples, or raise the limit",
+        "{what} would take {}{}, more than the {} the memory limit leaves for data; \
+         use fewer or smaller samples, or raise the limit (`dlc --max-memory`, \
+         `Limits::max_memory` in the library)",
         if *at_least { "at least " } else { "" },
         bytes.map_or("more than 2^64 bytes".to_string(), bytes_text), bytes_text(*limit)
     )]
@@ -268,6 +269,16 @@ pub enum DataError {
         /// "the training part" or "the validation part".
         part: String,
     },
+}
+
+/// An I/O error as people say it: `no such file`, `it is a directory`.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => e.to_string(),
+    }
 }
 
 impl DataError {

@@ -22,7 +22,7 @@ mod transform;
 pub use alloc::MemoryLimit;
 pub use batch::Batcher;
 pub use csv::{CsvOptions, CsvTarget, csv, csv_features};
-pub use error::DataError;
+pub use error::{DataError, io_reason};
 pub use files::{FileAccess, FilePolicy, OpenedFile};
 pub use idx::idx;
 pub use npy::npy;

@@ -309,8 +309,9 @@ mod tests {
         assert_eq!(
             message,
             "spirals(points: 1000000000, classes: 3) would take 60,000,000,000 bytes (55.9 GiB), \
-             more than the limit of 1,073,741,824 bytes (1.0 GiB) for one data set; use fewer \
-             samples or smaller samples, or raise the limit"
+             more than the 1,073,741,824 bytes (1.0 GiB) the memory limit leaves for data; use \
+             fewer or smaller samples, or raise the limit (`dlc --max-memory`, \
+             `Limits::max_memory` in the library)"
         );
     }
 }

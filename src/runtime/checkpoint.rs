@@ -47,7 +47,7 @@ pub enum CheckpointError {
     /// The file policy does not allow this path (see [`crate::Limits::files`]).
     #[error(transparent)]
     Refused(crate::data::DataError),
-    #[error("cannot {action} checkpoint {path}: {source}")]
+    #[error("cannot {action} checkpoint {}: {}", path.display(), crate::data::io_reason(source))]
     Io {
         action: &'static str,
         path: PathBuf,

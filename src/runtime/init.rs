@@ -79,20 +79,22 @@ pub fn wide_inits(network: &Network) -> Vec<String> {
         for t in layer.params.iter().filter(|t| t.name == "weight") {
             let fan_in: usize = t.shape.iter().skip(1).product::<usize>().max(1);
             let he = (2.0 / fan_in as f64).sqrt();
+            let number = crate::recipe::format_number;
             let (std, written) = match t.init {
-                Init::Normal { std } => (std, format!("normal(std: {std})")),
-                Init::Uniform { limit } => {
-                    (limit / 3f64.sqrt(), format!("uniform(limit: {limit})"))
-                }
+                Init::Normal { std } => (std, format!("normal(std: {})", number(std))),
+                Init::Uniform { limit } => (
+                    limit / 3f64.sqrt(),
+                    format!("uniform(limit: {})", number(limit)),
+                ),
                 _ => continue,
             };
             if std > 3.0 * he {
                 causes.push(format!(
                     "the initialisation scale is too large: `{}` draws its weights from {written}, \
-                     {:.0}x the He deviation sqrt(2 / {fan_in}) = {he:.3}; remove the `init:` argument \
+                     {}x the He deviation sqrt(2 / {fan_in}) = {he:.3}; remove the `init:` argument \
                      (the default scales by fan-in) or use a deviation near {he:.3}",
                     layer.name,
-                    std / he
+                    number((std / he).round())
                 ));
             }
         }
