@@ -17,6 +17,7 @@
 //! --- model.dl                   a file, up to the next `---` line
 //! ...
 //! --- labels.gz: hex gzip        a file given as hex bytes, then gzipped
+//! --- big.csv: repeat 1000       a text file whose last line is repeated 1000 times
 //! ```
 //!
 //! `$DIR` in arguments and files is the case's directory; in the snapshots
@@ -77,7 +78,12 @@ fn parse(text: &str, dir: &str) -> Case {
                 body += l;
                 body.push('\n');
             }
-            let body = body.replace("$DIR", dir);
+            let mut body = body.replace("$DIR", dir);
+            if let Some(n) = kinds.strip_prefix("repeat ") {
+                let n: usize = n.trim().parse().expect("repeat: a count");
+                let last = body.lines().last().unwrap_or_default().to_string() + "\n";
+                body += &last.repeat(n.saturating_sub(1));
+            }
             let mut bytes = if kinds.contains("hex") {
                 hex(&body)
             } else {

@@ -137,23 +137,24 @@ fn a_compile_budget_that_is_spent_stops_compiling() {
 #[test]
 fn data_from_a_file_gets_only_the_memory_the_model_left() {
     let dir = root("memory");
-    let mut rows = String::from("a,b,label\n");
-    for i in 0..20_000 {
-        rows += &format!("{},{},{}\n", i % 7, i % 5, i % 2);
-    }
-    std::fs::write(dir.join("points.csv"), rows).unwrap();
     let source = program("points.csv", None);
-    let planned = dlc::check_with(&source, &Options::default())
+    let estimate = dlc::check_with(&source, &Options::default())
         .memory
-        .expect("estimated")
-        .model_bytes();
-    // Room for the model and a few KiB: not for 20,000 rows.
+        .expect("estimated");
+    // Room for the model and its compiling, which the data may reuse: not
+    // for twice as many bytes of samples.
+    let rows = 2 * estimate.total() as usize / 12;
+    let mut text = String::from("a,b,label\n");
+    for i in 0..rows {
+        text += &format!("{},{},{}\n", i % 7, i % 5, i % 2);
+    }
+    std::fs::write(dir.join("points.csv"), text).unwrap();
     let mut options = within(&dir);
-    options.limits.max_memory = Some(planned + (16 << 10));
+    options.limits.max_memory = Some(estimate.total());
     let mut model = dlc::compile_with_options(&source, &options).expect("the model fits");
     let err = model.train(&Default::default(), &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("points.csv"), "{err}");
-    options.limits.max_memory = Some(planned + (16 << 20));
+    options.limits.max_memory = Some(estimate.total() + (64 << 20));
     let mut model = dlc::compile_with_options(&source, &options).unwrap();
     model
         .train(&Default::default(), &mut |_| {})

@@ -115,6 +115,7 @@ fn print_json(out: &mut impl Write, source: &Source, checked: &Checked) {
             "copies_bytes": m.copies,
             "scratch_bytes": m.scratch,
             "batch_bytes": m.batches,
+            "compile_bytes": m.code,
             "data_bytes": m.data,
             "max_batch": m.max_batch,
         });

@@ -37,6 +37,8 @@ pub struct MemoryEstimate {
     pub scratch_fixed: u64,
     /// Buffers of one batch: features, targets and outputs.
     pub batches: u64,
+    /// Compiling the entry points (the code generator's working memory).
+    pub code: u64,
     /// The data sets in memory while they are prepared, when their size is
     /// known before any file is read.
     pub data: Option<u64>,
@@ -45,6 +47,9 @@ pub struct MemoryEstimate {
 }
 
 impl MemoryEstimate {
+    /// The peak: the model and its run, with the compiler's working memory
+    /// or the data, whichever is larger (the compiler is done and has given
+    /// its memory back before the data is loaded).
     pub fn total(&self) -> u64 {
         [
             self.parameters,
@@ -52,16 +57,18 @@ impl MemoryEstimate {
             self.copies,
             self.scratch,
             self.batches,
-            self.data.unwrap_or(0),
+            self.code.max(self.data.unwrap_or(0)),
         ]
         .iter()
         .fold(0u64, |a, &b| a.saturating_add(b))
     }
 
-    /// Everything but the data: what the model and its run take, so that
-    /// the data may have what the limit leaves.
+    /// What the model and its run hold while the data is loaded (not the
+    /// data, nor the compiler's memory, which is given back before), so
+    /// that the data may have what the limit leaves.
     pub fn model_bytes(&self) -> u64 {
-        self.total().saturating_sub(self.data.unwrap_or(0))
+        self.total()
+            .saturating_sub(self.code.max(self.data.unwrap_or(0)))
     }
 
     /// What grows with the model (weights and what shadows them).
@@ -88,6 +95,7 @@ impl MemoryEstimate {
                 bytes(self.activations()),
                 self.max_batch
             ),
+            format!("{} compiling", bytes(self.code)),
         ];
         if let Some(d) = self.data {
             parts.push(format!("{} data", bytes(d)));
@@ -164,13 +172,18 @@ fn builtin_size(spec: &DataSpec) -> Option<(u64, u64)> {
     Some((points, sample.saturating_add(target)))
 }
 
-/// Bytes of a data item while it is loaded: the generated set and its
-/// training/validation copies side by side, plus the shuffling order.
+/// Bytes of a data item while it is loaded: the generated set (and, when it
+/// is split, its training and validation parts beside it), plus the
+/// shuffling order.
 fn data_bytes(spec: &DataSpec) -> Option<u64> {
     let (points, floats) = builtin_size(spec)?;
+    let copies = match spec.validation {
+        Validation::Split(_) => 2,
+        _ => 1,
+    };
     let own = points
         .saturating_mul(floats)
-        .saturating_mul(2 * FLOAT)
+        .saturating_mul(copies * FLOAT)
         .saturating_add(points.saturating_mul(8));
     match &spec.validation {
         Validation::Data(other) => Some(own.saturating_add(data_bytes(other)?)),
@@ -214,6 +227,22 @@ fn jit_scratch(g: &Graph, max_batch: usize, layout: &Layout) -> Option<u64> {
     crate::codegen::scratch_len(&plan)
         .ok()
         .map(|f| f as u64 * FLOAT)
+}
+
+/// Cranelift's working memory while it compiles, per kernel of the plan:
+/// a kernel is about 150 instructions whatever the sizes (loops, not
+/// unrolling, past small windows), and compiling takes a few hundred bytes
+/// per instruction (measured on the examples: 25 MiB for residual's 74,000).
+const COMPILE_BYTES_PER_KERNEL: u64 = 48 << 10;
+
+/// Bytes to compile the run's entry points.
+fn compile_bytes(graphs: &Graphs, layout: &Layout, max_batch: usize) -> u64 {
+    run_entries(graphs)
+        .iter()
+        .filter_map(|&e| graphs.get(e))
+        .filter_map(|g| plan_with_layout(g, max_batch, layout.clone()).ok())
+        .map(|p| p.kernels.len() as u64 * COMPILE_BYTES_PER_KERNEL)
+        .sum()
 }
 
 /// Bytes the interpreter holds for a call at batch `max_batch`: every node's value.
@@ -294,6 +323,10 @@ pub fn estimate(
         scratch,
         scratch_fixed,
         batches,
+        code: match backend {
+            BackendKind::Jit => compile_bytes(graphs, &layout, max_batch),
+            BackendKind::Interpreter => 0,
+        },
         data: model.data.as_ref().and_then(data_bytes),
         max_batch,
     }
@@ -325,7 +358,15 @@ pub fn over_limit(
     );
     let (weights, activations, data) = (est.weights(), est.activations(), est.data.unwrap_or(0));
     let net = &model.network;
-    let mut d = if weights >= activations && weights >= data {
+    let mut d = if est.code > weights.max(activations).max(data) {
+        Diagnostic::error(codes::TOO_MUCH_MEMORY, message, net.span)
+            .label(format!(
+                "its {} layers take {} to compile",
+                net.layers.len(),
+                bytes(est.code)
+            ))
+            .help("use fewer layers")
+    } else if weights >= activations && weights >= data {
         // The first of the largest: where the reader starts looking.
         let layer = net
             .layers
@@ -373,9 +414,10 @@ pub fn over_limit(
             .help("use fewer points or smaller samples")
     };
     d.notes.push(format!(
-        "weights {}, activations {}, data {}",
+        "weights {}, activations {}, compiling {}, data {}",
         bytes(weights),
         bytes(activations),
+        bytes(est.code),
         est.data.map_or("read from files".to_string(), bytes)
     ));
     d.notes.push(
