@@ -198,7 +198,7 @@ fn rewrite(path: &std::path::Path, edit: impl FnOnce(&mut dlc::runtime::tensor_f
         .iter()
         .map(|(n, t)| (n.clone(), t.shape.clone(), &t.values[..]))
         .collect();
-    std::fs::write(path, tensor_file::encode(&file.metadata, &tensors)).unwrap();
+    std::fs::write(path, tensor_file::encode(&file.metadata, &tensors).unwrap()).unwrap();
 }
 
 #[test]

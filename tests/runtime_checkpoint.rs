@@ -231,7 +231,7 @@ fn rewrite(path: &Path, edit: impl FnOnce(&mut TensorFile)) {
         .iter()
         .map(|(n, t)| (n.clone(), t.shape.clone(), &t.values[..]))
         .collect();
-    std::fs::write(path, tensor_file::encode(&file.metadata, &tensors)).unwrap();
+    std::fs::write(path, tensor_file::encode(&file.metadata, &tensors).unwrap()).unwrap();
 }
 
 #[test]

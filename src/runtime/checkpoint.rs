@@ -269,7 +269,7 @@ pub fn save(
         .files
         .check_path(path, true)
         .map_err(CheckpointError::Refused)?;
-    write_atomically(&resolved, &tensor_file::encode(&meta, &tensors))
+    write_atomically(&resolved, &tensor_file::encode(&meta, &tensors)?)
 }
 
 /// Writes `data` to a temporary file beside `path`, then renames it over

@@ -231,10 +231,11 @@ fn update_overflow(
     call: &Call,
 ) -> Option<Stage> {
     let update = m.graphs.update.as_ref()?;
+    let copy = |v: &[f32]| crate::limits::alloc::copy_of(v, "the diagnosis's buffers").ok();
     let mut buffers = Buffers {
-        params: m.buffers.params.clone(),
-        grads: vec![0.0; m.buffers.params.len()],
-        states: m.buffers.states.clone(),
+        params: copy(&m.buffers.params)?,
+        grads: crate::limits::alloc::filled(m.buffers.params.len(), 0.0, "gradients").ok()?,
+        states: copy(&m.buffers.states)?,
     };
     for s in &backward.sinks {
         if let Sink::Grad(p, v) = s {

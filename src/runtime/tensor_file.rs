@@ -53,7 +53,7 @@ const LEN_BYTES: usize = 8;
 pub fn encode(
     metadata: &BTreeMap<String, String>,
     tensors: &[(String, Vec<usize>, &[f32])],
-) -> Vec<u8> {
+) -> Result<Vec<u8>, crate::limits::AllocError> {
     let json = |s: &str| serde_json::Value::from(s).to_string();
     let mut order: Vec<&(String, Vec<usize>, &[f32])> = tensors.iter().collect();
     order.sort_by(|a, b| a.0.cmp(&b.0));
@@ -78,13 +78,16 @@ pub fn encode(
     while !header.len().is_multiple_of(LEN_BYTES) {
         header.push(' ');
     }
-    let mut out = Vec::with_capacity(LEN_BYTES + header.len() + offset);
+    let mut out = crate::limits::alloc::with_capacity(
+        LEN_BYTES + header.len() + offset,
+        "the checkpoint being written",
+    )?;
     out.extend((header.len() as u64).to_le_bytes());
     out.extend(header.as_bytes());
     for (_, _, values) in &order {
         out.extend(values.iter().flat_map(|v| v.to_le_bytes()));
     }
-    out
+    Ok(out)
 }
 
 /// Reads and decodes a file, refusing one larger than `limit` bytes before
@@ -298,6 +301,7 @@ mod tests {
                 ("b".to_string(), vec![1], &b[..]),
             ],
         )
+        .unwrap()
     }
 
     #[test]
