@@ -336,3 +336,14 @@ fn generated_programs_cover_every_layer_kind() {
         assert!(all.contains(kind), "no generated program uses `{kind}`");
     }
 }
+
+/// The gradient of a convolution's bias before an instance norm is 0 in exact
+/// arithmetic and rounding noise of the norm's large terms in f32: here the
+/// JIT's noise (1.5e-5) is past the tolerance, the f32 interpreter's happens
+/// not to be. Errors of f32's size in another pattern reach the JIT's
+/// distance from the exact result too, so the case is ill-conditioned, not a
+/// failure (see `jit_support`).
+#[test]
+fn a_gradient_that_cancels_to_zero_is_judged_by_errors_of_f32_size() {
+    assert_eq!(check_network(17706643704784979998), Ok(false));
+}
