@@ -1,6 +1,8 @@
 //! `dlc run`, `dlc eval` and `dlc predict` as a user meets them: exit codes
 //! and the messages for bad input.
 
+mod checkpoint_support;
+use checkpoint_support::{metadata, rewrite};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -180,25 +182,6 @@ fn iris_with_checkpoint(name: &str, optimizer: &str) -> (PathBuf, PathBuf) {
             &format!("    checkpoint \"{}\"\n    seed      1\n}}", ckpt.display()),
         );
     (temp(&format!("{name}.dl"), &src), ckpt)
-}
-
-fn metadata(ckpt: &std::path::Path) -> std::collections::BTreeMap<String, String> {
-    dlc::runtime::tensor_file::read(ckpt, u64::MAX)
-        .unwrap()
-        .metadata
-}
-
-/// Decodes a checkpoint, lets `edit` change it, and writes it back.
-fn rewrite(path: &std::path::Path, edit: impl FnOnce(&mut dlc::runtime::tensor_file::TensorFile)) {
-    use dlc::runtime::tensor_file;
-    let mut file = tensor_file::read(path, u64::MAX).unwrap();
-    edit(&mut file);
-    let tensors: Vec<(String, Vec<usize>, &[f32])> = file
-        .tensors
-        .iter()
-        .map(|(n, t)| (n.clone(), t.shape.clone(), &t.values[..]))
-        .collect();
-    std::fs::write(path, tensor_file::encode(&file.metadata, &tensors).unwrap()).unwrap();
 }
 
 #[test]

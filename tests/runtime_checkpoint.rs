@@ -3,8 +3,9 @@
 //! corrupt, foreign or non-finite checkpoint is a clear error that changes
 //! nothing.
 
+mod checkpoint_support;
+use checkpoint_support::rewrite;
 use dlc::runtime::checkpoint;
-use dlc::runtime::tensor_file::{self, TensorFile};
 use dlc::{BackendKind, TrainOptions};
 use std::path::{Path, PathBuf};
 
@@ -220,18 +221,6 @@ fn without_seconds(epochs: &[dlc::EpochMetrics]) -> Vec<dlc::EpochMetrics> {
             ..m.clone()
         })
         .collect()
-}
-
-/// Decodes a checkpoint, lets `edit` change it, and writes it back.
-fn rewrite(path: &Path, edit: impl FnOnce(&mut TensorFile)) {
-    let mut file = tensor_file::read(path, u64::MAX).unwrap();
-    edit(&mut file);
-    let tensors: Vec<(String, Vec<usize>, &[f32])> = file
-        .tensors
-        .iter()
-        .map(|(n, t)| (n.clone(), t.shape.clone(), &t.values[..]))
-        .collect();
-    std::fs::write(path, tensor_file::encode(&file.metadata, &tensors).unwrap()).unwrap();
 }
 
 #[test]

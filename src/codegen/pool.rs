@@ -126,6 +126,24 @@ fn window_positions(fx: &mut Fx, p: &Window, oy: Value, ox: Value) -> Vec<(Value
     out
 }
 
+/// Max pooling's gradient: adds `g` at the window's maximum `at` of
+/// `grad_plane`, when the window held one (`have`).
+pub(super) fn add_to_maximum(
+    fx: &mut Fx,
+    have: Value,
+    grad_plane: Value,
+    at: Value,
+    g: Value,
+) -> R {
+    fx.when(have, |fx| {
+        let to = fx.offset(grad_plane, at, 1);
+        let old = fx.load(F32, to, 0);
+        let new = fx.b.ins().fadd(old, g);
+        fx.store(new, to, 0);
+        Ok(())
+    })
+}
+
 fn planes(fx: &mut Fx, x: &Buf) -> R<Value> {
     let c = fixed(x.shape.0[1], "channels")?;
     let first = x.shape.0[0];
@@ -253,13 +271,7 @@ fn pool_grad_output(
                 best_at = fx.b.ins().select(take, at, best_at);
                 have = fx.b.ins().bor(have, valid);
             }
-            fx.when(have, |fx| {
-                let to = fx.offset(grad_plane, best_at, 1);
-                let old = fx.load(F32, to, 0);
-                let new = fx.b.ins().fadd(old, g);
-                fx.store(new, to, 0);
-                Ok(())
-            })?;
+            add_to_maximum(fx, have, grad_plane, best_at, g)?;
         }
     }
     Ok(())

@@ -136,13 +136,7 @@ pub fn pool_grad_output(
                 Ok(vec![have, best, best_at])
             })?;
             let [have, best_at] = [done[0], done[2]];
-            fx.when(have, |fx| {
-                let to = fx.offset(grad_plane, best_at, 1);
-                let old = fx.load(F32, to, 0);
-                let new = fx.b.ins().fadd(old, g);
-                fx.store(new, to, 0);
-                Ok(())
-            })?;
+            super::pool::add_to_maximum(fx, have, grad_plane, best_at, g)?;
         }
     }
     Ok(())
