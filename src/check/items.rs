@@ -167,6 +167,7 @@ pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
             .and_then(|s| s.args.first())
             .map_or(t.span, |a| a.value.span);
         train::check_loss_fits(cx, ts, &network, data_spec.as_ref(), loss_span);
+        train::check_batch_norm_batch(cx, ts, &network);
     }
     Some(Model {
         network,

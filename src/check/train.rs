@@ -437,6 +437,33 @@ fn early_stop(
     })
 }
 
+/// Batch norm's statistics need two values per feature: with `batch 1` a
+/// batch norm of vectors (or of 1x1 images) has one, its variance is 0/0 and
+/// every step would fail (PyTorch refuses it too).
+pub fn check_batch_norm_batch(cx: &mut Cx, t: &TrainSpec, net: &Network) {
+    if t.batch != Batch::Size(1) {
+        return;
+    }
+    let single = net.layers.iter().find(|l| {
+        matches!(l.op, Op::BatchNorm { .. })
+            && l.inputs
+                .first()
+                .is_some_and(|&i| net.layers[i].shape.iter().skip(1).product::<usize>() == 1)
+    });
+    if let Some(layer) = single {
+        cx.err(
+            Diagnostic::error(
+                codes::CONFLICTING_SETTINGS,
+                "`batch 1` leaves batch norm one value per feature to take statistics of",
+                t.batch_span.unwrap_or(t.span),
+            )
+            .label("one sample per step")
+            .secondary(layer.span, "normalises each feature over the batch")
+            .help("use a batch of 2 or more, or `layernorm`, which normalises each sample alone"),
+        );
+    }
+}
+
 /// The loss must suit the network's output and the data's targets.
 pub fn check_loss_fits(
     cx: &mut Cx,
