@@ -236,18 +236,18 @@ pub fn build(
                 |m| (0.0..=1.0).contains(&m),
                 "must be in [0, 1]",
             );
-            let eps = a.real(cx, "eps", Some(1e-5), |e| e > 0.0, "must be positive");
+            let eps = a.real(cx, "eps", Some(1e-5), eps_in_f32, EPS_RANGE);
             plain(Op::BatchNorm {
                 momentum: momentum?.0,
                 eps: eps?.0,
             })
         }
         "layernorm" => {
-            let eps = a.real(cx, "eps", Some(1e-5), |e| e > 0.0, "must be positive");
+            let eps = a.real(cx, "eps", Some(1e-5), eps_in_f32, EPS_RANGE);
             plain(Op::LayerNorm { eps: eps?.0 })
         }
         "instancenorm" => {
-            let eps = a.real(cx, "eps", Some(1e-5), |e| e > 0.0, "must be positive");
+            let eps = a.real(cx, "eps", Some(1e-5), eps_in_f32, EPS_RANGE);
             let affine = a.boolean(cx, "affine", false);
             plain(Op::InstanceNorm {
                 eps: eps?.0,
@@ -352,6 +352,13 @@ fn size_pair(
     }
     Some((out, span))
 }
+
+/// A norm's `eps` is added in f32: it must still be positive (and normal) there.
+fn eps_in_f32(e: f64) -> bool {
+    e > 0.0 && e.is_finite() && (e as f32) >= f32::MIN_POSITIVE
+}
+
+const EPS_RANGE: &str = "must be positive, and at least 1.2e-38 so that it stays positive in f32";
 
 /// `pad: 1`, `pad: [1, 2]` or `pad: same` (keeps the size at stride 1, odd kernels).
 fn pad_arg(cx: &mut Cx, a: &mut Args, kernel: Option<([usize; 2], Span)>) -> Option<[usize; 2]> {
