@@ -57,6 +57,8 @@ pub struct TrainReport {
     /// stopping: the best one, restored).
     pub best_epoch: Option<usize>,
     pub seconds: f64,
+    /// What the data's preparation found suspicious (a single class, say).
+    pub warnings: Vec<String>,
 }
 
 /// Options a caller may override; the program's plan gives the rest.
@@ -105,7 +107,10 @@ impl CompiledModel {
     ) -> Result<TrainReport, RunError> {
         let spec = self.model.data.clone().ok_or(RunError::NoTrainPlan)?;
         let loaded = super::load::load(&spec, &self.data_policy())?;
-        self.train_on(&loaded.train, loaded.validation.as_ref(), options, on_epoch)
+        let mut report =
+            self.train_on(&loaded.train, loaded.validation.as_ref(), options, on_epoch)?;
+        report.warnings = loaded.warnings;
+        Ok(report)
     }
 
     /// Trains on `train`, validating on `val` after each epoch; `on_epoch`
@@ -183,6 +188,7 @@ impl CompiledModel {
             stop: StopReason::Completed,
             best_epoch: None,
             seconds: 0.0,
+            warnings: Vec::new(),
         };
         // `epochs` counts the whole run: a model resumed from a checkpoint
         // continues where it stopped (and a run that stopped early is over).
