@@ -141,6 +141,18 @@ fn a_training_set_of_one_class_is_loaded_with_a_warning() {
             .warnings
             .is_empty()
     );
+    // A library caller of `train` is told too.
+    let source = format!(
+        "data d = csv(\"{}\", label: \"y\", classes: 2)\n\
+         network n(x: [1]) -> 2 {{ dense 2 }}\n\
+         train n on d {{ loss cross_entropy; optimizer sgd(lr: 0.1); batch 2; epochs 1 }}\n",
+        path.display()
+    );
+    let report = dlc::compile(&source)
+        .unwrap()
+        .train(&Default::default(), &mut |_| {})
+        .unwrap();
+    assert_eq!(report.warnings, loaded.warnings);
 }
 
 #[test]
