@@ -222,11 +222,12 @@ fn run_entries(graphs: &Graphs) -> &'static [Entry] {
 
 /// Scratch floats of one graph as the JIT lays it out, or `None` if the
 /// plan cannot even be addressed.
-fn jit_scratch(g: &Graph, max_batch: usize, layout: &Layout) -> Option<u64> {
+/// Scratch bytes and kernels of one graph as the JIT plans it, or `None`
+/// if the plan cannot even be addressed.
+fn jit_plan(g: &Graph, max_batch: usize, layout: &Layout) -> Option<(u64, u64)> {
     let plan = plan_with_layout(g, max_batch, layout.clone()).ok()?;
-    crate::codegen::scratch_len(&plan)
-        .ok()
-        .map(|f| f as u64 * FLOAT)
+    let scratch = crate::codegen::scratch_len(&plan).ok()? as u64 * FLOAT;
+    Some((scratch, plan.kernels.len() as u64))
 }
 
 /// Cranelift's working memory while it compiles, per kernel of the plan:
@@ -234,16 +235,6 @@ fn jit_scratch(g: &Graph, max_batch: usize, layout: &Layout) -> Option<u64> {
 /// unrolling, past small windows), and compiling takes a few hundred bytes
 /// per instruction (measured on the examples: 25 MiB for residual's 74,000).
 const COMPILE_BYTES_PER_KERNEL: u64 = 48 << 10;
-
-/// Bytes to compile the run's entry points.
-fn compile_bytes(graphs: &Graphs, layout: &Layout, max_batch: usize) -> u64 {
-    run_entries(graphs)
-        .iter()
-        .filter_map(|&e| graphs.get(e))
-        .filter_map(|g| plan_with_layout(g, max_batch, layout.clone()).ok())
-        .map(|p| p.kernels.len() as u64 * COMPILE_BYTES_PER_KERNEL)
-        .sum()
-}
 
 /// Bytes the interpreter holds for a call at batch `max_batch`: every node's value.
 pub fn interpreter_bytes(g: &Graph, max_batch: usize) -> u64 {
@@ -284,19 +275,20 @@ pub fn estimate(
         }
         None => 0,
     };
-    let scratch_at = |batch: usize| {
+    // (scratch, kernels) of the run's entry points at a batch.
+    let planned_at = |batch: usize| {
         run_entries(graphs)
             .iter()
             .filter_map(|&e| graphs.get(e))
             .map(|g| match backend {
-                BackendKind::Jit => jit_scratch(g, batch, &layout).unwrap_or(u64::MAX),
-                BackendKind::Interpreter => interpreter_bytes(g, batch),
+                BackendKind::Jit => jit_plan(g, batch, &layout).unwrap_or((u64::MAX, 0)),
+                BackendKind::Interpreter => (interpreter_bytes(g, batch), 0),
             })
-            .fold(0u64, |a, b| a.saturating_add(b))
+            .fold((0u64, 0u64), |a, b| (a.0.saturating_add(b.0), a.1 + b.1))
     };
-    let scratch = scratch_at(max_batch);
+    let (scratch, kernels) = planned_at(max_batch);
     let scratch_fixed = if max_batch > 1 {
-        scratch_at(1).min(scratch)
+        planned_at(1).0.min(scratch)
     } else {
         scratch
     };
@@ -323,10 +315,7 @@ pub fn estimate(
         scratch,
         scratch_fixed,
         batches,
-        code: match backend {
-            BackendKind::Jit => compile_bytes(graphs, &layout, max_batch),
-            BackendKind::Interpreter => 0,
-        },
+        code: kernels.saturating_mul(COMPILE_BYTES_PER_KERNEL),
         data: model.data.as_ref().and_then(data_bytes),
         max_batch,
     }
