@@ -126,6 +126,7 @@ pub mod diag;
 pub mod emit;
 pub mod interp;
 pub mod ir;
+pub mod layers;
 pub mod limits;
 pub mod outputs;
 pub mod recipe;

@@ -26,7 +26,7 @@ pub struct Args {
     /// Arguments of a call such as `sgd(lr: 0.1)`, rather than of a layer or
     /// setting line: examples in messages are written in call form.
     call_style: bool,
-    pub(super) ok: bool,
+    pub(crate) ok: bool,
 }
 
 /// One evaluated argument before binding.
@@ -201,9 +201,17 @@ impl Args {
     }
 
     /// Whether an argument with this name was written (even if its value
-    /// could not be computed).
-    pub fn has(&self, name: &str) -> bool {
+    /// could not be computed). The name counts as one the use accepts.
+    pub fn has(&mut self, name: &'static str) -> bool {
+        if !self.known.contains(&name) {
+            self.known.push(name);
+        }
         self.named.iter().any(|e| e.name == name)
+    }
+
+    /// Every parameter name asked for so far, in the order asked.
+    pub fn known(&self) -> &[&'static str] {
+        &self.known
     }
 
     fn type_error(

@@ -13,7 +13,7 @@ pub fn assign(layers: &mut [Layer], overrides: &[Option<Init>]) {
     }
     let following = following_activation(layers, &first_consumer);
     for id in 0..layers.len() {
-        if !matches!(layers[id].op, Op::Dense { .. } | Op::Conv { .. }) {
+        if !layers[id].op.rule().weights_follow_activation() {
             continue;
         }
         let init = overrides[id].unwrap_or(following[id]);
@@ -33,12 +33,12 @@ fn following_activation(layers: &[Layer], first_consumer: &[Option<LayerId>]) ->
         let Some(next) = first_consumer[id] else {
             continue;
         };
-        init[id] = match layers[next].op {
-            Op::Activation(Activation::Relu) => Init::He { slope: 0.0 },
-            Op::Activation(Activation::LeakyRelu { slope }) => Init::He { slope },
-            Op::PRelu { .. } => Init::He { slope: 0.25 },
-            Op::Activation(_) | Op::Dense { .. } | Op::Conv { .. } => Init::Xavier,
-            _ => init[next],
+        let rule = layers[next].op.rule();
+        init[id] = match rule.activation() {
+            Some(activation) => activation.init,
+            // A linear map next: the output is seen as it is.
+            None if rule.weights_follow_activation() => Init::Xavier,
+            None => init[next],
         };
     }
     init

@@ -3,6 +3,7 @@
 use super::Cx;
 use super::model::*;
 use crate::diag::{Diagnostic, codes};
+use crate::layers::Range;
 use crate::syntax::Program;
 
 pub fn lint(cx: &mut Cx, model: &Model, _program: &Program) {
@@ -12,7 +13,7 @@ pub fn lint(cx: &mut Cx, model: &Model, _program: &Program) {
         output_activation(cx, t.loss, last, net.output_shape());
         learning_rate(cx, t);
     }
-    if matches!(last.op, Op::Dropout { .. }) {
+    if last.op.rule().dropout_rate().is_some() {
         cx.err(
             Diagnostic::warning(codes::W_DROPOUT_LAST, "dropout after the last layer", last.span)
                 .label("drops outputs of the network itself")
@@ -22,37 +23,42 @@ pub fn lint(cx: &mut Cx, model: &Model, _program: &Program) {
 }
 
 fn output_activation(cx: &mut Cx, loss: Loss, last: &Layer, out: &[usize]) {
-    let Op::Activation(act) = last.op else { return };
-    let d = match (loss, act) {
-        (Loss::CrossEntropy, Activation::Softmax) => Diagnostic::warning(
+    let Some(act) = last.op.rule().activation() else {
+        return;
+    };
+    let keyword = last.op.keyword();
+    let d = match (loss, act.range) {
+        (Loss::CrossEntropy, Range::Probabilities) => Diagnostic::warning(
             codes::W_DOUBLE_SOFTMAX,
-            "`softmax` before `cross_entropy` applies softmax twice",
+            format!("`{keyword}` before `cross_entropy` applies softmax twice"),
             last.span,
         )
         .label("the loss already applies softmax to the logits")
         .help("remove this layer; `dlc predict` still reports probabilities"),
-        (Loss::CrossEntropy, Activation::Sigmoid) => Diagnostic::warning(
+        (Loss::CrossEntropy, Range::UnitInterval) => Diagnostic::warning(
             codes::W_SIGMOID_MULTICLASS,
             format!(
-                "`sigmoid` before a {}-class `cross_entropy`",
+                "`{keyword}` before a {}-class `cross_entropy`",
                 out.first().copied().unwrap_or(0)
             ),
             last.span,
         )
         .label("squashes every logit into (0, 1)")
         .help("remove this layer: cross_entropy takes unbounded logits"),
-        (Loss::BinaryCrossEntropy, Activation::Sigmoid) => Diagnostic::warning(
+        (Loss::BinaryCrossEntropy, Range::UnitInterval) => Diagnostic::warning(
             codes::W_DOUBLE_SOFTMAX,
-            "`sigmoid` before `binary_cross_entropy` applies the sigmoid twice",
+            format!("`{keyword}` before `binary_cross_entropy` applies the sigmoid twice"),
             last.span,
         )
         .label("the loss already applies the sigmoid to the logit")
         .help("remove this layer"),
-        (Loss::CrossEntropy | Loss::BinaryCrossEntropy, Activation::Relu) => {
-            Diagnostic::warning(codes::W_ACTIVATION_LAST, "`relu` on the logits", last.span)
-                .label("negative logits become 0, so the loss cannot push classes apart")
-                .help("remove this layer: the last layer should be linear")
-        }
+        (Loss::CrossEntropy | Loss::BinaryCrossEntropy, Range::NonNegative) => Diagnostic::warning(
+            codes::W_ACTIVATION_LAST,
+            format!("`{keyword}` on the logits"),
+            last.span,
+        )
+        .label("negative logits become 0, so the loss cannot push classes apart")
+        .help("remove this layer: the last layer should be linear"),
         _ => return,
     };
     cx.err(d);

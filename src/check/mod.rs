@@ -3,7 +3,7 @@
 //! ```text
 //! ast::Program --items.rs--> one network, its data and its training plan
 //!   network.rs: statements and blocks expanded into a graph of layers
-//!   layers.rs:  each layer's arguments, shape rule and parameters
+//!   crate::layers: each layer kind's arguments, shape rule and parameters
 //!   data.rs / train.rs: sources and settings, with defaults
 //!   init.rs:    initialisation chosen from the activation that follows
 //!   lints.rs:   warnings for legal but suspicious programs
@@ -13,18 +13,17 @@
 //! shape that later shape rules skip silently, so every independent mistake is
 //! reported once and no mistake is reported twice.
 
-mod args;
+pub(crate) mod args;
 mod data;
 mod init;
 mod items;
-mod layers;
+pub(crate) mod layers;
 mod lints;
 pub mod model;
 mod network;
-mod shapes;
 mod suggest;
 mod train;
-mod value;
+pub(crate) mod value;
 
 pub use model::*;
 pub use suggest::{did_you_mean, distance};

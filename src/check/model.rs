@@ -6,6 +6,8 @@
 
 use crate::syntax::Span;
 
+pub use crate::layers::Op;
+
 /// A checked program: one network, and the data and training plan if given.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -99,117 +101,6 @@ pub enum Init {
         limit: f64,
     },
     Const(f64),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Op {
-    Input,
-    Dense {
-        units: usize,
-    },
-    Conv {
-        filters: usize,
-        kernel: [usize; 2],
-        stride: [usize; 2],
-        pad: [usize; 2],
-    },
-    Pool {
-        kind: PoolKind,
-        window: [usize; 2],
-        stride: [usize; 2],
-        pad: [usize; 2],
-    },
-    Flatten,
-    Activation(Activation),
-    /// Parametric ReLU: a learned slope, one shared or one per channel.
-    PRelu {
-        per_channel: bool,
-    },
-    BatchNorm {
-        momentum: f64,
-        eps: f64,
-    },
-    LayerNorm {
-        eps: f64,
-    },
-    InstanceNorm {
-        eps: f64,
-        affine: bool,
-    },
-    Dropout {
-        rate: f64,
-    },
-    Add,
-    /// Joins along the first axis of the sample: features, or channels of images.
-    Concat,
-}
-
-impl Op {
-    /// The keyword that writes this layer in the language.
-    pub fn keyword(&self) -> &'static str {
-        match self {
-            Op::Input => "input",
-            Op::Dense { .. } => "dense",
-            Op::Conv { .. } => "conv",
-            Op::Pool {
-                kind: PoolKind::Max,
-                ..
-            } => "maxpool",
-            Op::Pool {
-                kind: PoolKind::Avg,
-                ..
-            } => "avgpool",
-            Op::Flatten => "flatten",
-            Op::Activation(a) => a.keyword(),
-            Op::PRelu { .. } => "prelu",
-            Op::BatchNorm { .. } => "batchnorm",
-            Op::LayerNorm { .. } => "layernorm",
-            Op::InstanceNorm { .. } => "instancenorm",
-            Op::Dropout { .. } => "dropout",
-            Op::Add => "add",
-            Op::Concat => "concat",
-        }
-    }
-
-    pub fn has_params(&self) -> bool {
-        matches!(
-            self,
-            Op::Dense { .. }
-                | Op::Conv { .. }
-                | Op::PRelu { .. }
-                | Op::BatchNorm { .. }
-                | Op::LayerNorm { .. }
-        ) || matches!(self, Op::InstanceNorm { affine: true, .. })
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PoolKind {
-    Max,
-    Avg,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Activation {
-    Identity,
-    Sigmoid,
-    Tanh,
-    Relu,
-    LeakyRelu { slope: f64 },
-    Softmax,
-}
-
-impl Activation {
-    pub fn keyword(&self) -> &'static str {
-        match self {
-            Activation::Identity => "identity",
-            Activation::Sigmoid => "sigmoid",
-            Activation::Tanh => "tanh",
-            Activation::Relu => "relu",
-            Activation::LeakyRelu { .. } => "leaky_relu",
-            Activation::Softmax => "softmax",
-        }
-    }
 }
 
 /// Where the samples come from and how they are prepared.

@@ -10,12 +10,13 @@
 use super::Cx;
 use super::args::list_all;
 use super::items::item_kind;
-use super::layers::{self, Built, Input, fmt_shape};
+use super::layers::{self, checked_len, fmt_shape};
 use super::model::*;
 use super::suggest::did_you_mean;
 use super::value::{Env, eval};
 use super::{args::Args, init};
 use crate::diag::{Diagnostic, codes};
+use crate::layers::{Incoming, Inferred, registry};
 use crate::syntax::{BlockDecl, Item, NetworkDecl, Span, Stage, Stmt};
 use std::collections::HashMap;
 
@@ -54,7 +55,7 @@ pub fn check_network(
         g.push(
             Layer {
                 name: decl.input.name.clone(),
-                op: Op::Input,
+                op: Op::Input(crate::layers::Input),
                 inputs: vec![],
                 shape,
                 params: vec![],
@@ -466,11 +467,11 @@ impl Graph<'_> {
         if let Some(block) = self.blocks.get(name).copied() {
             return self.expand(cx, scope, stage, block, flow);
         }
-        if !layers::is_builtin(name) {
+        let Some(entry) = registry::find(name) else {
             self.unknown_layer(cx, scope, stage);
             return None;
-        }
-        let input = flow.map(|l| Input {
+        };
+        let input = flow.map(|l| Incoming {
             shape: &self.layers[l].shape,
             span: self.layers[l].span,
         });
@@ -480,21 +481,30 @@ impl Graph<'_> {
             &format!("`{name}`"),
             stage.span,
             &stage.args,
-            layers::positional(name),
-            layers::flags(name),
+            entry.positional,
+            entry.flags,
         );
-        let built = layers::build(cx, name, &mut args, input, stage.span);
+        // The arguments are checked even when the input is unknown (after
+        // an earlier error), so that every mistake is reported.
+        let op = (entry.bind)(cx, &mut args);
+        let inferred = match (&op, input) {
+            (Some(op), Some(input)) => op.rule().infer(cx, &input, stage.span),
+            _ => None,
+        };
         let args_ok = args.finish(cx);
-        let Built {
+        let (
             op,
-            shape,
-            params,
-            buffers,
-            init,
-        } = built?;
+            Inferred {
+                shape,
+                params,
+                buffers,
+            },
+        ) = (op?, inferred?);
+        checked_len(cx, &shape, stage.span)?;
         if !args_ok {
             return None;
         }
+        let init = op.rule().init_override();
         let layer_name = scope.fresh(op.keyword());
         let origin = self.origin(cx);
         Some(self.push(
@@ -530,9 +540,8 @@ impl Graph<'_> {
             );
             return;
         }
-        let candidates = layers::BUILTINS
-            .iter()
-            .copied()
+        let candidates = registry::keywords()
+            .map(|k| k as &str)
             .chain(self.blocks.keys().map(String::as_str))
             .chain(scope.values.keys().map(String::as_str))
             .chain(std::iter::once("concat"));
@@ -546,7 +555,10 @@ impl Graph<'_> {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => match layers::alias(name) {
                 Some(hint) => d.help(hint),
-                None => d.help(format!("the layers are {}", list_all(layers::BUILTINS))),
+                None => d.help(format!(
+                    "the layers are {}",
+                    list_all(&registry::keywords().collect::<Vec<_>>())
+                )),
             },
         };
         cx.err(d);

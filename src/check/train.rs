@@ -445,7 +445,7 @@ pub fn check_batch_norm_batch(cx: &mut Cx, t: &TrainSpec, net: &Network) {
         return;
     }
     let single = net.layers.iter().find(|l| {
-        matches!(l.op, Op::BatchNorm { .. })
+        l.op.rule().uses_batch_statistics()
             && l.inputs
                 .first()
                 .is_some_and(|&i| net.layers[i].shape.iter().skip(1).product::<usize>() == 1)

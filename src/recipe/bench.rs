@@ -172,7 +172,7 @@ impl Bench {
                 .network
                 .layers
                 .iter()
-                .any(|l| matches!(l.op, crate::check::Op::BatchNorm { .. }));
+                .any(|l| l.op.rule().uses_batch_statistics());
         Ok(Bench {
             model: compiled,
             context: Context {

@@ -25,62 +25,9 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-fn pair(p: [usize; 2]) -> String {
-    if p[0] == p[1] {
-        p[0].to_string()
-    } else {
-        format!("[{}, {}]", p[0], p[1])
-    }
-}
-
 /// How a layer is written, in short: `dense 64`, `conv 16, 3x3, pad 1`.
 pub fn describe_layer(layer: &Layer) -> String {
-    let no_bias = |l: &Layer| {
-        if l.params.iter().any(|t| t.name == "bias") {
-            ""
-        } else {
-            ", no bias"
-        }
-    };
-    match &layer.op {
-        Op::Input => "input".into(),
-        Op::Dense { units } => format!("dense {units}{}", no_bias(layer)),
-        Op::Conv {
-            filters,
-            kernel,
-            stride,
-            pad,
-        } => {
-            let mut s = format!("conv {filters}, {}x{}", kernel[0], kernel[1]);
-            if *stride != [1, 1] {
-                s += &format!(", stride {}", pair(*stride));
-            }
-            if *pad != [0, 0] {
-                s += &format!(", pad {}", pair(*pad));
-            }
-            s + no_bias(layer)
-        }
-        Op::Pool {
-            window,
-            stride,
-            pad,
-            ..
-        } => {
-            let mut s = format!("{} {}x{}", layer.op.keyword(), window[0], window[1]);
-            if stride != window {
-                s += &format!(", stride {}", pair(*stride));
-            }
-            if *pad != [0, 0] {
-                s += &format!(", pad {}", pair(*pad));
-            }
-            s
-        }
-        Op::Activation(Activation::LeakyRelu { slope }) => format!("leaky_relu {slope}"),
-        Op::PRelu { per_channel: true } => "prelu, per channel".into(),
-        Op::Dropout { rate } => format!("dropout {rate}"),
-        Op::InstanceNorm { affine: true, .. } => "instancenorm, affine".into(),
-        op => op.keyword().into(),
-    }
+    layer.op.rule().describe(layer)
 }
 
 /// The summary as aligned text.

@@ -3,7 +3,7 @@
 //! Each tensor draws from its own stream, forked from the run's seed by a hash
 //! of the tensor's name: adding a layer does not change how the others start.
 
-use crate::check::{Init, Network, Op};
+use crate::check::{Init, Network};
 use crate::ir::{Graph, ParamInfo};
 use crate::limits::{AllocError, alloc};
 use crate::rng::Rng;
@@ -73,7 +73,7 @@ pub fn init_states(g: &Graph) -> Result<Vec<f32>, AllocError> {
 pub fn wide_inits(network: &Network) -> Vec<String> {
     let mut causes = Vec::new();
     for layer in &network.layers {
-        if !matches!(layer.op, Op::Dense { .. } | Op::Conv { .. }) {
+        if !layer.op.rule().weights_follow_activation() {
             continue;
         }
         for t in layer.params.iter().filter(|t| t.name == "weight") {

@@ -16,52 +16,12 @@ use super::graphs::Entry;
 use super::load::load;
 use super::model::{CompiledModel, RunError};
 use super::train::step_scalars;
-use crate::check::{Activation, Loss, Op, OptimizerKind, PoolKind};
+use crate::check::{Loss, OptimizerKind};
 use crate::data::Batcher;
 use crate::rng::Rng;
 use safetensors::tensor::{Dtype, TensorView};
 use serde_json::{Value, json};
 use std::path::Path;
-
-fn op_json(op: &Op) -> Value {
-    match op {
-        Op::Input => json!({"type": "input"}),
-        Op::Dense { units } => json!({"type": "dense", "units": units}),
-        Op::Conv {
-            filters,
-            kernel,
-            stride,
-            pad,
-        } => {
-            json!({"type": "conv", "filters": filters, "kernel": kernel, "stride": stride, "pad": pad})
-        }
-        Op::Pool {
-            kind,
-            window,
-            stride,
-            pad,
-        } => json!({
-            "type": if *kind == PoolKind::Max { "maxpool" } else { "avgpool" },
-            "window": window, "stride": stride, "pad": pad,
-        }),
-        Op::Flatten => json!({"type": "flatten"}),
-        Op::Activation(Activation::LeakyRelu { slope }) => {
-            json!({"type": "leaky_relu", "slope": slope})
-        }
-        Op::Activation(a) => json!({"type": a.keyword()}),
-        Op::PRelu { per_channel } => json!({"type": "prelu", "per_channel": per_channel}),
-        Op::BatchNorm { momentum, eps } => {
-            json!({"type": "batchnorm", "momentum": momentum, "eps": eps})
-        }
-        Op::LayerNorm { eps } => json!({"type": "layernorm", "eps": eps}),
-        Op::InstanceNorm { eps, affine } => {
-            json!({"type": "instancenorm", "eps": eps, "affine": affine})
-        }
-        Op::Dropout { rate } => json!({"type": "dropout", "rate": rate}),
-        Op::Add => json!({"type": "add"}),
-        Op::Concat => json!({"type": "concat"}),
-    }
-}
 
 fn model_json(m: &CompiledModel) -> Value {
     let net = &m.model.network;
@@ -71,7 +31,7 @@ fn model_json(m: &CompiledModel) -> Value {
         .enumerate()
         .map(|(i, l)| {
             json!({
-                "name": l.name, "op": op_json(&l.op), "inputs": l.inputs, "shape": l.shape,
+                "name": l.name, "op": l.op.rule().parity(), "inputs": l.inputs, "shape": l.shape,
                 "params": l.params.iter().map(|t| &t.name).collect::<Vec<_>>(),
                 // The dropout stream of this layer (see ir::dropout).
                 "salt": i,

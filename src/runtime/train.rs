@@ -7,7 +7,7 @@ use super::diverge::{self, Divergence, Finding, Stage};
 use super::graphs::Entry;
 use super::model::{CompiledModel, RunError};
 use super::schedule::learning_rate;
-use crate::check::{Batch, Loss, Metric, Op, OptimizerKind, TrainSpec};
+use crate::check::{Batch, Loss, Metric, OptimizerKind, TrainSpec};
 use crate::data::{Batcher, Dataset, Targets};
 use crate::limits::alloc;
 use crate::rng::Rng;
@@ -158,7 +158,7 @@ impl CompiledModel {
                     .network
                     .layers
                     .iter()
-                    .any(|l| matches!(l.op, Op::BatchNorm { .. })),
+                    .any(|l| l.op.rule().uses_batch_statistics()),
             plan,
         };
         let skips_last = run.skip_single && train.len() % batch == 1;

@@ -67,7 +67,7 @@ impl Graph<'_> {
         Some(self.push(
             Layer {
                 name,
-                op: Op::Add,
+                op: Op::Add(crate::layers::Add),
                 inputs: ids.iter().map(|(l, _)| *l).collect(),
                 shape,
                 params: vec![],
@@ -202,7 +202,7 @@ impl Graph<'_> {
         Some(self.push(
             Layer {
                 name,
-                op: Op::Concat,
+                op: Op::Concat(crate::layers::Concat),
                 inputs: ids.iter().map(|(l, _)| *l).collect(),
                 shape,
                 params: vec![],

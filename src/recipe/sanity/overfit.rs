@@ -14,8 +14,9 @@
 //! points at the rate or at the network's ability to fit.
 
 use super::{Check, SanityOptions};
-use crate::check::{Activation, Init, Loss, Op};
+use crate::check::{Init, Loss};
 use crate::data::{Batcher, Dataset, Targets};
+use crate::layers::Range;
 use crate::recipe::{Bench, RecipeError, Stepper, format_number};
 use crate::report::verdict::target_moments;
 use crate::rng::Rng;
@@ -184,24 +185,28 @@ fn structure_causes(bench: &Bench, sample: &Dataset) -> Vec<String> {
     let net = &bench.model.model.network;
     let last = &net.layers[net.output];
     let mut causes = Vec::new();
-    match (bench.plan.loss, &last.op) {
-        (Loss::CrossEntropy, Op::Activation(Activation::Softmax)) => causes.push(format!(
-            "the network ends in `softmax` ({}), but cross_entropy applies its own: the logits are squeezed into [0, 1]; remove the layer",
-            last.name
-        )),
-        (Loss::CrossEntropy | Loss::BinaryCrossEntropy, Op::Activation(act))
-            if !matches!(act, Activation::Identity) =>
-        {
+    let act = last.op.rule().activation();
+    let classification = matches!(
+        bench.plan.loss,
+        Loss::CrossEntropy | Loss::BinaryCrossEntropy
+    );
+    match act {
+        Some(a) if bench.plan.loss == Loss::CrossEntropy && a.range == Range::Probabilities => {
             causes.push(format!(
-                "the network ends in `{}` ({}): the last layer should be linear; remove it",
-                act.keyword(),
+                "the network ends in `{}` ({}), but cross_entropy applies its own: the logits are squeezed into [0, 1]; remove the layer",
+                last.op.keyword(),
                 last.name
             ))
         }
+        Some(a) if classification && !a.linear => causes.push(format!(
+            "the network ends in `{}` ({}): the last layer should be linear; remove it",
+            last.op.keyword(),
+            last.name
+        )),
         _ => {}
     }
     for layer in &net.layers {
-        if let Op::Dropout { rate } = layer.op
+        if let Some(rate) = layer.op.rule().dropout_rate()
             && rate >= 0.5
         {
             causes.push(format!(
@@ -215,9 +220,7 @@ fn structure_causes(bench: &Bench, sample: &Dataset) -> Vec<String> {
             .iter()
             .filter(|t| t.name == "weight" && !t.shape.is_empty())
         {
-            if matches!(t.init, Init::Const(_))
-                && matches!(layer.op, Op::Dense { .. } | Op::Conv { .. })
-            {
+            if matches!(t.init, Init::Const(_)) && layer.op.rule().weights_follow_activation() {
                 causes.push(format!(
                     "`{}` starts with all weights equal: its units stay identical; use a random `init:`",
                     layer.name

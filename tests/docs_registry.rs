@@ -1,0 +1,136 @@
+//! The language reference and the fuzz dictionary are checked against the
+//! layer registry: a registered kind without its documentation section, or
+//! an argument the section does not mention, fails here.
+
+use dlc::layers::STAGES;
+
+const LANGUAGE: &str = include_str!("../docs/language.md");
+const DICTIONARY: &str = include_str!("../fuzz/dl.dict");
+
+/// The text of `## N. Title` up to the next `## ` heading.
+fn chapter<'a>(doc: &'a str, title: &str) -> &'a str {
+    let heading = doc
+        .lines()
+        .find(|l| l.starts_with("## ") && l.ends_with(title))
+        .unwrap_or_else(|| panic!("docs/language.md has no chapter `{title}`"));
+    let start = doc.find(heading).unwrap() + heading.len();
+    let rest = &doc[start..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// Each `### ` section of a chapter: its heading and its text.
+fn sections(chapter: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = chapter;
+    while let Some(at) = rest.find("\n### ") {
+        let body = &rest[at + 1..];
+        let heading_end = body.find('\n').unwrap_or(body.len());
+        let end = body[heading_end..]
+            .find("\n### ")
+            .map_or(body.len(), |e| heading_end + e);
+        out.push((&body[..heading_end], &body[..end]));
+        rest = &body[end..];
+    }
+    out
+}
+
+#[test]
+fn every_layer_has_a_documented_section_naming_all_its_arguments() {
+    let layers = chapter(LANGUAGE, "Layers");
+    let sections = sections(layers);
+    let mut missing = Vec::new();
+    for stage in STAGES {
+        let quoted = format!("`{}`", stage.keyword);
+        let Some((_, text)) = sections.iter().find(|(h, _)| h.contains(&quoted)) else {
+            missing.push(format!("no `### ` section names {quoted}"));
+            continue;
+        };
+        for arg in stage.argument_names() {
+            if !text.contains(&format!("`{arg}")) {
+                missing.push(format!("the section of {quoted} does not mention `{arg}`"));
+            }
+        }
+        let in_table = layers.lines().any(|l| {
+            l.starts_with("| ") && l.split('|').nth(1).is_some_and(|c| c.contains(&quoted))
+        });
+        if !in_table {
+            missing.push(format!("the table of layers has no row for {quoted}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/language.md:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_fuzz_dictionary_has_every_layer_and_argument() {
+    let mut missing = Vec::new();
+    for stage in STAGES {
+        for word in std::iter::once(stage.keyword).chain(stage.argument_names()) {
+            if !DICTIONARY.lines().any(|l| l == format!("\"{word}\"")) {
+                missing.push(word);
+            }
+        }
+    }
+    missing.dedup();
+    assert!(missing.is_empty(), "fuzz/dl.dict lacks {missing:?}");
+}
+
+#[test]
+fn keywords_are_unique() {
+    let mut seen = std::collections::HashSet::new();
+    for stage in STAGES {
+        assert!(
+            seen.insert(stage.keyword),
+            "`{}` is registered twice",
+            stage.keyword
+        );
+    }
+}
+
+#[test]
+fn the_initialisation_table_names_every_activation_with_its_choice() {
+    let chapter = chapter(LANGUAGE, "Initialisation");
+    let row = |name: &str| {
+        chapter
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .find(|l| {
+                l.split('|').nth(1).is_some_and(|c| {
+                    c.contains(&format!("`{name}`")) || c.contains(&format!("`{name} "))
+                })
+            })
+            .map(str::to_owned)
+    };
+    let mut wrong = Vec::new();
+    for stage in STAGES {
+        // Every activation has a default for each argument.
+        let Some(op) = stage.with_defaults() else {
+            continue;
+        };
+        let Some(act) = op.rule().activation() else {
+            continue;
+        };
+        let want = match act.init {
+            dlc::check::Init::He { .. } => "He",
+            dlc::check::Init::Xavier => "Xavier",
+            other => panic!("`{}` asks for {other:?}", stage.keyword),
+        };
+        match row(stage.keyword) {
+            Some(r) if r.contains(want) => {}
+            Some(r) => wrong.push(format!(
+                "`{}` initialises with {want}, the table says {r}",
+                stage.keyword
+            )),
+            None => wrong.push(format!("`{}` is missing from the table", stage.keyword)),
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "docs/language.md, Initialisation:\n{}",
+        wrong.join("\n")
+    );
+}
