@@ -124,7 +124,13 @@ pub fn eval(cx: &mut Cx, env: &Env, e: &Expr) -> Option<Value> {
                     None => ok = false,
                 }
             }
-            ok.then(|| Value::Call(c.name.name.clone(), out))
+            if !ok {
+                return None;
+            }
+            match c.name.name.as_str() {
+                "sqrt" => sqrt(cx, out, e.span),
+                _ => Some(Value::Call(c.name.name.clone(), out)),
+            }
         }
         ExprKind::Neg(inner) => match eval(cx, env, inner)? {
             Value::Int(i) => Some(Value::Int(i.checked_neg()?)),
@@ -195,6 +201,13 @@ fn binary(cx: &mut Cx, op: BinOp, l: (Value, Span), r: (Value, Span), span: Span
             BinOp::FloorDiv | BinOp::Div if b == 0 => return division_by_zero(cx, r.1),
             BinOp::FloorDiv => floor_div(a, b),
             BinOp::Div => return Some(Value::Real(a as f64 / b as f64)),
+            BinOp::Pow if b < 0 => return real_binary(cx, op, a as f64, b as f64, r.1, span),
+            BinOp::Pow => match u32::try_from(b) {
+                Ok(b) => a.checked_pow(b),
+                // Only 0, 1 and -1 have powers this high within 64 bits.
+                Err(_) if a.abs() <= 1 => Some(if a == -1 && b % 2 == 0 { 1 } else { a }),
+                Err(_) => None,
+            },
         };
         return match result {
             Some(v) => Some(Value::Int(v)),
@@ -228,14 +241,33 @@ fn binary(cx: &mut Cx, op: BinOp, l: (Value, Span), r: (Value, Span), span: Span
         );
         return None;
     };
+    real_binary(cx, op, a, b, r.1, span)
+}
+
+fn real_binary(cx: &mut Cx, op: BinOp, a: f64, b: f64, rhs: Span, span: Span) -> Option<Value> {
+    let sym = op.symbol();
     let v = match op {
         BinOp::Add => a + b,
         BinOp::Sub => a - b,
         BinOp::Mul => a * b,
-        BinOp::Div | BinOp::FloorDiv if b == 0.0 => return division_by_zero(cx, r.1),
+        BinOp::Div | BinOp::FloorDiv if b == 0.0 => return division_by_zero(cx, rhs),
         BinOp::Div => a / b,
         BinOp::FloorDiv => (a / b).floor(),
+        BinOp::Pow if a == 0.0 && b < 0.0 => return division_by_zero(cx, span),
+        BinOp::Pow => a.powf(b),
     };
+    if v.is_nan() {
+        cx.err(
+            Diagnostic::error(
+                codes::ARG_RANGE,
+                format!("`{} ** {}` is not a real number", fmt_real(a), fmt_real(b)),
+                span,
+            )
+            .label("a negative number to a fractional power")
+            .help("only whole powers of negative numbers are real"),
+        );
+        return None;
+    }
     if !v.is_finite() {
         cx.err(
             Diagnostic::error(
@@ -248,6 +280,50 @@ fn binary(cx: &mut Cx, op: BinOp, l: (Value, Span), r: (Value, Span), span: Span
         return None;
     }
     Some(Value::Real(v))
+}
+
+/// `sqrt(x)`: the square root of one number, at least 0.
+fn sqrt(cx: &mut Cx, args: Vec<(Option<String>, Value, Span)>, span: Span) -> Option<Value> {
+    let (value, at) = match args.as_slice() {
+        [(None, v, s)] => (v, *s),
+        _ => {
+            cx.err(
+                Diagnostic::error(
+                    codes::ARG_TYPE,
+                    "`sqrt` takes one number, e.g. `sqrt(13)`",
+                    span,
+                )
+                .label(format!("given {} arguments", args.len())),
+            );
+            return None;
+        }
+    };
+    match value.as_real() {
+        Some(x) if x >= 0.0 => Some(Value::Real(x.sqrt())),
+        Some(x) => {
+            cx.err(
+                Diagnostic::error(
+                    codes::ARG_RANGE,
+                    format!("`sqrt` of a negative number, {}", fmt_real(x)),
+                    at,
+                )
+                .label("below 0")
+                .help("`sqrt` takes a number of at least 0"),
+            );
+            None
+        }
+        None => {
+            cx.err(
+                Diagnostic::error(
+                    codes::ARG_TYPE,
+                    format!("`sqrt` needs a number, found {}", value.describe()),
+                    at,
+                )
+                .label("not a number"),
+            );
+            None
+        }
+    }
 }
 
 fn division_by_zero(cx: &mut Cx, span: Span) -> Option<Value> {

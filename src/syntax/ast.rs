@@ -188,6 +188,8 @@ pub enum BinOp {
     Div,
     /// `//`: whole-number division, rounding down.
     FloorDiv,
+    /// `**`: a power.
+    Pow,
 }
 
 impl BinOp {
@@ -198,6 +200,7 @@ impl BinOp {
             BinOp::Mul => "*",
             BinOp::Div => "/",
             BinOp::FloorDiv => "//",
+            BinOp::Pow => "**",
         }
     }
 }

@@ -105,7 +105,9 @@ fn expected_phrases(error: &Error<Rule>) -> BTreeSet<String> {
 fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::ident => "a name",
-        Rule::expr | Rule::term | Rule::unary | Rule::number => "a value",
+        Rule::expr | Rule::term | Rule::unary | Rule::power | Rule::exponent | Rule::number => {
+            "a value"
+        }
         Rule::string => "a string",
         Rule::call => "a source such as `csv(...)`",
         Rule::stmt | Rule::chain | Rule::merge | Rule::stage => "a layer",
@@ -116,7 +118,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_data | Rule::kw_block | Rule::kw_network | Rule::kw_train => ITEM_START,
         Rule::kw_on => "`on`",
         Rule::arrow => "`->`",
-        Rule::plus | Rule::add_op | Rule::mul_op => "an operator",
+        Rule::plus | Rule::add_op | Rule::mul_op | Rule::pow_op => "an operator",
         Rule::body | Rule::settings => "`{`",
         Rule::EOI => "the end of the file",
         _ => return None,
@@ -129,7 +131,7 @@ fn describe_token(token: &str) -> Option<String> {
     match token {
         "\r\n" | "\r" | ";" | "#" | " " | "\t" | "\u{feff}" => None,
         "\n" => Some("a line break".into()),
-        "+" | "-" | "*" | "/" | "//" | "_" | "." => None,
+        "+" | "-" | "*" | "**" | "/" | "//" | "_" | "." => None,
         t if slips::is_keyword(t) => Some(format!("`{t}`")),
         t if t.chars().all(|c| c.is_ascii_alphabetic()) => None,
         t if t.contains("..") => None, // character ranges

@@ -266,13 +266,7 @@ fn expr(pair: Pair<Rule>, ops: &mut usize) -> Built<Expr> {
             let mut lhs = expr(it.next().expect("grammar: operand"), ops)?;
             while let Some(op) = it.next() {
                 if *ops == 0 {
-                    // Point at the operator where the limit is passed: the
-                    // whole expression may be thousands of characters long.
-                    return Err(Box::new(
-                        Diagnostic::error(codes::SYNTAX, "expression is too long", span_of(&op))
-                            .label(format!("more than {MAX_EXPR_TERMS} operators"))
-                            .help("write the value itself, or compute it with fewer operators"),
-                    ));
+                    return Err(too_long(span_of(&op)));
                 }
                 *ops -= 1;
                 let op = match op.as_str().trim() {
@@ -310,6 +304,51 @@ fn expr(pair: Pair<Rule>, ops: &mut usize) -> Built<Expr> {
                 }
             } else {
                 atom
+            })
+        }
+        Rule::power => {
+            let mut it = pair.into_inner();
+            let base = expr(it.next().expect("grammar: base"), ops)?;
+            // Operands after each `**`, with their minus signs.
+            let mut exponents = Vec::new();
+            for p in it {
+                if p.as_rule() == Rule::pow_op {
+                    if *ops == 0 {
+                        return Err(too_long(span_of(&p)));
+                    }
+                    *ops -= 1;
+                    continue;
+                }
+                let mut negs = 0usize;
+                let mut atom = None;
+                for q in p.into_inner() {
+                    if q.as_rule() == Rule::neg {
+                        negs += 1;
+                    } else {
+                        atom = Some(expr(q, ops)?);
+                    }
+                }
+                exponents.push((negs % 2 == 1, atom.expect("grammar: exponent")));
+            }
+            // From the right: `a ** -b ** c` is `a ** (-(b ** c))`.
+            let mut acc: Option<Expr> = None;
+            for (negated, atom) in exponents.into_iter().rev() {
+                let mut e = match acc {
+                    None => atom,
+                    Some(rest) => pow(atom, rest),
+                };
+                if negated {
+                    let span = e.span;
+                    e = Expr {
+                        kind: ExprKind::Neg(Box::new(e)),
+                        span,
+                    };
+                }
+                acc = Some(e);
+            }
+            Ok(match acc {
+                None => base,
+                Some(exponent) => pow(base, exponent),
             })
         }
         Rule::number => Ok(Expr {
@@ -375,6 +414,26 @@ fn unescape(s: &str, span: Span) -> Built<String> {
         }
     }
     Ok(out)
+}
+
+/// The error for an expression with more than [`MAX_EXPR_TERMS`] operators,
+/// at the operator where the limit is passed: the whole expression may be
+/// thousands of characters long.
+fn too_long(at: Span) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(codes::SYNTAX, "expression is too long", at)
+            .label(format!("more than {MAX_EXPR_TERMS} operators"))
+            .help("write the value itself, or compute it with fewer operators"),
+    )
+}
+
+/// `base ** exponent`.
+fn pow(base: Expr, exponent: Expr) -> Expr {
+    let span = base.span.to(exponent.span);
+    Expr {
+        kind: ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(exponent)),
+        span,
+    }
 }
 
 /// Refuses input nested deeper than [`MAX_NESTING`] brackets.
