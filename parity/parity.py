@@ -77,6 +77,14 @@ def forward(model, params, state, x, seed, step):
             y = F.softmax(ins[0], dim=1)
         elif kind == "leaky_relu":
             y = F.leaky_relu(ins[0], op["slope"])
+        elif kind == "elu":
+            y = F.elu(ins[0], op["alpha"])
+        elif kind == "silu":
+            y = F.silu(ins[0])
+        elif kind == "softplus":
+            y = F.softplus(ins[0], op["beta"], op["threshold"])
+        elif kind == "hardtanh":
+            y = F.hardtanh(ins[0], op["min"], op["max"])
         elif kind == "prelu":
             y = F.prelu(ins[0], p("weight"))
         elif kind == "batchnorm":

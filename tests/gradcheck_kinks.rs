@@ -128,12 +128,19 @@ fn mse_at_its_target_is_smooth() {
 /// is 0, so the output is `dense2.bias` and each sample's `dL/dout` is
 /// `2 (b2 - t) / N`.
 fn first_layer_by_hand(case: &Case, slope: f64) -> (Vec<f64>, Vec<f64>) {
+    first_layer_by_hand_at(case, 0.0, slope)
+}
+
+/// As [`first_layer_by_hand`], for an activation whose value at 0 is
+/// `value`: the output is `dense2.bias + dense2.weight . value`.
+fn first_layer_by_hand_at(case: &Case, value: f64, slope: f64) -> (Vec<f64>, Vec<f64>) {
     let w2 = &case.params[case.param("dense2.weight")];
     let b2 = case.params[case.param("dense2.bias")][0];
+    let out = b2 + value * (w2[0] + w2[1]);
     let n = case.batch as f64;
     let (mut gw, mut gb) = (vec![0.0; 2], vec![0.0; 2]);
     for (i, t) in case.labels.iter().enumerate() {
-        let dout = 2.0 * (b2 - t) / n;
+        let dout = 2.0 * (out - t) / n;
         for j in 0..2 {
             gw[j] += dout * w2[j] * slope * case.features[i];
             gb[j] += dout * w2[j] * slope;
@@ -522,4 +529,97 @@ fn zero_initialised_bce_passes_the_sanity_gradient_check() {
     let gradients = report.check("gradients").unwrap();
     assert!(gradients.passed, "{}", gradients.text());
     assert!(!gradients.summary.contains("kinks"), "{}", gradients.text());
+}
+
+#[test]
+fn grown_activations_match_finite_differences_at_smooth_points() {
+    for activation in GROWN_ACTIVATIONS {
+        activation_smooth(activation).assert_smooth(&[]);
+    }
+}
+
+#[test]
+fn grown_activations_at_zero_follow_pytorch() {
+    // elu'(0) = alpha, from the left branch (PyTorch's); silu'(0) = 1/2;
+    // softplus'(0) = sigmoid(0) = 1/2 for any beta; hardtanh'(0) = 1.
+    // Each with its value at 0: softplus(0) = log(2) / beta.
+    let ln2 = 2f64.ln();
+    for (activation, value, slope) in [
+        ("elu 0.5", 0.0, 0.5),
+        ("silu", 0.0, 0.5),
+        ("softplus", ln2, 0.5),
+        ("softplus 2, threshold: 1", ln2 / 2.0, 0.5),
+        ("hardtanh", 0.0, 1.0),
+    ] {
+        let case = activation_at_zero(activation);
+        let (gw, gb) = first_layer_by_hand_at(&case, value, slope);
+        case.assert_gradient("dense1.weight", &gw);
+        case.assert_gradient("dense1.bias", &gb);
+        case.assert_smooth(&["dense2.weight", "dense2.bias"]);
+    }
+    // ELU's kink at 0 is real (slopes alpha and 1): autodiff takes the left.
+    let elu = activation_at_zero("elu 0.5");
+    let b1 = elu.param("dense1.bias");
+    for k in 0..2 {
+        let s = elu.slopes(b1, k);
+        assert!(relative(s.left, s.right) > 0.1, "elu: no kink at 0: {s:?}");
+    }
+    // The smooth ones have none.
+    for activation in ["silu", "softplus"] {
+        activation_at_zero(activation).assert_smooth(&[]);
+    }
+}
+
+#[test]
+fn hardtanh_at_its_ends_has_no_gradient() {
+    // PyTorch: 0 at x = min and x = max, as beyond them.
+    for (activation, ends) in [
+        ("hardtanh", [1.0, -1.0]),
+        ("hardtanh min: -0.5, max: 2", [2.0, -0.5]),
+    ] {
+        let case = activation_at(activation, ends);
+        case.assert_gradient("dense1.weight", &[0.0, 0.0]);
+        case.assert_gradient("dense1.bias", &[0.0, 0.0]);
+        // The ends are kinks: from inside, the slope is 1.
+        let b1 = case.param("dense1.bias");
+        for k in 0..2 {
+            let s = case.slopes(b1, k);
+            assert!(
+                relative(s.left, s.right) > 0.1,
+                "{activation}: no kink at {ends:?}: {s:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn softplus_at_its_threshold_is_still_the_smooth_branch() {
+    // beta * x = threshold exactly: PyTorch's test is strict (`>`), so the
+    // smooth branch applies and the derivative is sigmoid(beta * x).
+    let case = activation_at("softplus 2, threshold: 1", [0.5, 0.25]);
+    let slopes = [sigmoid(1.0), sigmoid(0.5)];
+    let w2 = &case.params[case.param("dense2.weight")];
+    let b2 = case.params[case.param("dense2.bias")][0];
+    let hidden = [
+        (1.0 + 1f64.exp()).ln() / 2.0,
+        (1.0 + 0.5f64.exp()).ln() / 2.0,
+    ];
+    let out = b2 + w2[0] * hidden[0] + w2[1] * hidden[1];
+    let n = case.batch as f64;
+    let mut gb = [0.0; 2];
+    for t in &case.labels {
+        let dout = 2.0 * (out - t) / n;
+        for j in 0..2 {
+            gb[j] += dout * w2[j] * slopes[j];
+        }
+    }
+    let got = case.gradient(case.param("dense1.bias"));
+    for j in 0..2 {
+        assert!(
+            relative(got[j], gb[j]) < 1e-6,
+            "softplus at its threshold: bias {j}: autodiff {}, by hand {}",
+            got[j],
+            gb[j]
+        );
+    }
 }

@@ -122,8 +122,19 @@ pub fn mse_on_target() -> Case {
 /// `dense 2 -> ACTIVATION -> dense 1` with the first layer at 0: every
 /// activation reads exactly 0.
 pub fn activation_at_zero(activation: &str) -> Case {
+    activation_at(activation, [0.0, 0.0])
+}
+
+/// `dense 2 -> ACTIVATION -> dense 1` with the first layer's weights at 0:
+/// the two hidden units read exactly `hidden`, their biases.
+pub fn activation_at(activation: &str, hidden: [f64; 2]) -> Case {
+    let name = if hidden == [0.0, 0.0] {
+        format!("{activation} at 0")
+    } else {
+        format!("{activation} at {hidden:?}")
+    };
     Case::program(
-        &format!("{activation} at 0"),
+        &name,
         &program_text(
             "sine()",
             "(x: [1]) -> 1",
@@ -132,6 +143,7 @@ pub fn activation_at_zero(activation: &str) -> Case {
         ),
         &[
             ("dense1.weight", vec![0.0; 2]),
+            ("dense1.bias", hidden.to_vec()),
             ("dense2.weight", vec![0.5, -0.75]),
             ("dense2.bias", vec![0.25]),
         ],
@@ -139,6 +151,38 @@ pub fn activation_at_zero(activation: &str) -> Case {
         vec![0.5, -0.25, 1.0, 0.125],
     )
 }
+
+/// `dense 2 -> ACTIVATION -> dense 1` at a point with no kink: weights and
+/// biases that spread the hidden values over both signs.
+pub fn activation_smooth(activation: &str) -> Case {
+    Case::program(
+        &format!("{activation} at a smooth point"),
+        &program_text(
+            "sine()",
+            "(x: [1]) -> 1",
+            &format!("dense 2\n{activation}\ndense 1"),
+            "mse",
+        ),
+        &[
+            ("dense1.weight", vec![1.375, -0.625]),
+            ("dense1.bias", vec![0.3125, 0.1875]),
+            ("dense2.weight", vec![0.5, -0.75]),
+            ("dense2.bias", vec![0.25]),
+        ],
+        features(4, 1),
+        vec![0.5, -0.25, 1.0, 0.125],
+    )
+}
+
+/// The activations added to the language by their definition files alone.
+pub const GROWN_ACTIVATIONS: [&str; 6] = [
+    "elu 0.5",
+    "silu",
+    "softplus",
+    "softplus 2, threshold: 1",
+    "hardtanh",
+    "hardtanh min: -0.5, max: 2",
+];
 
 /// Max pooling of a constant image: every window is a four-way tie.
 pub fn maxpool_tied() -> Case {
@@ -230,20 +274,29 @@ pub fn dropout_mask() -> Case {
 
 /// Every program case (the JIT tests run them all).
 pub fn program_cases() -> Vec<Case> {
-    vec![
-        bce_at_zero(),
-        bce_saturated(),
-        ce_all_tied(),
-        ce_two_tied(),
-        softmax_tied(),
-        mse_on_target(),
-        activation_at_zero("relu"),
-        activation_at_zero("leaky_relu 0.2"),
-        activation_at_zero("prelu"),
-        maxpool_tied(),
-        norm_of_constant("batchnorm"),
-        norm_of_constant("layernorm"),
-        instancenorm_of_constant(),
-        dropout_mask(),
-    ]
+    let smooth = GROWN_ACTIVATIONS.iter().map(|a| activation_smooth(a));
+    smooth
+        .chain([
+            bce_at_zero(),
+            bce_saturated(),
+            ce_all_tied(),
+            ce_two_tied(),
+            softmax_tied(),
+            mse_on_target(),
+            activation_at_zero("relu"),
+            activation_at_zero("leaky_relu 0.2"),
+            activation_at_zero("prelu"),
+            activation_at_zero("elu 0.5"),
+            activation_at_zero("silu"),
+            activation_at_zero("softplus"),
+            activation_at_zero("hardtanh"),
+            activation_at("hardtanh", [1.0, -1.0]),
+            activation_at("softplus 2, threshold: 1", [0.5, 0.25]),
+            maxpool_tied(),
+            norm_of_constant("batchnorm"),
+            norm_of_constant("layernorm"),
+            instancenorm_of_constant(),
+            dropout_mask(),
+        ])
+        .collect()
 }
