@@ -6,6 +6,9 @@
 //!   --verify.rs between passes; print.rs for `--emit ir|grad`
 //! ```
 //!
+//! Each primitive's result shape has one rule (`rules.rs`), used by the
+//! builders to shape new nodes and by the verifier to check stored ones.
+//!
 //! Values are arena-indexed ([`ValueId`]) and in topological order; shapes are
 //! static but for the batch dimension ([`Dim::N`]).
 
@@ -14,6 +17,7 @@ mod graph;
 mod lower;
 mod ops;
 mod print;
+mod rules;
 mod shape;
 mod verify;
 
@@ -21,5 +25,6 @@ pub use graph::*;
 pub use lower::{Lowered, Mode, lower};
 pub use ops::*;
 pub use print::{op_text, print_graph};
+pub use rules::{ShapeError, Tables, result_shape};
 pub use shape::{Dim, Shape};
 pub use verify::{VerifyError, verify};
