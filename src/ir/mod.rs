@@ -29,4 +29,4 @@ pub use parse::{ParseError, parse_graph};
 pub use print::{init_text, op_text, print_graph, sink_text};
 pub use rules::{ShapeError, Tables, result_shape};
 pub use shape::{Dim, Shape};
-pub use verify::{VerifyError, verify};
+pub use verify::{VerifyError, VerifyErrors, verify};
