@@ -112,8 +112,8 @@ impl Graph {
     }
 
     /// Appends a node with a stated shape (the ops whose shape is an
-    /// attribute need one, see [`rules`](super::rules)); the op's shape rule
-    /// must agree with it.
+    /// attribute need one, see [`result_shape`](super::result_shape)); the
+    /// op's shape rule must agree with it.
     pub fn push(&mut self, op: Op, shape: Shape) -> ValueId {
         let ruled = self.ruled(&op, Some(&shape));
         assert!(
