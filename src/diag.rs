@@ -391,6 +391,8 @@ pub mod codes {
     pub const TOO_MUCH_MEMORY: &str = "E0701";
     pub const TENSOR_TOO_LARGE: &str = "E0702";
     pub const FILE_REFUSED: &str = "E0703";
+    // The compiler's own invariants (a bug in dlc, never in the program).
+    pub const INTERNAL: &str = "E0901";
     // Warnings.
     pub const W_DOUBLE_SOFTMAX: &str = "W0101";
     pub const W_SIGMOID_MULTICLASS: &str = "W0102";

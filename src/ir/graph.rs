@@ -1,12 +1,15 @@
 //! The graph: an arena of nodes in topological order, the tensors it reads
 //! and writes (parameters, state, inputs), and its results (sinks).
 //!
-//! Builder methods infer each node's shape. Misuse by the compiler itself (an
-//! operand that does not fit) panics with the op and shapes named, since it is
-//! a bug in dlc, not in the user's program; the verifier re-checks every node
-//! independently between passes.
+//! Builder methods give each node the shape its op's rule derives
+//! ([`super::rules`]). Misuse by the compiler itself (an operand that does not
+//! fit) panics with the op and shapes named, since it is a bug in dlc, not in
+//! the user's program; the verifier applies the same rules to every stored
+//! shape between passes, so a pass that edits nodes directly is caught too.
 
 use super::ops::*;
+use super::print::op_text;
+use super::rules::{ShapeError, Tables, result_shape};
 use super::shape::{Dim, Shape};
 use crate::check::Init;
 use crate::syntax::Span;
@@ -108,7 +111,50 @@ impl Graph {
         &self.nodes[v.index()].shape
     }
 
+    /// Appends a node with a stated shape (the ops whose shape is an
+    /// attribute need one, see [`result_shape`](super::result_shape)); the
+    /// op's shape rule must agree with it.
     pub fn push(&mut self, op: Op, shape: Shape) -> ValueId {
+        let ruled = self.ruled(&op, Some(&shape));
+        assert!(
+            ruled == shape,
+            "{}: the shape rule gives {ruled}, the node was given {shape}",
+            op_text(&op)
+        );
+        self.append(op, shape)
+    }
+
+    /// Appends a node with the shape its rule derives from its operands.
+    fn build(&mut self, op: Op) -> ValueId {
+        let shape = self.ruled(&op, None);
+        self.append(op, shape)
+    }
+
+    /// The shape `op` has by its rule, as [`rules::result_shape`](super::rules::result_shape)
+    /// gives it for this graph's values (which must exist).
+    pub fn rule_shape(&self, op: &Op, declared: Option<&Shape>) -> Result<Shape, ShapeError> {
+        let operands: Vec<&Shape> = op.operands().iter().map(|&v| self.shape(v)).collect();
+        let tables = Tables {
+            params: &self.params,
+            states: &self.states,
+        };
+        result_shape(op, &operands, declared, tables)
+    }
+
+    /// The rule's shape, or a panic naming the op and its operands' shapes:
+    /// a builder misused is a bug in dlc, not in the user's program.
+    fn ruled(&self, op: &Op, declared: Option<&Shape>) -> Shape {
+        self.rule_shape(op, declared).unwrap_or_else(|e| {
+            let shapes: Vec<String> = op
+                .operands()
+                .iter()
+                .map(|&v| format!("{v} {}", self.shape(v)))
+                .collect();
+            panic!("{} on [{}]: {e}", op_text(op), shapes.join(", "))
+        })
+    }
+
+    fn append(&mut self, op: Op, shape: Shape) -> ValueId {
         let id = ValueId(u32::try_from(self.nodes.len()).expect("graph larger than 2^32 nodes"));
         self.nodes.push(Node {
             op,
@@ -123,28 +169,26 @@ impl Graph {
     }
 
     pub fn add_param(&mut self, info: ParamInfo) -> ValueId {
-        let shape = Shape::fixed(&info.shape);
         self.params.push(info);
-        self.push(Op::Param(self.params.len() - 1), shape)
+        self.build(Op::Param(self.params.len() - 1))
     }
 
     pub fn add_state(&mut self, info: StateInfo) -> (StateId, ValueId) {
-        let shape = Shape::fixed(&info.shape);
         self.states.push(info);
         let id = self.states.len() - 1;
-        (id, self.push(Op::State(id), shape))
+        (id, self.build(Op::State(id)))
     }
 
     /// The node reading a parameter, made once per parameter and reused.
     pub fn param_value(&mut self, p: ParamId) -> ValueId {
         match self.nodes.iter().position(|n| n.op == Op::Param(p)) {
             Some(i) => ValueId(i as u32),
-            None => self.push(Op::Param(p), Shape::fixed(&self.params[p].shape)),
+            None => self.build(Op::Param(p)),
         }
     }
 
     pub fn scalar(&mut self, kind: ScalarKind) -> ValueId {
-        self.push(Op::Scalar(kind), Shape::scalar())
+        self.build(Op::Scalar(kind))
     }
 
     pub fn constant(&mut self, value: f32) -> ValueId {
@@ -152,19 +196,11 @@ impl Graph {
     }
 
     pub fn unary(&mut self, op: UnaryOp, x: ValueId) -> ValueId {
-        let shape = self.shape(x).clone();
-        self.push(Op::Unary(op, x), shape)
+        self.build(Op::Unary(op, x))
     }
 
     pub fn binary(&mut self, op: BinaryOp, a: ValueId, b: ValueId) -> ValueId {
-        let shape = self.shape(a).broadcast(self.shape(b)).unwrap_or_else(|| {
-            panic!(
-                "{op:?}: shapes {} and {} do not broadcast",
-                self.shape(a),
-                self.shape(b)
-            )
-        });
-        self.push(Op::Binary(op, a, b), shape)
+        self.build(Op::Binary(op, a, b))
     }
 
     pub fn add(&mut self, a: ValueId, b: ValueId) -> ValueId {
@@ -190,15 +226,7 @@ impl Graph {
     }
 
     pub fn select(&mut self, cond: ValueId, a: ValueId, b: ValueId) -> ValueId {
-        let ab = self
-            .shape(a)
-            .broadcast(self.shape(b))
-            .expect("select: operands do not broadcast");
-        let shape = self
-            .shape(cond)
-            .broadcast(&ab)
-            .expect("select: condition does not broadcast");
-        self.push(Op::Select(cond, a, b), shape)
+        self.build(Op::Select(cond, a, b))
     }
 
     pub fn reshape(&mut self, x: ValueId, shape: Shape) -> ValueId {
@@ -212,11 +240,6 @@ impl Graph {
         if *self.shape(x) == shape {
             return x;
         }
-        assert!(
-            self.shape(x).broadcasts_to(&shape),
-            "expand: {} does not broadcast to {shape}",
-            self.shape(x)
-        );
         self.push(Op::Expand(x), shape)
     }
 
@@ -224,8 +247,7 @@ impl Graph {
         if axes.is_empty() {
             return x;
         }
-        let shape = self.shape(x).reduced(axes);
-        self.push(Op::Sum(x, axes.to_vec()), shape)
+        self.build(Op::Sum(x, axes.to_vec()))
     }
 
     /// Sums `x` down to `shape` (the inverse of broadcasting), then drops
@@ -240,22 +262,11 @@ impl Graph {
     }
 
     pub fn max(&mut self, x: ValueId, axes: &[usize]) -> ValueId {
-        let shape = self.shape(x).reduced(axes);
-        self.push(Op::Max(x, axes.to_vec()), shape)
+        self.build(Op::Max(x, axes.to_vec()))
     }
 
     pub fn matmul(&mut self, a: ValueId, b: ValueId, ta: bool, tb: bool) -> ValueId {
-        let (sa, sb) = (self.shape(a).0.clone(), self.shape(b).0.clone());
-        assert!(
-            sa.len() == 2 && sb.len() == 2,
-            "matmul: operands must be matrices, got {:?} and {:?}",
-            sa,
-            sb
-        );
-        let (m, k1) = if ta { (sa[1], sa[0]) } else { (sa[0], sa[1]) };
-        let (k2, n) = if tb { (sb[1], sb[0]) } else { (sb[0], sb[1]) };
-        assert_eq!(k1, k2, "matmul: inner sizes differ");
-        self.push(Op::MatMul { a, b, ta, tb }, Shape(vec![m, n]))
+        self.build(Op::MatMul { a, b, ta, tb })
     }
 
     pub fn conv2d(
@@ -265,18 +276,7 @@ impl Graph {
         stride: [usize; 2],
         pad: [usize; 2],
     ) -> ValueId {
-        let (xs, ws) = (self.shape(x).0.clone(), self.shape(w).dims(0));
-        let out = |size: Dim, k: usize, s: usize, p: usize| match size {
-            Dim::K(h) => Dim::K((h + 2 * p - k) / s + 1),
-            Dim::N => unreachable!("spatial sizes are fixed"),
-        };
-        let shape = Shape(vec![
-            xs[0],
-            Dim::K(ws[0]),
-            out(xs[2], ws[2], stride[0], pad[0]),
-            out(xs[3], ws[3], stride[1], pad[1]),
-        ]);
-        self.push(Op::Conv2d { x, w, stride, pad }, shape)
+        self.build(Op::Conv2d { x, w, stride, pad })
     }
 
     pub fn pool2d(
@@ -287,50 +287,34 @@ impl Graph {
         stride: [usize; 2],
         pad: [usize; 2],
     ) -> ValueId {
-        let xs = self.shape(x).0.clone();
-        let out = |size: Dim, i: usize| match size {
-            Dim::K(h) => Dim::K((h + 2 * pad[i] - window[i]) / stride[i] + 1),
-            Dim::N => unreachable!("spatial sizes are fixed"),
-        };
-        let shape = Shape(vec![xs[0], xs[1], out(xs[2], 0), out(xs[3], 1)]);
-        self.push(
-            Op::Pool2d {
-                kind,
-                x,
-                window,
-                stride,
-                pad,
-            },
-            shape,
-        )
+        self.build(Op::Pool2d {
+            kind,
+            x,
+            window,
+            stride,
+            pad,
+        })
     }
 
     pub fn concat(&mut self, xs: &[ValueId], axis: usize) -> ValueId {
-        let mut shape = self.shape(xs[0]).clone();
-        let total: usize = xs
-            .iter()
-            .map(|&x| match self.shape(x).0[axis] {
-                Dim::K(k) => k,
-                Dim::N => panic!("concat: cannot join along the batch axis"),
-            })
-            .sum();
-        shape.0[axis] = Dim::K(total);
-        self.push(Op::Concat(xs.to_vec(), axis), shape)
+        self.build(Op::Concat(xs.to_vec(), axis))
     }
 
     pub fn slice(&mut self, x: ValueId, axis: usize, start: usize, len: usize) -> ValueId {
         let mut shape = self.shape(x).clone();
-        shape.0[axis] = Dim::K(len);
+        if let Some(d) = shape.0.get_mut(axis) {
+            *d = Dim::K(len);
+        }
         self.push(Op::Slice { x, axis, start }, shape)
     }
 
     pub fn one_hot(&mut self, labels: ValueId, classes: usize) -> ValueId {
-        self.push(Op::OneHot(labels), Shape(vec![Dim::N, Dim::K(classes)]))
+        let rows = self.shape(labels).0.first().copied().unwrap_or(Dim::N);
+        self.push(Op::OneHot(labels), Shape(vec![rows, Dim::K(classes)]))
     }
 
     pub fn detach(&mut self, x: ValueId) -> ValueId {
-        let shape = self.shape(x).clone();
-        self.push(Op::Detach(x), shape)
+        self.build(Op::Detach(x))
     }
 
     /// Mean over `axes`, keeping them as size 1; `count` is the number of

@@ -3,8 +3,11 @@
 //! ```text
 //! check::Model --lower.rs--> Graph (forward, train or eval mode)
 //!   --autodiff--> Graph + gradients + optimizer update
-//!   --verify.rs between passes; print.rs for `--emit ir|grad`
+//!   --verify.rs between passes; print.rs for `--emit ir|grad`, parse.rs back
 //! ```
+//!
+//! Each primitive's result shape has one rule (`rules.rs`), used by the
+//! builders to shape new nodes and by the verifier to check stored ones.
 //!
 //! Values are arena-indexed ([`ValueId`]) and in topological order; shapes are
 //! static but for the batch dimension ([`Dim::N`]).
@@ -13,13 +16,17 @@ pub mod dropout;
 mod graph;
 mod lower;
 mod ops;
+mod parse;
 mod print;
+mod rules;
 mod shape;
 mod verify;
 
 pub use graph::*;
 pub use lower::{Lowered, Mode, lower};
 pub use ops::*;
-pub use print::{op_text, print_graph};
+pub use parse::{ParseError, parse_graph};
+pub use print::{init_text, op_text, print_graph, sink_text};
+pub use rules::{ShapeError, Tables, result_shape};
 pub use shape::{Dim, Shape};
-pub use verify::{VerifyError, verify};
+pub use verify::{VerifyError, VerifyErrors, verify};

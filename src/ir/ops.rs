@@ -140,6 +140,11 @@ pub enum ScalarKind {
     AdamCorrection2,
 }
 
+impl InputKind {
+    /// Every kind (the parser finds printed names in this list).
+    pub const ALL: [InputKind; 3] = [InputKind::Features, InputKind::Labels, InputKind::Targets];
+}
+
 impl ScalarKind {
     /// Every kind, in the order of the scalars buffer a compiled function reads.
     pub const ALL: [ScalarKind; 4] = [
@@ -177,6 +182,25 @@ pub enum UnaryOp {
     Square,
 }
 
+impl UnaryOp {
+    /// Every op (the parser finds printed names in this list).
+    pub const ALL: [UnaryOp; 13] = [
+        UnaryOp::Neg,
+        UnaryOp::Exp,
+        UnaryOp::Log,
+        UnaryOp::Tanh,
+        UnaryOp::Sigmoid,
+        UnaryOp::Relu,
+        UnaryOp::Step,
+        UnaryOp::Sqrt,
+        UnaryOp::Rsqrt,
+        UnaryOp::Recip,
+        UnaryOp::Abs,
+        UnaryOp::Sign,
+        UnaryOp::Square,
+    ];
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
     Add,
@@ -189,6 +213,20 @@ pub enum BinaryOp {
     Gt,
     /// 1 where a == b, else 0.
     Eq,
+}
+
+impl BinaryOp {
+    /// Every op (the parser finds printed names in this list).
+    pub const ALL: [BinaryOp; 8] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Max,
+        BinaryOp::Min,
+        BinaryOp::Gt,
+        BinaryOp::Eq,
+    ];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

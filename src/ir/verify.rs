@@ -1,227 +1,237 @@
-//! The verifier: re-derives every node's shape from its op and operands and
-//! checks the graph's invariants. It runs after lowering and after every pass,
-//! so a pass that breaks the graph is caught where it broke it.
+//! The verifier: checks every node's stored shape against its op's rule
+//! ([`super::rules`], the same rule the builders use) and the graph's other
+//! invariants. It runs after lowering and after every pass, so a pass that
+//! breaks the graph is caught where it broke it.
+//!
+//! It reports every broken invariant, not the first: a pass that goes wrong
+//! usually breaks several nodes, and the pattern (every node of one layer, or
+//! every reader of one value) says more about the bug than any one of them.
+//! Each error keeps the node's origin, so that it can be shown as an internal
+//! compiler error at the layer that was being compiled.
 
-use super::graph::{Graph, Sink, sink_value};
-use super::ops::*;
-use super::shape::{Dim, Shape};
+use super::graph::{Graph, Origin, Sink, sink_value};
+use super::print::{op_text, sink_text};
+use super::shape::Shape;
+use crate::diag::{Diagnostic, codes};
+use crate::syntax::Span;
+use std::collections::HashSet;
+use std::fmt;
 
-#[derive(Debug, thiserror::Error)]
-#[error("IR verifier: node %{node}: {message}")]
+/// One broken invariant, at a node (for a sink, the node it names).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("node %{node}{}: {message}", in_layer(origin))]
 pub struct VerifyError {
     pub node: usize,
     pub message: String,
+    pub origin: Option<Origin>,
 }
 
-pub fn verify(g: &Graph) -> Result<(), VerifyError> {
-    for (i, node) in g.nodes.iter().enumerate() {
-        let fail = |message: String| VerifyError { node: i, message };
-        for o in node.op.operands() {
-            if o.index() >= i {
-                return Err(fail(format!("reads {o}, which is not defined before it")));
+fn in_layer(origin: &Option<Origin>) -> String {
+    origin
+        .as_ref()
+        .map(|o| format!(" (layer `{}`)", o.layer))
+        .unwrap_or_default()
+}
+
+/// Every invariant a graph breaks, in node order, then the sinks'.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub struct VerifyErrors(pub Vec<VerifyError>);
+
+impl fmt::Display for VerifyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "IR verifier: {one}"),
+            all => {
+                write!(f, "IR verifier: {} errors", all.len())?;
+                all.iter().try_for_each(|e| write!(f, "\n  {e}"))
             }
         }
-        check_node(g, i).map_err(fail)?;
     }
-    for s in &g.sinks {
-        let v = sink_value(s);
-        let err = |message: String| VerifyError {
-            node: v.index(),
-            message,
+}
+
+impl VerifyErrors {
+    /// The errors as internal-compiler-error diagnostics, each at the span of
+    /// the layer its node came from (a node a pass made without an origin
+    /// points at the start of the program).
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.0
+            .iter()
+            .map(|e| {
+                let (span, label) = match &e.origin {
+                    Some(o) => (o.span, format!("while compiling layer `{}`", o.layer)),
+                    None => (Span::new(0, 0), "in code dlc added to the program".into()),
+                };
+                Diagnostic::error(
+                    codes::INTERNAL,
+                    format!(
+                        "internal compiler error: IR node %{}: {}",
+                        e.node, e.message
+                    ),
+                    span,
+                )
+                .label(label)
+                .help(
+                    "this is a bug in dlc, not in your program: please report it, \
+                     with this program attached",
+                )
+            })
+            .collect()
+    }
+}
+
+pub fn verify(g: &Graph) -> Result<(), VerifyErrors> {
+    let mut errors = Vec::new();
+    for (i, node) in g.nodes.iter().enumerate() {
+        let mut fail = |message: String| {
+            errors.push(VerifyError {
+                node: i,
+                message,
+                origin: node.origin.clone(),
+            })
         };
-        if v.index() >= g.nodes.len() {
-            return Err(err("a sink names a missing node".into()));
+        let early: Vec<_> = node
+            .op
+            .operands()
+            .into_iter()
+            .filter(|o| o.index() >= i)
+            .collect();
+        for o in &early {
+            fail(format!("reads {o}, which is not defined before it"));
         }
-        let shape = g.shape(v);
-        match s {
-            Sink::Loss(_) if shape.rank() != 0 => {
-                return Err(err(format!("the loss must be a scalar, not {shape}")));
+        if !early.is_empty() {
+            continue; // the operands' shapes are unknown
+        }
+        match g.rule_shape(&node.op, Some(&node.shape)) {
+            Ok(want) if want == node.shape => {}
+            Ok(want) => fail(format!(
+                "`{}` should have shape {want}, has {}",
+                op_text(&node.op),
+                node.shape
+            )),
+            Err(e) => fail(format!("`{}`: {e}", op_text(&node.op))),
+        }
+    }
+    check_sinks(g, &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(VerifyErrors(errors))
+    }
+}
+
+/// Each sink names a node of the right shape, and no two write one place.
+fn check_sinks(g: &Graph, errors: &mut Vec<VerifyError>) {
+    let mut written = HashSet::new();
+    for s in &g.sinks {
+        let v = sink_value(s).index();
+        let text = sink_text(g, s);
+        let mut fail = |message: String| {
+            errors.push(VerifyError {
+                node: v,
+                message: format!("sink `{text}`: {message}"),
+                origin: g.nodes.get(v).and_then(|n| n.origin.clone()),
+            })
+        };
+        // Two results for one place: which one the runtime sees would depend
+        // on the order of the copies.
+        let place = match s {
+            Sink::Loss(_) => (0, 0),
+            Sink::Output(_) => (1, 0),
+            Sink::Grad(p, _) => (2, *p),
+            Sink::Param(p, _) => (3, *p),
+            Sink::State(st, _) => (4, *st),
+        };
+        if !written.insert(place) {
+            fail("a second sink writes the same result".into());
+        }
+        let Some(node) = g.nodes.get(v) else {
+            fail("names a node that does not exist".into());
+            continue;
+        };
+        let shape = &node.shape;
+        if matches!(s, Sink::Loss(_)) && shape.rank() != 0 {
+            fail(format!("the loss must be a scalar, not {shape}"));
+        }
+        let tensor = match s {
+            Sink::Grad(p, _) | Sink::Param(p, _) => {
+                Some(g.params.get(*p).map(|i| (&i.name, &i.shape)))
             }
-            Sink::Grad(p, _) | Sink::Param(p, _) if *shape != Shape::fixed(&g.params[*p].shape) => {
-                return Err(err(format!(
-                    "parameter {} has shape {:?}, its sink {shape}",
-                    g.params[*p].name, g.params[*p].shape
-                )));
-            }
-            Sink::State(st, _) if *shape != Shape::fixed(&g.states[*st].shape) => {
-                return Err(err(format!(
-                    "state {} has shape {:?}, its sink {shape}",
-                    g.states[*st].name, g.states[*st].shape
-                )));
-            }
+            Sink::State(st, _) => Some(g.states.get(*st).map(|i| (&i.name, &i.shape))),
+            Sink::Loss(_) | Sink::Output(_) => None,
+        };
+        match tensor {
+            Some(None) => fail("names a tensor that does not exist".into()),
+            Some(Some((name, want))) if *shape != Shape::fixed(want) => fail(format!(
+                "`{name}` has shape {}, the value {shape}",
+                Shape::fixed(want)
+            )),
             _ => {}
         }
     }
-    Ok(())
 }
 
-fn check_node(g: &Graph, i: usize) -> Result<(), String> {
-    let node = &g.nodes[i];
-    let shape = &node.shape;
-    let s = |v: &ValueId| g.shape(*v);
-    let expect = |want: Shape| {
-        if want == *shape {
-            Ok(())
-        } else {
-            Err(format!(
-                "{:?} should have shape {want}, has {shape}",
-                node.op
-            ))
-        }
-    };
-    match &node.op {
-        Op::Input(kind) => {
-            let ok = shape.is_batched() && !shape.0[1..].contains(&Dim::N);
-            let ok = ok && (*kind != InputKind::Labels || shape.rank() == 1);
-            ok.then_some(())
-                .ok_or_else(|| format!("input {kind:?} has shape {shape}"))
-        }
-        Op::Param(p) | Op::GradIn(p) => expect(Shape::fixed(
-            &g.params.get(*p).ok_or("unknown parameter")?.shape,
-        )),
-        Op::State(st) => expect(Shape::fixed(
-            &g.states.get(*st).ok_or("unknown state")?.shape,
-        )),
-        Op::Scalar(_) => expect(Shape::scalar()),
-        Op::Fill(_) | Op::DropoutMask { .. } => Ok(()),
-        Op::Unary(_, x) | Op::Detach(x) => expect(s(x).clone()),
-        Op::Binary(_, a, b) => expect(s(a).broadcast(s(b)).ok_or("operands do not broadcast")?),
-        Op::Select(c, a, b) => {
-            let ab = s(a).broadcast(s(b)).ok_or("operands do not broadcast")?;
-            expect(s(c).broadcast(&ab).ok_or("condition does not broadcast")?)
-        }
-        Op::Reshape(x) => {
-            let (from, to) = (s(x), shape);
-            let batched = |sh: &Shape| sh.0.iter().filter(|d| **d == Dim::N).count();
-            if batched(from) != batched(to) || from.numel(1) != to.numel(1) {
-                return Err(format!("cannot reshape {from} to {to}"));
-            }
-            Ok(())
-        }
-        Op::Expand(x) => s(x)
-            .broadcasts_to(shape)
-            .then_some(())
-            .ok_or_else(|| format!("{} does not expand to {shape}", s(x))),
-        Op::Sum(x, axes) | Op::Max(x, axes) => {
-            if axes.iter().any(|&a| a >= s(x).rank()) {
-                return Err("reduction axis out of range".into());
-            }
-            expect(s(x).reduced(axes))
-        }
-        Op::MatMul { a, b, ta, tb } => {
-            let (sa, sb) = (&s(a).0, &s(b).0);
-            if sa.len() != 2 || sb.len() != 2 {
-                return Err("matmul of non-matrices".into());
-            }
-            let (m, k1) = if *ta { (sa[1], sa[0]) } else { (sa[0], sa[1]) };
-            let (k2, n) = if *tb { (sb[1], sb[0]) } else { (sb[0], sb[1]) };
-            if k1 != k2 {
-                return Err(format!("matmul inner sizes {k1} and {k2} differ"));
-            }
-            expect(Shape(vec![m, n]))
-        }
-        Op::Conv2d { x, w, stride, pad } => {
-            let want = conv_out(s(x), s(w), *stride, *pad)?;
-            expect(want)
-        }
-        Op::Conv2dInputGrad { dy, w, stride, pad } => {
-            // The input's shape is the node's: check it maps onto dy.
-            let want = conv_out(shape, s(w), *stride, *pad)?;
-            (want == *s(dy))
-                .then_some(())
-                .ok_or_else(|| format!("input grad {shape} does not match dy {}", s(dy)))
-        }
-        Op::Conv2dWeightGrad { x, dy, stride, pad } => {
-            let want = conv_out(s(x), shape, *stride, *pad)?;
-            (want == *s(dy))
-                .then_some(())
-                .ok_or_else(|| format!("weight grad {shape} does not match dy {}", s(dy)))
-        }
-        Op::Pool2d {
-            x,
-            window,
-            stride,
-            pad,
-            ..
-        } => expect(pool_out(s(x), *window, *stride, *pad)?),
-        Op::Pool2dGrad {
-            x,
-            dy,
-            window,
-            stride,
-            pad,
-            ..
-        } => {
-            if pool_out(s(x), *window, *stride, *pad)? != *s(dy) {
-                return Err("pool grad: dy does not match".into());
-            }
-            expect(s(x).clone())
-        }
-        Op::Concat(xs, axis) => {
-            let mut want = s(&xs[0]).clone();
-            let mut total = 0;
-            for x in xs {
-                let sx = s(x);
-                if sx.rank() != want.rank()
-                    || (0..sx.rank()).any(|a| a != *axis && sx.0[a] != want.0[a])
-                {
-                    return Err(format!("concat of {} and {sx}", want));
-                }
-                total += match sx.0[*axis] {
-                    Dim::K(k) => k,
-                    Dim::N => return Err("concat along the batch".into()),
-                };
-            }
-            want.0[*axis] = Dim::K(total);
-            expect(want)
-        }
-        Op::Slice { x, axis, start } => {
-            let sx = s(x);
-            let (Dim::K(full), Dim::K(len)) = (sx.0[*axis], shape.0[*axis]) else {
-                return Err("slice along the batch".into());
-            };
-            (start + len <= full)
-                .then_some(())
-                .ok_or_else(|| "slice out of range".to_string())
-        }
-        Op::OneHot(x) => (s(x).rank() == 1 && shape.rank() == 2)
-            .then_some(())
-            .ok_or_else(|| "one-hot of non-vector".into()),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{Source, render};
+    use crate::ir::parse_graph;
 
-fn conv_out(x: &Shape, w: &Shape, stride: [usize; 2], pad: [usize; 2]) -> Result<Shape, String> {
-    let (xs, ws) = (&x.0, w.dims(0));
-    if xs.len() != 4 || ws.len() != 4 || xs[1] != Dim::K(ws[1]) {
-        return Err(format!("conv of {x} by {w}"));
-    }
-    let out = |d: Dim, k: usize, s: usize, p: usize| match d {
-        Dim::K(h) if h + 2 * p >= k && s > 0 => Ok(Dim::K((h + 2 * p - k) / s + 1)),
-        _ => Err(format!("conv window {k} does not fit {d}")),
-    };
-    Ok(Shape(vec![
-        xs[0],
-        Dim::K(ws[0]),
-        out(xs[2], ws[2], stride[0], pad[0])?,
-        out(xs[3], ws[3], stride[1], pad[1])?,
-    ]))
-}
+    const PROGRAM: &str = "network n(x: [2]) -> 3 {\n    dense 3\n}\n";
 
-fn pool_out(
-    x: &Shape,
-    window: [usize; 2],
-    stride: [usize; 2],
-    pad: [usize; 2],
-) -> Result<Shape, String> {
-    let xs = &x.0;
-    if xs.len() != 4 {
-        return Err(format!("pooling of {x}"));
+    /// `dense 3` is at bytes 29..36 of [`PROGRAM`]; its matmul is shaped wrong.
+    const BROKEN: &str = "\
+param 0 dense1.weight : [3, 2] init xavier
+%0 = input features : [N, 2]
+%1 = param 0 : [3, 2]                 # dense1 @29..36
+%2 = matmul %0, %1^T : [N, 2]         # dense1 @29..36
+%3 = exp %4 : [N, 3]
+output %2
+";
+
+    #[test]
+    fn every_error_is_reported_with_its_origin() {
+        let errors = verify(&parse_graph(BROKEN).unwrap()).unwrap_err().0;
+        let nodes: Vec<usize> = errors.iter().map(|e| e.node).collect();
+        assert_eq!(nodes, vec![2, 3]);
+        assert_eq!(errors[0].origin.as_ref().unwrap().layer, "dense1");
+        assert_eq!(errors[1].origin, None);
     }
-    let out = |d: Dim, i: usize| match d {
-        Dim::K(h) if h + 2 * pad[i] >= window[i] && stride[i] > 0 => {
-            Ok(Dim::K((h + 2 * pad[i] - window[i]) / stride[i] + 1))
-        }
-        _ => Err(format!("pool window does not fit {d}")),
-    };
-    Ok(Shape(vec![xs[0], xs[1], out(xs[2], 0)?, out(xs[3], 1)?]))
+
+    #[test]
+    fn errors_become_internal_compiler_errors_at_their_layer() {
+        let errors = verify(&parse_graph(BROKEN).unwrap()).unwrap_err();
+        let diags = errors.diagnostics();
+        assert_eq!(diags.len(), 2);
+        assert!(
+            diags
+                .iter()
+                .all(|d| d.code == codes::INTERNAL && d.is_error())
+        );
+        assert_eq!(diags[0].primary.span, Span::new(29, 36));
+        assert!(diags[0].primary.message.contains("`dense1`"));
+        assert!(diags[0].help.as_deref().unwrap().contains("report"));
+        let source = Source {
+            name: "n.dl",
+            text: PROGRAM,
+        };
+        let shown = render(&source, &diags[..1], false);
+        assert!(
+            shown.contains("error[E0901]: internal compiler error"),
+            "{shown}"
+        );
+        assert!(shown.contains("n.dl:2:5"), "{shown}");
+        assert!(shown.contains("dense 3"), "{shown}");
+    }
+
+    #[test]
+    fn one_error_displays_on_one_line_and_several_one_a_line() {
+        let g = parse_graph(BROKEN).unwrap();
+        let all = verify(&g).unwrap_err();
+        assert_eq!(all.to_string().lines().count(), 3);
+        let one = VerifyErrors(all.0[..1].to_vec());
+        assert!(
+            one.to_string()
+                .starts_with("IR verifier: node %2 (layer `dense1`)")
+        );
+    }
 }

@@ -21,7 +21,7 @@ pub use memory::{MemoryEstimate, bytes};
 use crate::check::Model;
 use crate::data::{FileAccess, FilePolicy};
 use crate::diag::{Diagnostic, codes};
-use crate::ir::VerifyError;
+use crate::ir::VerifyErrors;
 use crate::runtime::BackendKind;
 use crate::runtime::graphs::Graphs;
 use std::time::{Duration, Instant};
@@ -109,7 +109,7 @@ pub struct Planned {
 }
 
 /// Builds the entry graphs of `model` and judges them against `limits`.
-pub fn plan(model: &Model, backend: BackendKind, limits: &Limits) -> Result<Planned, VerifyError> {
+pub fn plan(model: &Model, backend: BackendKind, limits: &Limits) -> Result<Planned, VerifyErrors> {
     let graphs = Graphs::build(model)?;
     let max_batch = memory::compile_batch(model);
     let estimate = memory::estimate(model, &graphs, backend, max_batch);

@@ -11,7 +11,7 @@
 
 use crate::autodiff::{append_update, differentiate, update_graph};
 use crate::check::Model;
-use crate::ir::{Graph, Mode, Sink, VerifyError, lower, verify};
+use crate::ir::{Graph, Mode, Sink, VerifyErrors, lower, verify};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Entry {
@@ -53,7 +53,7 @@ pub struct Graphs {
 }
 
 impl Graphs {
-    pub fn build(model: &Model) -> Result<Graphs, VerifyError> {
+    pub fn build(model: &Model) -> Result<Graphs, VerifyErrors> {
         let predict = lower(model, Mode::Eval, false).graph;
         verify(&predict)?;
         let Some(train) = &model.train else {

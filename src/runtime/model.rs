@@ -9,7 +9,7 @@ use super::run_state::RunState;
 use crate::check::{Loss, Model};
 use crate::codegen::plan::Layout;
 use crate::data::{Dataset, Targets};
-use crate::ir::VerifyError;
+use crate::ir::VerifyErrors;
 use crate::limits::{AllocError, Limits, alloc};
 
 /// Which back end runs the entry points.
@@ -31,7 +31,7 @@ pub enum RunError {
     #[error(transparent)]
     Codegen(#[from] crate::codegen::jit::CodegenError),
     #[error("internal compiler error: {0}")]
-    Verify(#[from] VerifyError),
+    Verify(#[from] VerifyErrors),
     #[error("{0}")]
     Mismatch(String),
     #[error("the program has no `train` item: it says nothing about how to train")]

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 pub(super) struct BodyBuilder<'p, 'g> {
     planner: &'p Planner<'g>,
     inputs: Vec<Buf>,
+    /// The value each input holds (a view's source), for the plan verifier.
+    values: Vec<usize>,
     instrs: Vec<Instr>,
     done: HashMap<usize, usize>,
 }
@@ -17,17 +19,20 @@ impl<'p, 'g> BodyBuilder<'p, 'g> {
         BodyBuilder {
             planner,
             inputs: Vec::new(),
+            values: Vec::new(),
             instrs: Vec::new(),
             done: HashMap::new(),
         }
     }
 
-    pub(super) fn finish(self, shape: Shape) -> Body {
-        Body {
+    /// The body, and the value each of its inputs holds.
+    pub(super) fn finish(self, shape: Shape) -> (Body, Vec<usize>) {
+        let body = Body {
             shape,
             inputs: self.inputs,
             instrs: self.instrs,
-        }
+        };
+        (body, self.values)
     }
 
     fn push(&mut self, i: Instr) -> usize {
@@ -71,10 +76,11 @@ impl<'p, 'g> BodyBuilder<'p, 'g> {
                 }
                 Op::OneHot(labels) => {
                     // labels [N] read as [N, 1] and compared with the column index.
-                    let slot = self.input(Buf {
+                    let buf = Buf {
                         loc: p.loc(labels.index())?,
                         shape: Shape(vec![Dim::N, Dim::K(1)]),
-                    });
+                    };
+                    let slot = self.input(buf, p.view_source(labels.index()));
                     let l = self.push(Instr::Load(slot));
                     let c = self.push(Instr::Index(1));
                     self.push(Instr::Binary(BinaryOp::Eq, l, c))
@@ -91,11 +97,15 @@ impl<'p, 'g> BodyBuilder<'p, 'g> {
         Ok(r)
     }
 
-    fn input(&mut self, buf: Buf) -> usize {
-        match self.inputs.iter().position(|b| *b == buf) {
+    /// The slot of `buf` holding `value`: one slot per buffer, unless two
+    /// values claim one buffer, which the plan verifier then reports.
+    fn input(&mut self, buf: Buf, value: usize) -> usize {
+        let same = |(b, v): (&Buf, &usize)| *b == buf && *v == value;
+        match self.inputs.iter().zip(&self.values).position(same) {
             Some(s) => s,
             None => {
                 self.inputs.push(buf);
+                self.values.push(value);
                 self.inputs.len() - 1
             }
         }
@@ -107,7 +117,7 @@ impl<'p, 'g> BodyBuilder<'p, 'g> {
             loc: p.loc(i)?,
             shape: p.g.nodes[i].shape.clone(),
         };
-        let slot = self.input(buf);
+        let slot = self.input(buf, p.view_source(i));
         Ok(self.push(Instr::Load(slot)))
     }
 }

@@ -1,11 +1,19 @@
-//! One kernel per materialized value: the op's operands as located buffers.
+//! One kernel per materialized value: the op's operands as located buffers,
+//! with the values those buffers hold (for the plan verifier).
 
 use super::planner::Planner;
 use super::*;
 
 impl Planner<'_> {
-    pub(super) fn kernel(&self, i: usize) -> Result<Kernel, PlanError> {
+    pub(super) fn kernel(&self, i: usize) -> Result<(Kernel, KernelValues), PlanError> {
         let node = &self.g.nodes[i];
+        // Buffers other than bodies' are the op's operands, in order.
+        let mut reads: Vec<usize> = node
+            .op
+            .operands()
+            .iter()
+            .map(|v| self.view_source(v.index()))
+            .collect();
         let out = self.loc(i)?;
         let outb = Buf {
             loc: out,
@@ -19,12 +27,14 @@ impl Planner<'_> {
             | Op::Pool2dGrad { stride, pad, .. } => (*stride, *pad),
             _ => ([1, 1], [0, 0]),
         };
-        Ok(match &node.op {
+        let kernel = match &node.op {
             Op::Sum(x, axes) | Op::Max(x, axes) => {
                 // A materialized input is loaded, not recomputed.
                 let as_root = !self.materialized[x.index()];
+                let (body, values) = self.body(self.g.shape(*x).clone(), x.index(), as_root)?;
+                reads = values;
                 Kernel::Reduce {
-                    body: self.body(self.g.shape(*x).clone(), x.index(), as_root)?,
+                    body,
                     max: matches!(node.op, Op::Max(..)),
                     axes: axes.clone(),
                     out,
@@ -95,13 +105,19 @@ impl Planner<'_> {
                 out: outb,
             },
             _ => {
-                let body = self.body(node.shape.clone(), i, true)?;
+                let (body, values) = self.body(node.shape.clone(), i, true)?;
+                reads = values;
                 let result = body.instrs.len() - 1;
                 Kernel::Elementwise {
                     body,
                     outputs: vec![(result, out)],
                 }
             }
-        })
+        };
+        let values = KernelValues {
+            reads,
+            writes: vec![i],
+        };
+        Ok((kernel, values))
     }
 }

@@ -14,14 +14,19 @@
 //!   largest batch the function will be called with.
 //!
 //! Submodules: `planner` (materialization, locations, kernels), `body` (fused
-//! elementwise bodies), `text` (the printed form).
+//! elementwise bodies), `text` (the printed form), `access` (what each kernel
+//! reads and writes) and `verify` (the checker of a plan's memory, run on
+//! every plan in debug builds; its docs state the invariants).
 
+mod access;
 mod body;
 mod kernel;
 mod planner;
 mod text;
+mod verify;
 
 pub use text::print_plan;
+pub use verify::{PlanViolation, PlanViolations, verify_plan};
 
 use crate::ir::*;
 
@@ -206,9 +211,20 @@ impl Layout {
     }
 }
 
+/// The graph values (node indices; a view's source for a view) that a
+/// kernel's buffers hold, parallel to [`Kernel::reads`] and
+/// [`Kernel::writes`]: what the plan verifier checks the memory against.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KernelValues {
+    pub reads: Vec<usize>,
+    pub writes: Vec<usize>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     pub kernels: Vec<Kernel>,
+    /// Per kernel, the values it reads and writes.
+    pub values: Vec<KernelValues>,
     /// Floats of scratch memory needed at the largest batch.
     pub scratch_len: usize,
     pub max_batch: usize,
@@ -224,6 +240,8 @@ pub enum PlanError {
     LayoutMismatch,
     #[error("scratch memory for batch {max_batch} overflows the address space")]
     TooLarge { max_batch: usize },
+    #[error("the kernel plan is wrong: {0}")]
+    Invalid(PlanViolations),
 }
 
 /// Plans `g` for batches of at most `max_batch` samples, with `g`'s own layout.
@@ -237,5 +255,11 @@ pub fn plan_with_layout(g: &Graph, max_batch: usize, layout: Layout) -> Result<P
     if !layout.fits(g) {
         return Err(PlanError::LayoutMismatch);
     }
-    planner::Planner::new(g, max_batch, layout).run()
+    let plan = planner::Planner::new(g, max_batch, layout).run()?;
+    // Checked between planning and code generation where it costs nothing
+    // that matters; release builds trust the planner (its tests verify it).
+    if cfg!(debug_assertions) {
+        verify_plan(g, &plan).map_err(PlanError::Invalid)?;
+    }
+    Ok(plan)
 }

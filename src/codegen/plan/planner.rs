@@ -62,8 +62,11 @@ impl<'g> Planner<'g> {
         self.assign_fixed_locations(&sink_dest);
         let scratch_len = self.assign_scratch(&order)?;
         let mut kernels = Vec::with_capacity(order.len());
+        let mut values = Vec::with_capacity(order.len());
         for &i in &order {
-            kernels.push(self.kernel(i)?);
+            let (k, v) = self.kernel(i)?;
+            kernels.push(k);
+            values.push(v);
         }
         // Sinks whose value could not be computed in place are copied at the end.
         for s in &self.g.sinks {
@@ -78,10 +81,16 @@ impl<'g> Planner<'g> {
                     },
                     to: dest,
                 });
+                let src = self.view_source(v);
+                values.push(KernelValues {
+                    reads: vec![src],
+                    writes: vec![src],
+                });
             }
         }
         Ok(Plan {
             kernels,
+            values,
             scratch_len,
             max_batch: self.max_batch,
             layout: self.layout,
@@ -321,8 +330,14 @@ impl<'g> Planner<'g> {
     }
 
     /// The fused elementwise body computing `root` over `shape` (its value
-    /// is the last instruction); `as_root` computes it rather than loading it.
-    pub(super) fn body(&self, shape: Shape, root: usize, as_root: bool) -> Result<Body, PlanError> {
+    /// is the last instruction), and the value each input holds; `as_root`
+    /// computes `root` rather than loading it.
+    pub(super) fn body(
+        &self,
+        shape: Shape,
+        root: usize,
+        as_root: bool,
+    ) -> Result<(Body, Vec<usize>), PlanError> {
         let mut b = BodyBuilder::new(self);
         b.emit(root, as_root)?;
         Ok(b.finish(shape))
