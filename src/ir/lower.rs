@@ -93,6 +93,25 @@ fn lower_layer(
     layer.op.rule().lower(&mut lx, inputs)
 }
 
+/// `softplus(z) = log(e^z + e^0)`, computed as softmax cross-entropy
+/// computes its log-sum-exp: shifted by a detached `m = max(z, 0)`, as
+/// `m + log(e^(z - m) + e^-m)`. Both exponents are at most 0, so it is
+/// stable for any `z`, and the gradient is `e^(z - m) / (e^(z - m) + e^-m)
+/// = sigmoid(z)` exactly, with no kink: the tie of `max(z, 0)` at 0 never
+/// meets a gradient.
+pub fn softplus(g: &mut Graph, z: ValueId) -> ValueId {
+    let zero = g.constant(0.0);
+    let m = g.binary(BinaryOp::Max, z, zero);
+    let m = g.detach(m);
+    let shifted = g.sub(z, m);
+    let e_z = g.unary(UnaryOp::Exp, shifted);
+    let neg_m = g.unary(UnaryOp::Neg, m);
+    let e_0 = g.unary(UnaryOp::Exp, neg_m);
+    let total = g.add(e_z, e_0);
+    let log = g.unary(UnaryOp::Log, total);
+    g.add(m, log)
+}
+
 /// The mean loss of a batch, as a scalar.
 fn loss(g: &mut Graph, kind: Loss, z: ValueId) -> ValueId {
     let shape = g.shape(z).clone();
@@ -116,25 +135,10 @@ fn loss(g: &mut Graph, kind: Loss, z: ValueId) -> ValueId {
             g.unary(UnaryOp::Neg, sum)
         }
         Loss::BinaryCrossEntropy => {
-            // softplus(z) - z y, with softplus(z) = log(e^z + e^0) computed
-            // as softmax cross-entropy computes its log-sum-exp: shifted by
-            // a detached m = max(z, 0), m + log(e^(z - m) + e^-m). Both
-            // exponents are at most 0, so it is stable for any logit, and
-            // the gradient is e^(z - m) / (e^(z - m) + e^-m) = sigmoid(z)
-            // exactly, with no kink: the tie of max(z, 0) at z = 0 and the
-            // kink of |z| never meet a gradient.
+            // softplus(z) - z y, with the stable softplus below.
             let labels = g.input(InputKind::Labels, Shape(vec![Dim::N]));
             let y = g.reshape(labels, Shape(vec![Dim::N, Dim::K(1)]));
-            let zero = g.constant(0.0);
-            let m = g.binary(BinaryOp::Max, z, zero);
-            let m = g.detach(m);
-            let shifted = g.sub(z, m);
-            let e_z = g.unary(UnaryOp::Exp, shifted);
-            let neg_m = g.unary(UnaryOp::Neg, m);
-            let e_0 = g.unary(UnaryOp::Exp, neg_m);
-            let total = g.add(e_z, e_0);
-            let lse = g.unary(UnaryOp::Log, total);
-            let softplus = g.add(m, lse);
+            let softplus = softplus(g, z);
             let zy = g.mul(z, y);
             let per = g.sub(softplus, zy);
             g.sum(per, &[0, 1])

@@ -23,7 +23,7 @@ mod shape;
 mod verify;
 
 pub use graph::*;
-pub use lower::{Lowered, Mode, lower};
+pub use lower::{Lowered, Mode, lower, softplus};
 pub use ops::*;
 pub use parse::{ParseError, parse_graph};
 pub use print::{init_text, op_text, print_graph, sink_text};

@@ -2,7 +2,7 @@
 //! `Softplus`: linear (`x`) where `beta * x` exceeds `threshold`.
 
 use super::*;
-use crate::ir::{BinaryOp, UnaryOp};
+use crate::ir::BinaryOp;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Softplus {
@@ -45,19 +45,8 @@ impl Rule for Softplus {
         let (g, x) = (&mut *lx.g, inputs[0]);
         let beta = self.beta as f32;
         let z = g.scale(x, beta);
-        // log(e^z + e^0) shifted by a detached m = max(z, 0), as the binary
-        // cross-entropy computes it: both exponents are at most 0, and the
-        // gradient is sigmoid(z) exactly, with no kink at z = 0.
-        let zero = g.constant(0.0);
-        let m = g.binary(BinaryOp::Max, z, zero);
-        let m = g.detach(m);
-        let shifted = g.sub(z, m);
-        let e_z = g.unary(UnaryOp::Exp, shifted);
-        let neg_m = g.unary(UnaryOp::Neg, m);
-        let e_0 = g.unary(UnaryOp::Exp, neg_m);
-        let total = g.add(e_z, e_0);
-        let log = g.unary(UnaryOp::Log, total);
-        let softplus = g.add(m, log);
+        // Stable for any z, with the gradient sigmoid(z) exactly.
+        let softplus = crate::ir::softplus(g, z);
         let smooth = g.scale(softplus, 1.0 / beta);
         let threshold = g.constant(self.threshold as f32);
         let linear = g.binary(BinaryOp::Gt, z, threshold);
