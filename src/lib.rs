@@ -12,6 +12,8 @@
 //!          --check----------> check::Model: every name resolved, every shape known,
 //!                             parameters counted; or diagnostics (diag)
 //!          --ir::lower------> graph IR: primitive tensor ops, forward (train or eval mode)
+//! layers: one definition per layer kind (arguments, shape rule, lowering,
+//!         summary, parity), listed once in its registry; check and ir::lower ask it
 //!          --autodiff-------> + backward pass (one rule per primitive) + optimizer update
 //!          --codegen::plan--> kernels: fused elementwise loops, reductions, matrix
 //!                             products, convolutions; memory planned by liveness
