@@ -354,3 +354,54 @@ fn measure_speed_against_libm() {
         eprintln!("{name}: jit {jit_ns:.3} ns/element, libm {libm_ns:.3} ns/element");
     }
 }
+
+#[test]
+fn erf_is_accurate_near_zero_and_saturates() {
+    let kernel = Mapped::new(vecmath::erf);
+    let mut input = sweep(-6.0, 6.0);
+    input.extend(sweep(-0.75, 0.75));
+    let errors = measure(&input, &kernel.apply(&input), dlc::interp::erf);
+    eprintln!("erf: {errors:?}");
+    assert!(
+        errors.max_abs <= 1.5e-7 && errors.max_rel <= 2e-7,
+        "{errors:?}"
+    );
+    let specials = [
+        0.0,
+        -0.0,
+        1e-30,
+        -1e-30,
+        10.0,
+        -10.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ];
+    let output = kernel.apply_each(&specials);
+    assert_eq!(output[0].to_bits(), 0.0f32.to_bits());
+    assert_eq!(output[1].to_bits(), (-0.0f32).to_bits());
+    assert_eq!(&output[4..8], &[1.0, -1.0, 1.0, -1.0]);
+    assert!((output[2] / 1e-30 - std::f32::consts::FRAC_2_SQRT_PI).abs() < 1e-6);
+    assert!(output[8].is_nan());
+}
+
+#[test]
+fn the_reference_erf_matches_known_values_and_is_continuous() {
+    // erf at a few points, to 16 digits.
+    for (x, want) in [
+        (0.1, 0.1124629160182849),
+        (0.5, 0.5204998778130465),
+        (1.0, 0.8427007929497149),
+        (2.0, 0.9953222650189527),
+        (3.0, 0.9999779095030014),
+        (4.0, 0.9999999845827421),
+    ] {
+        let got = dlc::interp::erf(x);
+        assert!((got - want).abs() <= 4e-16, "erf({x}) = {got}, want {want}");
+        assert_eq!(dlc::interp::erf(-x), -got);
+    }
+    // Where the series hands over to the continued fraction.
+    let below = dlc::interp::erf(3.0 - 1e-12);
+    let above = dlc::interp::erf(3.0 + 1e-12);
+    assert!((above - below).abs() < 1e-15, "{below} {above}");
+}

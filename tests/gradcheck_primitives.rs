@@ -123,7 +123,7 @@ fn check(name: &str, inputs: &[In], build: impl Fn(&mut Graph, &[ValueId]) -> Va
 
 #[test]
 fn unary_ops() {
-    let cases: [(UnaryOp, f64, f64); 11] = [
+    let cases: [(UnaryOp, f64, f64); 12] = [
         (UnaryOp::Neg, -2.0, 2.0),
         (UnaryOp::Exp, -2.0, 2.0),
         (UnaryOp::Log, 0.2, 3.0),
@@ -135,6 +135,7 @@ fn unary_ops() {
         (UnaryOp::Recip, 0.3, 3.0),
         (UnaryOp::Abs, 0.1, 2.0),
         (UnaryOp::Square, -2.0, 2.0),
+        (UnaryOp::Erf, -3.0, 3.0),
     ];
     for (op, lo, hi) in cases {
         check(&format!("{op:?}"), &[input(&[3, 4], lo, hi)], |g, x| {

@@ -187,6 +187,14 @@ fn unary(g: &mut Graph, op: UnaryOp, x: ValueId, y: ValueId, dy: ValueId) -> Opt
             let d = g.mul(y, c);
             g.mul(dy, d)
         }
+        UnaryOp::Erf => {
+            // 2/sqrt(pi) e^(-x^2)
+            let x2 = g.unary(UnaryOp::Square, x);
+            let minus = g.unary(UnaryOp::Neg, x2);
+            let e = g.unary(UnaryOp::Exp, minus);
+            let d = g.scale(e, std::f32::consts::FRAC_2_SQRT_PI);
+            g.mul(dy, d)
+        }
         UnaryOp::Relu => {
             let step = g.unary(UnaryOp::Step, x);
             g.mul(dy, step)

@@ -139,6 +139,7 @@ fn unary(fx: &mut Fx, op: UnaryOp, a: Value, ty: Type) -> R<Value> {
         UnaryOp::Exp => vecmath::exp(fx.b, a)?,
         UnaryOp::Log => vecmath::log(fx.b, a)?,
         UnaryOp::Tanh => vecmath::tanh(fx.b, a)?,
+        UnaryOp::Erf => vecmath::erf(fx.b, a)?,
         UnaryOp::Sigmoid => vecmath::sigmoid(fx.b, a)?,
         UnaryOp::Relu => pick(fx, FloatCC::GreaterThan, a, zero, a, zero),
         UnaryOp::Step => pick(fx, FloatCC::GreaterThan, a, zero, one, zero),

@@ -7,7 +7,7 @@
 mod kernels;
 mod real;
 
-pub use real::Real;
+pub use real::{Real, erf};
 
 use crate::ir::*;
 
@@ -200,6 +200,7 @@ pub fn unary<T: Real>(op: UnaryOp, a: T) -> T {
         UnaryOp::Exp => a.exp(),
         UnaryOp::Log => a.ln(),
         UnaryOp::Tanh => a.tanh(),
+        UnaryOp::Erf => a.erf(),
         UnaryOp::Sigmoid => one / (one + (-a).exp()),
         UnaryOp::Relu => {
             if a > zero {

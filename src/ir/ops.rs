@@ -180,11 +180,13 @@ pub enum UnaryOp {
     /// -1, 0 or 1.
     Sign,
     Square,
+    /// The error function, `2/sqrt(pi) * integral of e^(-t^2) from 0 to x`.
+    Erf,
 }
 
 impl UnaryOp {
     /// Every op (the parser finds printed names in this list).
-    pub const ALL: [UnaryOp; 13] = [
+    pub const ALL: [UnaryOp; 14] = [
         UnaryOp::Neg,
         UnaryOp::Exp,
         UnaryOp::Log,
@@ -198,6 +200,7 @@ impl UnaryOp {
         UnaryOp::Abs,
         UnaryOp::Sign,
         UnaryOp::Square,
+        UnaryOp::Erf,
     ];
 }
 

@@ -230,6 +230,7 @@ pub(super) fn unary_name(u: UnaryOp) -> &'static str {
         UnaryOp::Rsqrt => "rsqrt",
         UnaryOp::Recip => "recip",
         UnaryOp::Abs => "abs",
+        UnaryOp::Erf => "erf",
         UnaryOp::Sign => "sign",
         UnaryOp::Square => "square",
     }

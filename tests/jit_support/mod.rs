@@ -198,6 +198,9 @@ impl dlc::interp::Real for Noisy {
     fn sqrt(self) -> Self {
         Noisy::rounded(self.0.sqrt(), F32_ROUNDING)
     }
+    fn erf(self) -> Self {
+        Noisy::rounded(dlc::interp::erf(self.0), JIT_APPROXIMATION)
+    }
 }
 
 /// How a comparison that did not fail ended.
