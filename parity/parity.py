@@ -85,6 +85,8 @@ def forward(model, params, state, x, seed, step):
             y = F.softplus(ins[0], op["beta"], op["threshold"])
         elif kind == "hardtanh":
             y = F.hardtanh(ins[0], op["min"], op["max"])
+        elif kind == "gelu":
+            y = F.gelu(ins[0], approximate=op["approximate"])
         elif kind == "prelu":
             y = F.prelu(ins[0], p("weight"))
         elif kind == "batchnorm":

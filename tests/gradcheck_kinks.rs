@@ -550,6 +550,8 @@ fn grown_activations_at_zero_follow_pytorch() {
         ("softplus", ln2, 0.5),
         ("softplus 2, threshold: 1", ln2 / 2.0, 0.5),
         ("hardtanh", 0.0, 1.0),
+        ("gelu", 0.0, 0.5),
+        ("gelu approximate: tanh", 0.0, 0.5),
     ] {
         let case = activation_at_zero(activation);
         let (gw, gb) = first_layer_by_hand_at(&case, value, slope);
@@ -565,7 +567,7 @@ fn grown_activations_at_zero_follow_pytorch() {
         assert!(relative(s.left, s.right) > 0.1, "elu: no kink at 0: {s:?}");
     }
     // The smooth ones have none.
-    for activation in ["silu", "softplus"] {
+    for activation in ["silu", "softplus", "gelu", "gelu approximate: tanh"] {
         activation_at_zero(activation).assert_smooth(&[]);
     }
 }

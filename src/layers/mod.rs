@@ -43,6 +43,7 @@ registry! {
         silu::Silu,
         softplus::Softplus,
         hardtanh::Hardtanh,
+        gelu::Gelu,
         softmax::Softmax,
         batchnorm::BatchNorm,
         layernorm::LayerNorm,

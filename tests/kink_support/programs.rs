@@ -175,13 +175,15 @@ pub fn activation_smooth(activation: &str) -> Case {
 }
 
 /// The activations added to the language by their definition files alone.
-pub const GROWN_ACTIVATIONS: [&str; 6] = [
+pub const GROWN_ACTIVATIONS: [&str; 8] = [
     "elu 0.5",
     "silu",
     "softplus",
     "softplus 2, threshold: 1",
     "hardtanh",
     "hardtanh min: -0.5, max: 2",
+    "gelu",
+    "gelu approximate: tanh",
 ];
 
 /// Max pooling of a constant image: every window is a four-way tie.
@@ -290,6 +292,8 @@ pub fn program_cases() -> Vec<Case> {
             activation_at_zero("silu"),
             activation_at_zero("softplus"),
             activation_at_zero("hardtanh"),
+            activation_at_zero("gelu"),
+            activation_at_zero("gelu approximate: tanh"),
             activation_at("hardtanh", [1.0, -1.0]),
             activation_at("softplus 2, threshold: 1", [0.5, 0.25]),
             maxpool_tied(),
