@@ -92,11 +92,18 @@ pub struct Options {
 pub fn check_with(source: &str, options: &Options) -> Checked {
     let mut checked = check_source(source);
     if let Some(model) = checked.model.as_ref().filter(|_| !checked.has_errors()) {
-        // A graph that does not verify is a compiler bug, reported when compiling.
-        if let Ok(planned) = limits::plan(model, options.backend, &options.limits) {
-            checked.memory = Some(planned.memory);
-            if !planned.diagnostics.is_empty() {
-                checked.diagnostics.extend(planned.diagnostics);
+        match limits::plan(model, options.backend, &options.limits) {
+            Ok(planned) => {
+                checked.memory = Some(planned.memory);
+                if !planned.diagnostics.is_empty() {
+                    checked.diagnostics.extend(planned.diagnostics);
+                    checked.model = None;
+                }
+            }
+            // A graph that does not verify is a bug in dlc: `dlc check` says
+            // so at the layers involved rather than passing the program.
+            Err(errors) => {
+                checked.diagnostics.extend(errors.diagnostics());
                 checked.model = None;
             }
         }
@@ -134,7 +141,12 @@ pub fn compile_with_options(source: &str, options: &Options) -> Result<CompiledM
         }
     };
     deadline.check("checking")?;
-    let planned = limits::plan(&model, options.backend, &options.limits).map_err(RunError::from)?;
+    // A graph that fails verification is a bug in dlc: shown as internal
+    // compiler errors at the layers whose nodes broke an invariant.
+    let planned =
+        limits::plan(&model, options.backend, &options.limits).map_err(|e| Error::Program {
+            diagnostics: e.diagnostics(),
+        })?;
     if !planned.diagnostics.is_empty() {
         return Err(Error::Program {
             diagnostics: planned.diagnostics,
