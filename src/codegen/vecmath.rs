@@ -305,14 +305,20 @@ pub fn tanh(builder: &mut FunctionBuilder, x: Value) -> Result<Value, CodegenErr
     let limit = float_const(builder, ty, TANH_POLY_LIMIT);
     let is_small = builder.ins().fcmp(FloatCC::LessThan, magnitude, limit);
     let result = choose(builder, is_small, near_zero, far);
-    // Odd function: put the sign of x on the (non-negative) result, which also keeps
-    // tanh(-0) = -0. Done on the bits because x86 has no vector `fcopysign` lowering.
+    // Odd function: the sign of x on the (non-negative) result, which also
+    // keeps tanh(-0) = -0.
+    Ok(with_sign_of(builder, ty, x, result))
+}
+
+/// `magnitude` with the sign bit of `x`. Done on the bits because x86 has no
+/// vector `fcopysign` lowering.
+fn with_sign_of(builder: &mut FunctionBuilder, ty: Type, x: Value, magnitude: Value) -> Value {
     let x_bits = to_bits(builder, x);
     let sign_mask = int_const(builder, ty, i32::MIN);
     let sign = builder.ins().band(x_bits, sign_mask);
-    let result_bits = to_bits(builder, result);
-    let signed = builder.ins().bor(result_bits, sign);
-    Ok(from_bits(builder, ty, signed))
+    let magnitude_bits = to_bits(builder, magnitude);
+    let signed = builder.ins().bor(magnitude_bits, sign);
+    from_bits(builder, ty, signed)
 }
 
 /// erf(x) = x P(x^2) below this magnitude: the Taylor series to x^19,
@@ -371,13 +377,8 @@ pub fn erf(builder: &mut FunctionBuilder, x: Value) -> Result<Value, CodegenErro
     let limit = float_const(builder, ty, ERF_POLY_LIMIT);
     let is_small = builder.ins().fcmp(FloatCC::LessThan, magnitude, limit);
     let result = choose(builder, is_small, near_zero, far);
-    // Odd function: the sign of x on the non-negative result (as in `tanh`).
-    let x_bits = to_bits(builder, x);
-    let sign_mask = int_const(builder, ty, i32::MIN);
-    let sign = builder.ins().band(x_bits, sign_mask);
-    let result_bits = to_bits(builder, result);
-    let signed = builder.ins().bor(result_bits, sign);
-    Ok(from_bits(builder, ty, signed))
+    // Odd function: the sign of x on the non-negative result.
+    Ok(with_sign_of(builder, ty, x, result))
 }
 
 /// The logistic function 1 / (1 + e^-x), computed from e^-|x| so neither sign overflows
