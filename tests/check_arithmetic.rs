@@ -24,7 +24,7 @@ fn powers_group_from_the_right_and_bind_tighter_than_everything() {
         ("-2 ** 2 + 8", 4),       // -(2 ** 2), as in Python
         ("2 ** -1 * 8", 4),       // a real: 0.5 * 8
         ("2 ** -1 ** 2 * 8", 4),  // 2 ** -(1 ** 2)
-        ("1 * (1 + 1) ** (1 + 2)", 8),
+        ("(1 + 1) ** (1 + 2)", 8),
         ("1 ** 10000000000", 1), // beyond u32, still exact
         ("2 + (-1) ** 10000000001", 1),
         ("sqrt(16) * 2", 8),
@@ -77,4 +77,15 @@ fn the_initialisation_of_the_docs_example_is_computed() {
             std: 1.0 / 13f64.sqrt()
         }
     );
+}
+
+#[test]
+fn a_first_argument_in_parentheses_can_be_computed_further() {
+    // `(1 + 1) * 3` is one expression, not the call `dense(1 + 1)` and a
+    // stray `* 3`; `(32), bias: false` is two arguments.
+    assert_eq!(units("(1 + 1) * 3"), Ok(6));
+    assert_eq!(units("(1 + 1) ** 3"), Ok(8));
+    assert_eq!(units("(4) // 2"), Ok(2));
+    assert_eq!(units("(32), bias: false"), Ok(32));
+    assert_eq!(units("(32, bias: false)"), Ok(32));
 }
