@@ -4,23 +4,11 @@
 //! tests (`ir_filetests.rs`) rely on this: a pass's input written as text is
 //! the graph the pass would see.
 
+mod example_programs;
+
 use dlc::ir::{Graph, Mode, lower, parse_graph, print_graph};
 use dlc::runtime::graphs::{Entry, Graphs};
-
-fn programs() -> Vec<String> {
-    let mut files = Vec::new();
-    for dir in ["examples", "examples/bench"] {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "dl") {
-                files.push(p.display().to_string());
-            }
-        }
-    }
-    files.sort();
-    assert!(files.len() >= 14, "examples missing: {files:?}");
-    files
-}
+use example_programs::programs;
 
 /// Where two graphs first differ, for a readable failure.
 fn first_difference(want: &Graph, got: &Graph) -> String {

@@ -3,24 +3,12 @@
 //! inside `plan` (it runs in debug builds), so this is where the tests run by
 //! `cargo test --release` check the planner's memory on real networks.
 
+mod example_programs;
+
 use dlc::codegen::plan::{Layout, plan_with_layout, verify_plan};
 use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::model::max_batch_of;
-
-fn programs() -> Vec<String> {
-    let mut files = Vec::new();
-    for dir in ["examples", "examples/bench"] {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "dl") {
-                files.push(p.display().to_string());
-            }
-        }
-    }
-    files.sort();
-    assert!(files.len() >= 14, "examples missing: {files:?}");
-    files
-}
+use example_programs::programs;
 
 #[test]
 fn every_plan_of_every_example_verifies() {
