@@ -14,7 +14,6 @@ use dlc::rng::Rng;
 use dlc::runtime::backend::Call;
 use dlc::runtime::graphs::Entry;
 use dlc::runtime::load::load;
-use dlc::runtime::train::step_scalars;
 use serde_json::{Value, json};
 use std::time::Instant;
 
@@ -112,7 +111,9 @@ fn train(w: &str, repeats: usize) -> Value {
     let mut output = vec![0.0f32; bs * width];
     let mut step = |model: &mut dlc::CompiledModel, i: usize| -> f32 {
         let (x, y) = &batches[i % batches.len()];
-        let scalars = step_scalars(&plan.optimizer.kind, bs, plan.optimizer.lr, model.step + 1);
+        let scalars = plan
+            .optimizer
+            .step_scalars(plan.optimizer.lr, model.step + 1);
         let call = Call {
             n: bs,
             features: x,

@@ -129,8 +129,20 @@ def optimizer_for(model, params):
         return torch.optim.SGD(decay + rest, lr=o["lr"], momentum=o["momentum"], nesterov=o["nesterov"])
     if o["kind"] == "adam":
         return torch.optim.Adam(decay + rest, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"])
+    if o["kind"] == "rmsprop":
+        return torch.optim.RMSprop(
+            decay + rest, lr=o["lr"], alpha=o["alpha"], eps=o["eps"], momentum=o["momentum"], centered=o["centered"]
+        )
+    if o["kind"] == "adagrad":
+        return torch.optim.Adagrad(
+            decay + rest, lr=o["lr"], lr_decay=o["lr_decay"], eps=o["eps"],
+            initial_accumulator_value=o["initial_accumulator"],
+        )
     groups = [{"params": decay, "weight_decay": o["weight_decay"]}, {"params": rest, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"])
+    if o["kind"] == "adamw":
+        return torch.optim.AdamW(groups, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"])
+    raise SystemExit(f"parity.py has no optimizer `{o['kind']}`")
+
 
 
 def cancelled_biases(model):
@@ -210,7 +222,9 @@ def main():
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--tol", type=float, default=1e-4)
     args = ap.parse_args()
-    programs = args.programs or sorted(glob.glob("examples/*.dl") + glob.glob("examples/bench/w[1-4]*.dl"))
+    programs = args.programs or sorted(
+        glob.glob("examples/*.dl") + glob.glob("examples/bench/w[1-4]*.dl") + glob.glob("parity/programs/*.dl")
+    )
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
     with tempfile.TemporaryDirectory() as work:

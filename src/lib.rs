@@ -130,11 +130,13 @@ pub mod interp;
 pub mod ir;
 pub mod layers;
 pub mod limits;
+pub mod optimizers;
 pub mod outputs;
 pub mod recipe;
 pub mod report;
 pub mod rng;
 pub mod runtime;
+pub mod sources;
 pub mod syntax;
 
 pub use api::{

@@ -310,22 +310,6 @@ fn table(file: &str, name: &str) -> Vec<String> {
     items
 }
 
-/// (Layers are checked against their registry in `docs_registry.rs`.)
-#[test]
-fn every_source_has_a_section() {
-    let headings: Vec<&str> = DOC.lines().filter(|l| l.starts_with('#')).collect();
-    let mut missing = Vec::new();
-    for (file, name) in [("data.rs", "SOURCES")] {
-        for item in table(file, name) {
-            let quoted = format!("`{item}`");
-            if !headings.iter().any(|h| h.contains(&quoted)) {
-                missing.push(format!("{quoted} ({name})"));
-            }
-        }
-    }
-    assert!(missing.is_empty(), "no heading for {}", missing.join(", "));
-}
-
 #[test]
 fn every_setting_is_documented() {
     let mut missing = Vec::new();

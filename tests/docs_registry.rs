@@ -1,8 +1,11 @@
 //! The language reference and the fuzz dictionary are checked against the
-//! layer registry: a registered kind without its documentation section, or
-//! an argument the section does not mention, fails here.
+//! layer, optimizer and data-source registries: a registered kind without
+//! its documentation section, or an argument the section does not mention,
+//! fails here.
 
 use dlc::layers::STAGES;
+use dlc::optimizers::OPTIMIZERS;
+use dlc::sources::SOURCES;
 
 const LANGUAGE: &str = include_str!("../docs/language.md");
 const DICTIONARY: &str = include_str!("../fuzz/dl.dict");
@@ -75,6 +78,7 @@ fn the_fuzz_dictionary_has_every_layer_and_argument() {
             }
         }
     }
+    missing.sort();
     missing.dedup();
     assert!(missing.is_empty(), "fuzz/dl.dict lacks {missing:?}");
 }
@@ -133,4 +137,108 @@ fn the_initialisation_table_names_every_activation_with_its_choice() {
         "docs/language.md, Initialisation:\n{}",
         wrong.join("\n")
     );
+}
+
+/// The text of `### Title` up to the next heading of any level.
+fn section<'a>(doc: &'a str, title: &str) -> &'a str {
+    let heading = format!("\n### {title}\n");
+    let start = doc
+        .find(&heading)
+        .unwrap_or_else(|| panic!("docs/language.md has no section `{title}`"))
+        + heading.len();
+    let rest = &doc[start..];
+    &rest[..rest.find("\n#").unwrap_or(rest.len())]
+}
+
+#[test]
+fn every_optimizer_has_a_table_row_with_all_its_arguments_and_a_description() {
+    let text = section(LANGUAGE, "Optimizers");
+    let mut missing = Vec::new();
+    for entry in OPTIMIZERS {
+        let quoted = format!("`{}`", entry.keyword);
+        let row = text.lines().find(|l| {
+            l.starts_with("| ") && l.split('|').nth(1).is_some_and(|c| c.trim() == quoted)
+        });
+        match row {
+            None => missing.push(format!("the table of optimizers has no row for {quoted}")),
+            Some(row) => {
+                let inherits = row.contains("as `");
+                for arg in entry.argument_names() {
+                    if !row.contains(&format!("`{arg}`")) && !inherits {
+                        missing.push(format!("the row of {quoted} does not mention `{arg}`"));
+                    }
+                }
+            }
+        }
+        if !text.contains(&format!("- {quoted}: ")) {
+            missing.push(format!("no `- {quoted}: ...` paragraph describes it"));
+        }
+        if !text.contains(&format!("optimizer {}(", entry.keyword)) {
+            missing.push(format!("no example uses {quoted}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/language.md:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_fuzz_dictionary_has_every_optimizer_and_argument() {
+    let mut missing = Vec::new();
+    for entry in OPTIMIZERS {
+        for word in std::iter::once(entry.keyword).chain(entry.argument_names()) {
+            if !DICTIONARY.lines().any(|l| l == format!("\"{word}\"")) {
+                missing.push(word);
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "fuzz/dl.dict lacks {missing:?}");
+}
+
+#[test]
+fn every_source_has_a_section_and_a_table_row_naming_all_its_arguments() {
+    let data = chapter(LANGUAGE, "Data");
+    let mut missing = Vec::new();
+    for entry in SOURCES {
+        let quoted = format!("`{}`", entry.keyword);
+        if !data.contains(&format!("\n#### {quoted}\n")) {
+            missing.push(format!("no `#### {quoted}` section"));
+        }
+        let row = data.lines().find(|l| {
+            l.starts_with("| ") && l.split('|').nth(1).is_some_and(|c| c.trim() == quoted)
+        });
+        let Some(row) = row else {
+            missing.push(format!("the table of sources has no row for {quoted}"));
+            continue;
+        };
+        for arg in entry.argument_names() {
+            if !row.contains(&format!("`{arg}`")) {
+                missing.push(format!("the row of {quoted} does not mention `{arg}`"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/language.md:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_fuzz_dictionary_has_every_source_and_argument() {
+    let mut missing = Vec::new();
+    for entry in SOURCES {
+        for word in std::iter::once(entry.keyword).chain(entry.argument_names()) {
+            if !DICTIONARY.lines().any(|l| l == format!("\"{word}\"")) {
+                missing.push(word);
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "fuzz/dl.dict lacks {missing:?}");
 }

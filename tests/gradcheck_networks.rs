@@ -3,7 +3,7 @@
 
 use dlc::autodiff::differentiate;
 use dlc::interp::{Inputs, evaluate_prefix};
-use dlc::ir::{Mode, lower};
+use dlc::ir::{Mode, StepScalars, lower};
 
 /// A tiny deterministic generator for test data (independent of dlc's own).
 struct Lcg(u64);
@@ -55,7 +55,11 @@ fn check_example(path: &str, batch: usize) {
             params,
             states: &states,
             grads: &[],
-            scalars: [batch as f64, 0.1, 10.0, 31.6],
+            scalars: StepScalars {
+                learning_rate: 0.1,
+                bias_correction1: 10.0,
+                bias_correction2: 31.6,
+            },
             seed: 7,
             step: 3,
         };

@@ -91,7 +91,7 @@ fn check(name: &str, inputs: &[In], build: impl Fn(&mut Graph, &[ValueId]) -> Va
             params,
             states: &[],
             grads: &[],
-            scalars: [1.0, 0.0, 1.0, 1.0],
+            scalars: StepScalars::NO_STEP,
             seed: 0,
             step: 0,
         };
@@ -252,7 +252,7 @@ fn detach_stops_gradients() {
         params: &[vec![1.0f64, 2.0, -3.0]],
         states: &[],
         grads: &[],
-        scalars: [1.0, 0.0, 1.0, 1.0],
+        scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
     };

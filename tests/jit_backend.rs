@@ -48,7 +48,7 @@ fn dropout_masks_are_bit_identical_to_the_reference() {
                 n,
                 features: &features,
                 labels: &[],
-                scalars: [0.0; 4],
+                scalars: StepScalars::NO_STEP,
                 seed,
                 step,
             };
@@ -88,7 +88,7 @@ fn bad_calls_are_typed_errors() {
         n,
         features,
         labels: &[],
-        scalars: [0.0; 4],
+        scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
     };
@@ -133,7 +133,7 @@ fn short_output_slices_get_a_prefix_and_long_ones_keep_their_tail() {
         n: 2,
         features: &features,
         labels: &[],
-        scalars: [0.0; 4],
+        scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
     };
@@ -162,7 +162,7 @@ fn labels_outside_the_classes_are_rejected() {
             n: 2,
             features: &features,
             labels: &labels,
-            scalars: [0.0, 0.1, 1.0, 1.0],
+            scalars: StepScalars::at_rate(0.1),
             seed: 0,
             step: 0,
         };
@@ -183,7 +183,7 @@ fn labels_outside_the_classes_are_rejected() {
         n: 2,
         features: &features,
         labels: &labels,
-        scalars: [0.0, 0.1, 1.0, 1.0],
+        scalars: StepScalars::at_rate(0.1),
         seed: 0,
         step: 0,
     };
@@ -266,7 +266,7 @@ fn views_read_after_an_update_keep_the_old_value() {
         n: 1,
         features: &[],
         labels: &[],
-        scalars: [0.0; 4],
+        scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
     };
@@ -331,7 +331,7 @@ fn profiled_code_charges_time_to_each_kernel() {
         n: 2,
         features: &features,
         labels: &[],
-        scalars: [2.0, 0.0, 1.0, 1.0],
+        scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
     };

@@ -4,31 +4,17 @@
 //! parameters and states — at the compiled maximum batch and a smaller one,
 //! with both GEMM paths.
 
+mod example_programs;
 mod jit_support;
 
 use dlc::check::Loss;
 use dlc::codegen::{CompileOptions, GemmPolicy};
+use dlc::ir::StepScalars;
 use dlc::runtime::backend::Interpreter;
 use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
+use example_programs::programs;
 use jit_support::{Batch, Lcg, Outcome, compare_entry, random_buffers};
-
-fn programs() -> Vec<String> {
-    let mut files = Vec::new();
-    for dir in ["examples", "examples/bench"] {
-        let mut here: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(|e| {
-                let p = e.unwrap().path();
-                (p.extension().is_some_and(|x| x == "dl")).then(|| p.display().to_string())
-            })
-            .collect();
-        here.sort();
-        files.extend(here);
-    }
-    assert!(files.len() >= 14, "examples missing: {files:?}");
-    files
-}
 
 fn batch(model: &dlc::check::Model, n: usize, rng: &mut Lcg, step: u64) -> Batch {
     let sample: usize = model.network.input_shape.iter().product();
@@ -44,7 +30,11 @@ fn batch(model: &dlc::check::Model, n: usize, rng: &mut Lcg, step: u64) -> Batch
         n,
         features: (0..n * sample).map(|_| rng.sym()).collect(),
         labels,
-        scalars: [0.0, 0.05, 1.5, 1.25],
+        scalars: StepScalars {
+            learning_rate: 0.05,
+            bias_correction1: 1.5,
+            bias_correction2: 1.25,
+        },
         seed: 11,
         step,
     }

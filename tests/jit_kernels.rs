@@ -102,7 +102,7 @@ impl Case {
             n: self.n,
             features: &self.features,
             labels: &self.labels,
-            scalars: [0.0; 4],
+            scalars: StepScalars::NO_STEP,
             seed: 3,
             step: 9,
         };

@@ -51,7 +51,7 @@ fn batch_of(case: &Case) -> Batch {
         n: case.batch,
         features: narrow(&case.features),
         labels: narrow(&case.labels),
-        scalars: [case.batch as f32, 0.1, 1.0, 1.0],
+        scalars: StepScalars::at_rate(0.1),
         seed: SEED,
         step: STEP,
     }
@@ -135,7 +135,7 @@ fn dropout_keeps_a_value_drawn_exactly_at_the_rate() {
                 n: 1,
                 features: &[],
                 labels: &[],
-                scalars: [1.0; 4],
+                scalars: StepScalars::at_rate(1.0),
                 seed: SEED,
                 step: STEP,
             };
@@ -229,7 +229,7 @@ fn l1_at_zero_weights_and_clip_at_its_limit() {
             n: 4,
             features: vec![0.5; 4],
             labels: vec![0.25; 4],
-            scalars: [4.0, 0.5, 1.0, 1.0],
+            scalars: StepScalars::at_rate(0.5),
             seed: SEED,
             step: STEP,
         };

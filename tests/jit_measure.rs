@@ -8,6 +8,7 @@
 mod jit_support;
 
 use dlc::check::Batch as BatchSize;
+use dlc::ir::StepScalars;
 use dlc::runtime::backend::{Backend, Call, Interpreter};
 use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
@@ -61,7 +62,7 @@ fn predict_ms(
         n,
         features: &features,
         labels: &[],
-        scalars: [0.0; 4],
+        scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
     };
@@ -99,7 +100,11 @@ fn step_ms(
             n,
             features: &features,
             labels: &labels,
-            scalars: [0.0, 0.01, 1.1, 1.05],
+            scalars: StepScalars {
+                learning_rate: 0.01,
+                bias_correction1: 1.1,
+                bias_correction2: 1.05,
+            },
             seed: 0,
             step: step as u64,
         };

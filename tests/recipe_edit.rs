@@ -117,18 +117,18 @@ fn zero_decay_adds_nothing() {
 #[test]
 fn adamw_decay_is_an_argument() {
     let text = SGD.replace("sgd(lr: 0.1, momentum: 0.9)", "adamw(lr: 0.001)");
-    let out = write_setting(&text, 0.002, Some((DecayKind::AdamW, 0.03))).unwrap();
+    let out = write_setting(&text, 0.002, Some((DecayKind::Decoupled, 0.03))).unwrap();
     assert!(
         out.contains("adamw(lr: 0.002, weight_decay: 0.03)"),
         "{out}"
     );
-    let again = write_setting(&out, 0.004, Some((DecayKind::AdamW, 0.1))).unwrap();
+    let again = write_setting(&out, 0.004, Some((DecayKind::Decoupled, 0.1))).unwrap();
     assert!(
         again.contains("adamw(lr: 0.004, weight_decay: 0.1)"),
         "{again}"
     );
     match plan(&again).optimizer.kind {
-        OptimizerKind::AdamW { weight_decay, .. } => assert_eq!(weight_decay, 0.1),
+        OptimizerKind::AdamW(a) => assert_eq!(a.weight_decay, 0.1),
         other => panic!("{other:?}"),
     }
 }

@@ -3,6 +3,7 @@
 //! evaluation and as inverted dropout (mean preserved) in training.
 
 use dlc::BackendKind;
+use dlc::ir::StepScalars;
 use dlc::runtime::backend::Call;
 use dlc::runtime::graphs::Entry;
 
@@ -63,7 +64,7 @@ fn batch_norm_in_training_uses_batch_statistics_and_updates_running_ones() {
             n: 4,
             features: &x,
             labels: &labels,
-            scalars: [4.0, 0.0, 1.0, 1.0],
+            scalars: StepScalars::NO_STEP,
             seed: 0,
             step: 0,
         };
@@ -130,7 +131,7 @@ fn inverted_dropout_keeps_the_mean_and_scales_kept_values() {
             n: 4,
             features: &x,
             labels: &labels,
-            scalars: [4.0, 0.0, 1.0, 1.0],
+            scalars: StepScalars::NO_STEP,
             seed: 9,
             step: 2,
         };

@@ -1,20 +1,19 @@
-//! The optimizer step as IR: gradient clipping, L1/L2 regularisation, and
-//! SGD (momentum, Nesterov), Adam or AdamW, with PyTorch's conventions:
+//! The optimizer step as IR, with PyTorch's conventions:
 //!
 //! - clipping scales all gradients by `min(1, max_norm / (norm + 1e-6))`,
 //!   where `norm` is the global L2 norm, before anything else;
 //! - `l2` adds `l2 * w` and `l1` adds `l1 * sign(w)` to the gradient of each
 //!   weight marked for decay (not biases or norm parameters);
-//! - SGD: `v = momentum * v + g`; the step is `g + momentum * v` with Nesterov,
-//!   else `v` (plain `g` without momentum); `w -= lr * step`;
-//! - Adam: moments `m`, `v`; `w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)`;
-//! - AdamW: first `w *= 1 - lr * weight_decay`, then the Adam step.
+//! - an optimizer with a decoupled `weight_decay` shrinks each such weight by
+//!   `1 - lr * weight_decay`;
+//! - then the optimizer's own step, from its definition in [`crate::optimizers`].
 //!
-//! The learning rate and Adam's bias corrections are per-call scalars, so a
-//! schedule needs no recompilation.
+//! The learning rate and the optimizer's per-step numbers (Adam's bias
+//! corrections) are per-call scalars, so a schedule needs no recompilation.
 
-use crate::check::{OptimizerKind, TrainSpec};
+use crate::check::TrainSpec;
 use crate::ir::*;
+use crate::optimizers::Update;
 
 /// Appends the update of every parameter that has a gradient; adds the
 /// parameter and optimizer-state sinks.
@@ -96,86 +95,19 @@ fn regularize(g: &mut Graph, p: ParamId, w: ValueId, grad: ValueId, train: &Trai
     out
 }
 
-fn slot(g: &mut Graph, p: ParamId, name: &str) -> (StateId, ValueId) {
-    g.add_state(StateInfo {
-        name: format!("{}.{name}", g.params[p].name),
-        shape: g.params[p].shape.clone(),
-        init: 0.0,
-        kind: StateKind::Optimizer,
-    })
-}
-
+/// The optimizer's step for parameter `p`, after the decoupled weight decay
+/// of an optimizer that has one: `w *= 1 - lr * weight_decay`.
 fn step(g: &mut Graph, p: ParamId, w: ValueId, grad: ValueId, train: &TrainSpec) -> ValueId {
+    let rule = train.optimizer.kind.rule();
     let lr = g.scalar(ScalarKind::LearningRate);
-    match train.optimizer.kind {
-        OptimizerKind::Sgd { momentum, nesterov } => {
-            let direction = if momentum > 0.0 {
-                let (id, v) = slot(g, p, "momentum");
-                let mv = g.scale(v, momentum as f32);
-                let new_v = g.add(mv, grad);
-                g.sinks.push(Sink::State(id, new_v));
-                if nesterov {
-                    let mv2 = g.scale(new_v, momentum as f32);
-                    g.add(grad, mv2)
-                } else {
-                    new_v
-                }
-            } else {
-                grad
-            };
-            let delta = g.mul(direction, lr);
-            g.sub(w, delta)
+    let w = match rule.decoupled_decay() {
+        Some(d) if g.params[p].decay && d.rate > 0.0 => {
+            let lr_decay = g.scale(lr, d.rate as f32);
+            let one = g.constant(1.0);
+            let keep = g.sub(one, lr_decay);
+            g.mul(w, keep)
         }
-        OptimizerKind::Adam { beta1, beta2, eps } => adam(g, p, w, grad, lr, beta1, beta2, eps),
-        OptimizerKind::AdamW {
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-        } => {
-            let w = if g.params[p].decay && weight_decay > 0.0 {
-                let lr_wd = g.scale(lr, weight_decay as f32);
-                let one = g.constant(1.0);
-                let keep = g.sub(one, lr_wd);
-                g.mul(w, keep)
-            } else {
-                w
-            };
-            adam(g, p, w, grad, lr, beta1, beta2, eps)
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn adam(
-    g: &mut Graph,
-    p: ParamId,
-    w: ValueId,
-    grad: ValueId,
-    lr: ValueId,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-) -> ValueId {
-    let (m_id, m) = slot(g, p, "adam_m");
-    let (v_id, v) = slot(g, p, "adam_v");
-    let m1 = g.scale(m, beta1 as f32);
-    let g1 = g.scale(grad, (1.0 - beta1) as f32);
-    let new_m = g.add(m1, g1);
-    let v1 = g.scale(v, beta2 as f32);
-    let sq = g.unary(UnaryOp::Square, grad);
-    let g2 = g.scale(sq, (1.0 - beta2) as f32);
-    let new_v = g.add(v1, g2);
-    g.sinks.push(Sink::State(m_id, new_m));
-    g.sinks.push(Sink::State(v_id, new_v));
-    let c1 = g.scalar(ScalarKind::AdamCorrection1);
-    let c2 = g.scalar(ScalarKind::AdamCorrection2);
-    let m_hat = g.mul(new_m, c1);
-    let root = g.unary(UnaryOp::Sqrt, new_v);
-    let v_hat = g.mul(root, c2);
-    let e = g.constant(eps as f32);
-    let denom = g.add(v_hat, e);
-    let ratio = g.div(m_hat, denom);
-    let delta = g.mul(ratio, lr);
-    g.sub(w, delta)
+        _ => w,
+    };
+    rule.step(&mut Update { g, param: p, lr }, w, grad)
 }

@@ -7,40 +7,25 @@ use super::model::*;
 use super::suggest::did_you_mean;
 use super::value::Env;
 use crate::diag::{Diagnostic, codes};
+use crate::sources;
 use crate::syntax::{DataDecl, Item, Setting};
 use std::collections::HashMap;
 
-pub const SOURCES: &[&str] = &[
-    "xor",
-    "spirals",
-    "moons",
-    "blobs",
-    "random_images",
-    "shapes",
-    "sine",
-    "csv",
-    "idx",
-    "npy",
-];
 pub const SETTINGS: &[&str] = &["reshape", "scale", "standardize", "validation", "seed"];
 
 pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) -> Option<DataSpec> {
     let env = Env::new();
     let src = &decl.source;
     let what = format!("`{}`", src.name);
-    let positional: &[&'static str] = match src.name.name.as_str() {
-        "csv" => &["path"],
-        _ => &[],
+    let Some(entry) = sources::find(&src.name.name) else {
+        unknown_source(cx, decl);
+        return None;
     };
-    let mut a = Args::bind(cx, &env, &what, src.span, &src.args, positional, &[]);
-    let source = source(cx, &mut a, decl);
-    // The arguments of an unknown source cannot be judged: do not call them unknown too.
-    let args_ok = if SOURCES.contains(&src.name.name.as_str()) {
-        a.finish(cx)
-    } else {
-        false
-    };
-    let (source, base_shape, classes) = source?;
+    let mut a = Args::bind(cx, &env, &what, src.span, &src.args, entry.positional, &[]);
+    let source = (entry.bind)(cx, &mut a, src.span);
+    let args_ok = a.finish(cx);
+    let source = source?;
+    let (base_shape, classes) = (source.rule().sample_shape(), source.rule().classes());
 
     let mut spec = DataSpec {
         name: decl.name.name.clone(),
@@ -94,30 +79,16 @@ pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) ->
     (ok && args_ok).then_some(spec)
 }
 
-/// The number of samples a built-in set has, or `None` if it does not fit in a `usize`.
-pub fn synthetic_points(s: &Synthetic) -> Option<usize> {
-    match s {
-        Synthetic::Spirals {
-            points, classes, ..
-        } => points.checked_mul(*classes),
-        Synthetic::Xor { points, .. }
-        | Synthetic::Moons { points, .. }
-        | Synthetic::Blobs { points, .. }
-        | Synthetic::RandomImages { points, .. }
-        | Synthetic::Shapes { points, .. }
-        | Synthetic::Sine { points, .. } => Some(*points),
-    }
-}
-
 /// `validation F` on a built-in set, whose size is known now, must leave samples on both
 /// sides of the split (rounded as the split rounds). A file's size is known only when it is
 /// read, and checked then.
 fn split_leaves_both_parts(cx: &mut Cx, decl: &DataDecl, spec: &DataSpec) -> bool {
-    let (Validation::Split(fraction), DataSource::Synthetic(s)) = (&spec.validation, &spec.source)
+    let (Validation::Split(fraction), Some(total)) =
+        (&spec.validation, spec.source.rule().generated_samples())
     else {
         return true;
     };
-    let Some(total) = synthetic_points(s) else {
+    let Ok(total) = usize::try_from(total) else {
         return true;
     };
     let validation = (total as f64 * f64::from(*fraction as f32)).round() as usize;
@@ -168,214 +139,20 @@ fn split_leaves_both_parts(cx: &mut Cx, decl: &DataDecl, spec: &DataSpec) -> boo
     false
 }
 
-type Source = (DataSource, Option<Vec<usize>>, Option<usize>);
-
-/// The source's arguments; also the sample shape and classes when known now.
-fn source(cx: &mut Cx, a: &mut Args, decl: &DataDecl) -> Option<Source> {
+fn unknown_source(cx: &mut Cx, decl: &DataDecl) {
     let name = decl.source.name.name.as_str();
-    let points = |cx: &mut Cx, a: &mut Args, d| a.size(cx, "points", 1, Some(d)).map(|p| p.0);
-    let noise = |cx: &mut Cx, a: &mut Args, d| {
-        a.real(cx, "noise", Some(d), |n| n >= 0.0, "must be at least 0")
-            .map(|n| n.0)
+    let names = sources::keywords();
+    let mut d = Diagnostic::error(
+        codes::UNKNOWN_SOURCE,
+        format!("unknown data source `{name}`"),
+        decl.source.name.span,
+    )
+    .label("not a data source");
+    d = match did_you_mean(name, names.iter().copied()) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(format!("the sources are {}", list_all(&names))),
     };
-    let classes = |cx: &mut Cx, a: &mut Args, d| a.size(cx, "classes", 2, Some(d)).map(|c| c.0);
-    Some(match name {
-        "xor" => {
-            let (p, n) = (points(cx, a, 4), noise(cx, a, 0.0));
-            (
-                DataSource::Synthetic(Synthetic::Xor {
-                    points: p?,
-                    noise: n?,
-                }),
-                Some(vec![2]),
-                Some(2),
-            )
-        }
-        "spirals" => {
-            let (p, c, n) = (points(cx, a, 1000), classes(cx, a, 3), noise(cx, a, 0.2));
-            let c = c?;
-            (
-                DataSource::Synthetic(Synthetic::Spirals {
-                    points: p?,
-                    classes: c,
-                    noise: n?,
-                }),
-                Some(vec![2]),
-                Some(c),
-            )
-        }
-        "moons" => {
-            let (p, n) = (points(cx, a, 1000), noise(cx, a, 0.1));
-            (
-                DataSource::Synthetic(Synthetic::Moons {
-                    points: p?,
-                    noise: n?,
-                }),
-                Some(vec![2]),
-                Some(2),
-            )
-        }
-        "blobs" => {
-            let (p, c) = (points(cx, a, 1000), classes(cx, a, 3));
-            let f = a.size(cx, "features", 1, Some(2));
-            let s = a.real(cx, "spread", Some(1.0), |s| s > 0.0, "must be positive");
-            let (c, f) = (c?, f?.0);
-            (
-                DataSource::Synthetic(Synthetic::Blobs {
-                    points: p?,
-                    classes: c,
-                    features: f,
-                    spread: s?.0,
-                }),
-                Some(vec![f]),
-                Some(c),
-            )
-        }
-        "random_images" => {
-            let (p, c) = (points(cx, a, 60000), classes(cx, a, 10));
-            let shape = match a.raw("shape") {
-                Some((v, s)) => shape_value(cx, &v, s, "`shape`"),
-                None => Some(vec![1, 28, 28]),
-            };
-            let (shape, c) = (shape?, c?);
-            let src = Synthetic::RandomImages {
-                points: p?,
-                shape: shape.clone(),
-                classes: c,
-            };
-            (DataSource::Synthetic(src), Some(shape), Some(c))
-        }
-        "shapes" => {
-            let p = points(cx, a, 2000);
-            let size = a.size(cx, "size", 8, Some(16));
-            let size = size?.0;
-            (
-                DataSource::Synthetic(Synthetic::Shapes { points: p?, size }),
-                Some(vec![1, size, size]),
-                Some(4),
-            )
-        }
-        "sine" => {
-            let (p, n) = (points(cx, a, 500), noise(cx, a, 0.1));
-            (
-                DataSource::Synthetic(Synthetic::Sine {
-                    points: p?,
-                    noise: n?,
-                }),
-                Some(vec![1]),
-                None,
-            )
-        }
-        "csv" => {
-            let path = a.string(cx, "path", true);
-            let label = a.string(cx, "label", false);
-            let target = a.raw("target");
-            let c = a.size(cx, "classes", 2, Some(0));
-            let (path, c) = (path?.0, c?.0);
-            let target = match (label, target) {
-                (Some((l, _)), None) => CsvTarget::Label { column: l },
-                (None, Some((v, s))) => CsvTarget::Values {
-                    columns: columns(cx, &v, s)?,
-                },
-                (Some((_, s1)), Some((_, s2))) => {
-                    cx.err(
-                        Diagnostic::error(codes::CONFLICTING_SETTINGS, "`csv` takes `label` or `target`, not both", s2)
-                            .label("`target` here")
-                            .secondary(s1, "`label` here")
-                            .help("`label` names a class column (classification); `target` names value columns (regression)"),
-                    );
-                    return None;
-                }
-                (None, None) => {
-                    cx.err(
-                        Diagnostic::error(codes::MISSING_ARGUMENT, "`csv` needs a `label` or a `target` column", decl.source.span)
-                            .label("which column is to be predicted?")
-                            .help("write `label: \"species\"` for classes, or `target: \"price\"` for values"),
-                    );
-                    return None;
-                }
-            };
-            let classes = (c > 0).then_some(c);
-            (DataSource::Csv { path, target }, None, classes)
-        }
-        "idx" => {
-            let images = a.string(cx, "images", true);
-            let labels = a.string(cx, "labels", true);
-            let c = a.size(cx, "classes", 2, Some(10));
-            (
-                DataSource::Idx {
-                    images: images?.0,
-                    labels: labels?.0,
-                },
-                None,
-                Some(c?.0),
-            )
-        }
-        "npy" => {
-            let x = a.string(cx, "x", true);
-            let y = a.string(cx, "y", true);
-            let c = a.size(cx, "classes", 2, Some(0))?.0;
-            (
-                DataSource::Npy { x: x?.0, y: y?.0 },
-                None,
-                (c > 0).then_some(c),
-            )
-        }
-        other => {
-            let mut d = Diagnostic::error(
-                codes::UNKNOWN_SOURCE,
-                format!("unknown data source `{other}`"),
-                decl.source.name.span,
-            )
-            .label("not a data source");
-            d = match did_you_mean(other, SOURCES.iter().copied()) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help(format!("the sources are {}", list_all(SOURCES))),
-            };
-            cx.err(d);
-            return None;
-        }
-    })
-}
-
-fn columns(cx: &mut Cx, v: &super::value::Value, span: crate::syntax::Span) -> Option<Vec<String>> {
-    use super::value::Value;
-    let items = match v {
-        Value::Str(s) => return Some(vec![s.clone()]),
-        Value::List(items) if !items.is_empty() => items,
-        _ => {
-            cx.err(
-                Diagnostic::error(
-                    codes::ARG_TYPE,
-                    format!(
-                        "`target` must be a column name or a list of them, found {}",
-                        v.describe()
-                    ),
-                    span,
-                )
-                .label("expected e.g. `\"price\"` or `[\"x\", \"y\"]`"),
-            );
-            return None;
-        }
-    };
-    let mut out = Vec::new();
-    for (item, s) in items {
-        match item {
-            Value::Str(c) => out.push(c.clone()),
-            other => {
-                cx.err(
-                    Diagnostic::error(
-                        codes::ARG_TYPE,
-                        format!("column names are strings, found {}", other.describe()),
-                        *s,
-                    )
-                    .label("expected a string"),
-                );
-                return None;
-            }
-        }
-    }
-    Some(out)
+    cx.err(d);
 }
 
 fn settings(
@@ -489,7 +266,7 @@ fn settings(
 fn stub(name: &str) -> DataSpec {
     DataSpec {
         name: name.to_string(),
-        source: DataSource::Synthetic(Synthetic::Xor {
+        source: DataSource::Xor(crate::sources::Xor {
             points: 0,
             noise: 0.0,
         }),

@@ -65,11 +65,8 @@ fn output_activation(cx: &mut Cx, loss: Loss, last: &Layer, out: &[usize]) {
 }
 
 fn learning_rate(cx: &mut Cx, t: &TrainSpec) {
-    let (limit, name) = match t.optimizer.kind {
-        OptimizerKind::Sgd { .. } => (2.0, "sgd"),
-        OptimizerKind::Adam { .. } => (0.1, "adam"),
-        OptimizerKind::AdamW { .. } => (0.1, "adamw"),
-    };
+    let rule = t.optimizer.kind.rule();
+    let (limit, name) = (rule.large_rate(), rule.keyword());
     if t.optimizer.lr > limit {
         cx.err(
             Diagnostic::warning(

@@ -4,6 +4,8 @@
 //! every setting has its value and default. Nothing after this stage needs the
 //! AST, except the spans kept here to point back at the source.
 
+pub use crate::optimizers::OptimizerKind;
+pub use crate::sources::{CsvTarget, DataSource};
 use crate::syntax::Span;
 
 pub use crate::layers::Op;
@@ -125,91 +127,13 @@ pub struct DataSpec {
 impl DataSpec {
     /// Whether the targets are real values (regression) rather than classes.
     pub fn is_regression(&self) -> bool {
-        matches!(
-            self.source,
-            DataSource::Synthetic(Synthetic::Sine { .. })
-                | DataSource::Csv {
-                    target: CsvTarget::Values { .. },
-                    ..
-                }
-        )
+        self.target_width().is_some()
     }
 
-    /// The number of real-valued targets per sample, when known now.
+    /// The number of real-valued targets per sample of a regression set.
     pub fn target_width(&self) -> Option<usize> {
-        match &self.source {
-            DataSource::Synthetic(Synthetic::Sine { .. }) => Some(1),
-            DataSource::Csv {
-                target: CsvTarget::Values { columns },
-                ..
-            } => Some(columns.len()),
-            _ => None,
-        }
+        self.source.rule().target_width()
     }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum DataSource {
-    Synthetic(Synthetic),
-    Csv { path: String, target: CsvTarget },
-    Idx { images: String, labels: String },
-    Npy { x: String, y: String },
-}
-
-impl DataSource {
-    /// The files the source reads.
-    pub fn paths(&self) -> Vec<&str> {
-        match self {
-            DataSource::Synthetic(_) => Vec::new(),
-            DataSource::Csv { path, .. } => vec![path],
-            DataSource::Idx { images, labels } => vec![images, labels],
-            DataSource::Npy { x, y } => vec![x, y],
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum CsvTarget {
-    /// A class-index column; `classes` when declared.
-    Label { column: String },
-    /// Real-valued target columns, for regression.
-    Values { columns: Vec<String> },
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Synthetic {
-    Xor {
-        points: usize,
-        noise: f64,
-    },
-    Spirals {
-        points: usize,
-        classes: usize,
-        noise: f64,
-    },
-    Moons {
-        points: usize,
-        noise: f64,
-    },
-    Blobs {
-        points: usize,
-        classes: usize,
-        features: usize,
-        spread: f64,
-    },
-    RandomImages {
-        points: usize,
-        shape: Vec<usize>,
-        classes: usize,
-    },
-    Shapes {
-        points: usize,
-        size: usize,
-    },
-    Sine {
-        points: usize,
-        noise: f64,
-    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -270,24 +194,12 @@ pub struct Optimizer {
     pub lr: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum OptimizerKind {
-    Sgd {
-        momentum: f64,
-        nesterov: bool,
-    },
-    Adam {
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-    },
-    /// Adam with decoupled weight decay.
-    AdamW {
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        weight_decay: f64,
-    },
+impl Optimizer {
+    /// The per-call scalars of training step `t` (from 1) at rate `lr`
+    /// (the schedule's rate at that step).
+    pub fn step_scalars(&self, lr: f64, t: u64) -> crate::ir::StepScalars {
+        self.kind.rule().step_scalars(lr, t)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

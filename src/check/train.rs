@@ -7,6 +7,7 @@ use super::model::*;
 use super::suggest::did_you_mean;
 use super::value::{Env, Value};
 use crate::diag::{Diagnostic, codes};
+use crate::optimizers::{self, Sgd};
 use crate::syntax::{Setting, Span, TrainDecl};
 use std::collections::HashMap;
 
@@ -24,7 +25,6 @@ pub const SETTINGS: &[&str] = &[
     "seed",
 ];
 const LOSSES: &[&str] = &["cross_entropy", "binary_cross_entropy", "mse"];
-const OPTIMIZERS: &[&str] = &["sgd", "adam", "adamw"];
 const SCHEDULES: &[&str] = &["constant", "step", "exponential", "cosine"];
 const METRICS: &[&str] = &["val_loss", "val_accuracy", "train_loss"];
 
@@ -35,10 +35,10 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
     let mut spec = TrainSpec {
         loss: Loss::CrossEntropy,
         optimizer: Optimizer {
-            kind: OptimizerKind::Sgd {
+            kind: OptimizerKind::Sgd(Sgd {
                 momentum: 0.0,
                 nesterov: false,
-            },
+            }),
             lr: 0.01,
         },
         schedule: Schedule {
@@ -208,78 +208,19 @@ fn setting_alias(name: &str) -> Option<&'static str> {
     })
 }
 
-/// `sgd(lr: 0.1, momentum: 0.9, nesterov)`, `adam(lr: 1e-3)`, `adamw(...)`.
+/// `sgd(lr: 0.1, momentum: 0.9, nesterov)`, `adam(lr: 1e-3)`, ...: the rate,
+/// which every optimizer takes, then the optimizer's own arguments.
 fn optimizer(cx: &mut Cx, a: &mut Args, s: &Setting) -> Option<Optimizer> {
-    let (name, args, span) = call_value(cx, a, s, OPTIMIZERS, "sgd(lr: 0.1)")?;
+    let names = optimizers::keywords();
+    let (name, args, span) = call_value(cx, a, s, &names, "sgd(lr: 0.1)")?;
+    // `call_value` accepts only registered names.
+    let entry = optimizers::find(&name)?;
     let what = format!("`{name}`");
-    let mut o = Args::from_values(cx, &what, span, args, &["lr"], &["nesterov"]);
+    let mut o = Args::from_values(cx, &what, span, args, &["lr"], entry.flags);
     let lr = o.real(cx, "lr", None, |v| v > 0.0, "must be positive");
-    let kind = match name.as_str() {
-        "sgd" => {
-            let m = o.real(
-                cx,
-                "momentum",
-                Some(0.0),
-                |v| (0.0..1.0).contains(&v),
-                "must be in [0, 1)",
-            );
-            let n = o.boolean(cx, "nesterov", false);
-            let (m, n) = (m?.0, n?);
-            if n.0 && m == 0.0 {
-                o.invalid(
-                    cx,
-                    "nesterov",
-                    "needs a `momentum` above 0",
-                    "momentum 0",
-                    n.1,
-                    "needs `momentum`",
-                );
-            }
-            OptimizerKind::Sgd {
-                momentum: m,
-                nesterov: n.0,
-            }
-        }
-        _ => {
-            let b1 = o.real(
-                cx,
-                "beta1",
-                Some(0.9),
-                |v| (0.0..1.0).contains(&v),
-                "must be in [0, 1)",
-            );
-            let b2 = o.real(
-                cx,
-                "beta2",
-                Some(0.999),
-                |v| (0.0..1.0).contains(&v),
-                "must be in [0, 1)",
-            );
-            let eps = o.real(cx, "eps", Some(1e-8), |v| v > 0.0, "must be positive");
-            let (beta1, beta2, eps) = (b1?.0, b2?.0, eps?.0);
-            if name == "adamw" {
-                let wd = o
-                    .real(
-                        cx,
-                        "weight_decay",
-                        Some(0.01),
-                        |v| v >= 0.0,
-                        "must be at least 0",
-                    )?
-                    .0;
-                OptimizerKind::AdamW {
-                    beta1,
-                    beta2,
-                    eps,
-                    weight_decay: wd,
-                }
-            } else {
-                OptimizerKind::Adam { beta1, beta2, eps }
-            }
-        }
-    };
+    let kind = (entry.bind)(cx, &mut o);
     let ok = o.finish(cx);
-    let lr = lr?.0;
+    let (lr, kind) = (lr?.0, kind?);
     ok.then_some(Optimizer { kind, lr })
 }
 

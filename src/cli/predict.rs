@@ -4,7 +4,7 @@
 //! Regression: the predicted values.
 
 use super::{compile_or_report, read};
-use dlc::check::{CsvTarget, DataSource, Loss};
+use dlc::check::Loss;
 use dlc::runtime::checkpoint;
 use dlc::runtime::load::{load, prepare_features};
 use std::fmt::Write;
@@ -25,18 +25,11 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
         return 2;
     }
     // A label or target column left in the input file is skipped.
-    let ignore: Vec<String> = match model.model.data.as_ref().map(|d| &d.source) {
-        Some(DataSource::Csv {
-            target: CsvTarget::Label { column },
-            ..
-        }) => vec![column.clone()],
-        Some(DataSource::Csv {
-            target: CsvTarget::Values { columns },
-            ..
-        }) => columns.clone(),
-        _ => Vec::new(),
-    };
-    let ignore: Vec<&str> = ignore.iter().map(String::as_str).collect();
+    let ignore: Vec<&str> = model
+        .model
+        .data
+        .as_ref()
+        .map_or(Vec::new(), |d| d.source.rule().target_columns());
     let policy = model.data_policy();
     let (mut features, width) = match dlc::data::csv_features(input, &ignore, &policy) {
         Ok(f) => f,

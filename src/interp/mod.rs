@@ -22,9 +22,8 @@ pub struct Inputs<'a, T> {
     pub states: &'a [Vec<T>],
     /// Gradients, for update graphs that read the gradient buffer.
     pub grads: &'a [Vec<T>],
-    /// The per-call scalars, by [`ScalarKind::slot`] (the batch size slot is
-    /// ignored: `batch` is used).
-    pub scalars: [f64; 4],
+    /// The per-call scalars besides the batch size (which is `batch`).
+    pub scalars: StepScalars,
     /// Dropout's random stream: the run's seed and the step number.
     pub seed: u64,
     pub step: u64,
@@ -187,10 +186,7 @@ pub fn evaluate_prefix<T: Real>(
 }
 
 fn scalar<T>(k: ScalarKind, inp: &Inputs<T>) -> f64 {
-    match k {
-        ScalarKind::BatchSize => inp.batch as f64,
-        _ => inp.scalars[k.slot()],
-    }
+    inp.scalars.value(k, inp.batch)
 }
 
 pub fn unary<T: Real>(op: UnaryOp, a: T) -> T {

@@ -6,6 +6,7 @@
 //! products, convolutions and pooling (with their gradients), which a
 //! compiler should hand to tuned kernels rather than rediscover in loops.
 
+pub use super::scalars::ScalarKind;
 use std::fmt;
 
 /// Index of a node (and of the value it produces) in a [`super::Graph`].
@@ -128,36 +129,9 @@ pub enum InputKind {
     Targets,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ScalarKind {
-    /// The batch size `N`, as a number.
-    BatchSize,
-    /// The learning rate of this step (after the schedule).
-    LearningRate,
-    /// Adam's `1 / (1 - beta1^t)`.
-    AdamCorrection1,
-    /// Adam's `1 / sqrt(1 - beta2^t)`.
-    AdamCorrection2,
-}
-
 impl InputKind {
     /// Every kind (the parser finds printed names in this list).
     pub const ALL: [InputKind; 3] = [InputKind::Features, InputKind::Labels, InputKind::Targets];
-}
-
-impl ScalarKind {
-    /// Every kind, in the order of the scalars buffer a compiled function reads.
-    pub const ALL: [ScalarKind; 4] = [
-        ScalarKind::BatchSize,
-        ScalarKind::LearningRate,
-        ScalarKind::AdamCorrection1,
-        ScalarKind::AdamCorrection2,
-    ];
-
-    /// This kind's index in the scalars buffer.
-    pub fn slot(self) -> usize {
-        self as usize
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -212,8 +212,8 @@ pub(super) fn scalar_name(k: ScalarKind) -> &'static str {
     match k {
         ScalarKind::BatchSize => "batchsize",
         ScalarKind::LearningRate => "learningrate",
-        ScalarKind::AdamCorrection1 => "adamcorrection1",
-        ScalarKind::AdamCorrection2 => "adamcorrection2",
+        ScalarKind::BiasCorrection1 => "biascorrection1",
+        ScalarKind::BiasCorrection2 => "biascorrection2",
     }
 }
 

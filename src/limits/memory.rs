@@ -10,7 +10,7 @@
 //! files (built-in sources). Files are measured as they are read instead: the
 //! loaders refuse to allocate past what the limit leaves.
 
-use crate::check::{Batch, DataSource, DataSpec, Model, Synthetic, Validation};
+use crate::check::{Batch, DataSpec, Model, Validation};
 use crate::codegen::plan::{Layout, plan_with_layout};
 use crate::diag::{Diagnostic, codes};
 use crate::ir::{Graph, Op};
@@ -149,20 +149,7 @@ pub fn parse_bytes(text: &str) -> Option<u64> {
 /// The samples a built-in source generates, and the floats each takes with
 /// its target; `None` for files.
 fn builtin_size(spec: &DataSpec) -> Option<(u64, u64)> {
-    let DataSource::Synthetic(s) = &spec.source else {
-        return None;
-    };
-    let points = match s {
-        Synthetic::Xor { points, .. }
-        | Synthetic::Moons { points, .. }
-        | Synthetic::Blobs { points, .. }
-        | Synthetic::RandomImages { points, .. }
-        | Synthetic::Shapes { points, .. }
-        | Synthetic::Sine { points, .. } => *points as u64,
-        Synthetic::Spirals {
-            points, classes, ..
-        } => (*points as u64).saturating_mul(*classes as u64),
-    };
+    let points = spec.source.rule().generated_samples()?;
     let sample = spec
         .sample_shape
         .as_ref()?

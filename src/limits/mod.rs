@@ -139,7 +139,8 @@ fn refused_paths(model: &Model, policy: &FilePolicy) -> Vec<Diagnostic> {
     while let Some(d) = data {
         named.extend(
             d.source
-                .paths()
+                .rule()
+                .files()
                 .into_iter()
                 .map(|p| (p, false, d.span, "reads")),
         );

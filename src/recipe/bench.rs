@@ -10,10 +10,14 @@
 //! by `1 - lr * weight_decay` before the update.
 
 use super::RecipeError;
-use crate::check::{Batch, Model, OptimizerKind, TrainSpec};
+use crate::check::{Batch, Model, TrainSpec};
 use crate::data::Dataset;
+use crate::optimizers::DecoupledDecay;
 use crate::runtime::{BackendKind, CompiledModel, load::load};
 use std::ops::Range;
+
+/// The `l2` the learning-rate finder uses when the program has none.
+pub const DEFAULT_L2: f64 = 1e-4;
 
 /// The smallest batch the bench's model is compiled for.
 pub const MIN_CAPACITY: usize = 16;
@@ -21,10 +25,10 @@ pub const MIN_CAPACITY: usize = 16;
 /// What "decay" means for the program's optimizer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecayKind {
-    /// `l2 λ`: `λ * w` is added to each weight's gradient (sgd, adam).
+    /// `l2 λ`: `λ * w` is added to each weight's gradient (sgd, adam, ...).
     L2,
-    /// AdamW's decoupled `weight_decay`.
-    AdamW,
+    /// The optimizer's decoupled `weight_decay` (adamw, lion).
+    Decoupled,
 }
 
 impl DecayKind {
@@ -32,7 +36,7 @@ impl DecayKind {
     pub fn keyword(self) -> &'static str {
         match self {
             DecayKind::L2 => "l2",
-            DecayKind::AdamW => "weight_decay",
+            DecayKind::Decoupled => "weight_decay",
         }
     }
 }
@@ -142,8 +146,8 @@ impl Bench {
         if let Some(t) = stripped.train.as_mut() {
             t.l2 = 0.0;
             t.clip_norm = None;
-            if let OptimizerKind::AdamW { weight_decay, .. } = &mut t.optimizer.kind {
-                *weight_decay = 0.0;
+            if let Some(rate) = t.optimizer.kind.rule_mut().decoupled_decay_mut() {
+                *rate = 0.0;
             }
         }
         let mut compiled = CompiledModel::new(stripped, source, backend)?;
@@ -198,17 +202,38 @@ impl Bench {
 
 impl Context {
     pub fn decay_kind(&self) -> DecayKind {
-        match self.plan.optimizer.kind {
-            OptimizerKind::AdamW { .. } => DecayKind::AdamW,
-            _ => DecayKind::L2,
+        match self.decoupled() {
+            Some(_) => DecayKind::Decoupled,
+            None => DecayKind::L2,
+        }
+    }
+
+    fn decoupled(&self) -> Option<DecoupledDecay> {
+        self.plan.optimizer.kind.rule().decoupled_decay()
+    }
+
+    /// The coarse decays the tuner tries: none, and three decades around
+    /// the usual values of the program's kind of decay.
+    pub fn default_decays(&self) -> Vec<f64> {
+        match self.decoupled() {
+            Some(d) => d.tuner_grid.to_vec(),
+            None => vec![0.0, 1e-5, 1e-4, 1e-3],
+        }
+    }
+
+    /// A usual decay of the program's kind, for the learning-rate finder.
+    pub fn typical_decay(&self) -> f64 {
+        match self.decoupled() {
+            Some(d) => d.typical,
+            None => DEFAULT_L2,
         }
     }
 
     /// The rate and decay the program asks for.
     pub fn program_setting(&self) -> Setting {
-        let decay = match self.plan.optimizer.kind {
-            OptimizerKind::AdamW { weight_decay, .. } => weight_decay,
-            _ => self.plan.l2,
+        let decay = match self.decoupled() {
+            Some(d) => d.rate,
+            None => self.plan.l2,
         };
         Setting {
             lr: self.plan.optimizer.lr,

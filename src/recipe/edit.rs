@@ -78,16 +78,18 @@ pub fn write_setting(
     // Edits as (span to replace, new text), applied from the end.
     let mut edits: Vec<(Span, String)> = vec![(rate.value.span, format_number(lr))];
     match decay {
-        Some((DecayKind::AdamW, wd)) => match call.args.iter().find(|a| named(a, "weight_decay")) {
-            Some(a) => edits.push((a.value.span, format_number(wd))),
-            None => {
-                let end = call.args.last().map_or(rate.span.end, |a| a.span.end);
-                edits.push((
-                    Span::new(end, end),
-                    format!(", weight_decay: {}", format_number(wd)),
-                ));
+        Some((DecayKind::Decoupled, wd)) => {
+            match call.args.iter().find(|a| named(a, "weight_decay")) {
+                Some(a) => edits.push((a.value.span, format_number(wd))),
+                None => {
+                    let end = call.args.last().map_or(rate.span.end, |a| a.span.end);
+                    edits.push((
+                        Span::new(end, end),
+                        format!(", weight_decay: {}", format_number(wd)),
+                    ));
+                }
             }
-        },
+        }
         Some((DecayKind::L2, l2)) => match setting(train, "l2") {
             Some(s) => match s.args.first() {
                 Some(a) => edits.push((a.value.span, format_number(l2))),

@@ -3,7 +3,7 @@
 //! From a fresh initialisation, each optimizer step takes a rate a constant
 //! factor larger than the one before, from `start` to `end` over `steps`
 //! steps, with a small weight decay on (the program's, or
-//! [`DEFAULT_L2`] / [`DEFAULT_WEIGHT_DECAY`] when it sets none). The loss of
+//! a usual decay of its kind when it sets none). The loss of
 //! every step is recorded; the sweep stops early once the running loss has
 //! grown to `explode` times its lowest value, or becomes Inf or NaN.
 //!
@@ -22,10 +22,6 @@ use super::{Bench, DecayKind, RecipeError, Stepper};
 use crate::data::Batcher;
 use crate::rng::Rng;
 
-/// The `l2` the sweep uses when the program has none.
-pub const DEFAULT_L2: f64 = 1e-4;
-/// AdamW's `weight_decay` the sweep uses when the program has none.
-pub const DEFAULT_WEIGHT_DECAY: f64 = 1e-2;
 /// The slope is measured across this many decades of rate.
 pub const SLOPE_WINDOW: f64 = 0.5;
 
@@ -85,10 +81,10 @@ pub fn lr_find(bench: &Bench, options: &LrFindOptions) -> Result<LrFind, RecipeE
         )));
     }
     let program = bench.program_setting().decay;
-    let decay = options.decay.unwrap_or(match bench.decay_kind() {
-        _ if program > 0.0 => program,
-        DecayKind::L2 => DEFAULT_L2,
-        DecayKind::AdamW => DEFAULT_WEIGHT_DECAY,
+    let decay = options.decay.unwrap_or(if program > 0.0 {
+        program
+    } else {
+        bench.typical_decay()
     });
     let mut stepper = Stepper::new(bench, bench.model.fork(), decay, bench.plan.seed)?;
     let train = &bench.train;

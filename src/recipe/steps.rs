@@ -7,7 +7,7 @@ use crate::data::{Batcher, Dataset, Targets};
 use crate::rng::Rng;
 use crate::runtime::graphs::Entry;
 use crate::runtime::schedule::learning_rate;
-use crate::runtime::train::{count_correct, step_scalars};
+use crate::runtime::train::count_correct;
 use crate::runtime::{CompiledModel, EpochMetrics, RunError, backend::Call};
 use std::time::Instant;
 
@@ -66,7 +66,11 @@ impl<'a> Stepper<'a> {
             n,
             features,
             labels,
-            scalars: step_scalars(&self.bench.plan.optimizer.kind, n, lr, self.model.step + 1),
+            scalars: self
+                .bench
+                .plan
+                .optimizer
+                .step_scalars(lr, self.model.step + 1),
             seed: self.seed,
             step: self.model.step,
         };
@@ -117,7 +121,7 @@ impl<'a> Stepper<'a> {
                     let l2 = self.decay as f32;
                     g.iter_mut().zip(w.iter()).for_each(|(g, w)| *g += l2 * w);
                 }
-                DecayKind::AdamW => {
+                DecayKind::Decoupled => {
                     let keep = (1.0 - lr * self.decay) as f32;
                     w.iter_mut().for_each(|w| *w *= keep);
                 }

@@ -33,7 +33,7 @@ pub struct TuneOptions {
     pub fine_epochs: usize,
     /// Multiples of the centre rate in the coarse grid.
     pub rate_factors: Vec<f64>,
-    /// Decays of the coarse grid; `None`: 0 and three decades (see [`default_decays`]).
+    /// Decays of the coarse grid; `None`: 0 and three decades (see [`Context::default_decays`](super::bench::Context::default_decays)).
     pub decays: Option<Vec<f64>>,
     /// Coarse points refined by the fine grid.
     pub top: usize,
@@ -55,14 +55,6 @@ impl Default for TuneOptions {
             extensions: 2,
             threads: 0,
         }
-    }
-}
-
-/// The coarse decays: none, and three decades around the usual values.
-pub fn default_decays(kind: DecayKind) -> Vec<f64> {
-    match kind {
-        DecayKind::L2 => vec![0.0, 1e-5, 1e-4, 1e-3],
-        DecayKind::AdamW => vec![0.0, 1e-3, 1e-2, 1e-1],
     }
 }
 
@@ -151,7 +143,7 @@ pub fn tune(
     let decays = options
         .decays
         .clone()
-        .unwrap_or_else(|| default_decays(kind));
+        .unwrap_or_else(|| bench.default_decays());
     if decays.iter().any(|d| !(d.is_finite() && *d >= 0.0)) {
         return Err(RecipeError::Options(format!(
             "decays must be at least 0, got {decays:?}"

@@ -2,7 +2,6 @@
 //! shape, parameters), the totals, and one line each for the data and the
 //! training plan. `dlc check` prints it; the run report embeds it.
 
-use crate::check::model::{CsvTarget, DataSource, Synthetic};
 use crate::check::*;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -105,53 +104,9 @@ pub fn summary_table(model: &Model) -> String {
     out
 }
 
-fn describe_source(d: &DataSpec) -> String {
-    match &d.source {
-        DataSource::Synthetic(s) => match s {
-            Synthetic::Xor { points, noise } => format!("xor, {points} points, noise {noise}"),
-            Synthetic::Spirals {
-                points,
-                classes,
-                noise,
-            } => format!("spirals, {classes} x {points} points, noise {noise}"),
-            Synthetic::Moons { points, noise } => format!("moons, {points} points, noise {noise}"),
-            Synthetic::Blobs {
-                points,
-                classes,
-                features,
-                spread,
-            } => {
-                format!(
-                    "blobs, {points} points, {classes} classes, {features} features, spread {spread}"
-                )
-            }
-            Synthetic::RandomImages {
-                points,
-                shape: s,
-                classes,
-            } => format!("random images, {points} of {}, {classes} classes", shape(s)),
-            Synthetic::Shapes { points, size } => {
-                format!("shapes, {points} images of {size}x{size}, 4 classes")
-            }
-            Synthetic::Sine { points, noise } => format!("sine, {points} points, noise {noise}"),
-        },
-        DataSource::Csv { path, target } => match target {
-            CsvTarget::Label { column } => format!("csv {path:?}, label {column:?}"),
-            CsvTarget::Values { columns } => format!("csv {path:?}, target {}", columns.join(", ")),
-        },
-        DataSource::Idx { images, labels } => format!("idx {images:?} and {labels:?}"),
-        DataSource::Npy { x, y } => format!("npy {x:?} and {y:?}"),
-    }
-}
-
 /// One line: the source and every preparation step.
 pub fn describe_data(d: &DataSpec) -> String {
-    let mut parts = vec![format!("{}: {}", d.name, describe_source(d))];
-    if let (Some(c), DataSource::Csv { .. } | DataSource::Idx { .. } | DataSource::Npy { .. }) =
-        (d.classes, &d.source)
-    {
-        parts.push(format!("{c} classes"));
-    }
+    let mut parts = vec![format!("{}: {}", d.name, d.source.rule().describe())];
     if let Some(r) = &d.reshape {
         parts.push(format!("reshape {}", shape(r)));
     }
@@ -174,32 +129,11 @@ pub fn describe_data(d: &DataSpec) -> String {
 
 /// One line: optimizer, schedule, batch, epochs, regularisation, stopping.
 pub fn describe_train(t: &TrainSpec) -> String {
-    let opt = match t.optimizer.kind {
-        OptimizerKind::Sgd { momentum, nesterov } => {
-            let mut s = format!("sgd lr {}", t.optimizer.lr);
-            if momentum > 0.0 {
-                s += &format!(", momentum {momentum}");
-            }
-            if nesterov {
-                s += ", nesterov";
-            }
-            s
-        }
-        OptimizerKind::Adam { beta1, beta2, .. } => {
-            format!("adam lr {}, betas {beta1}/{beta2}", t.optimizer.lr)
-        }
-        OptimizerKind::AdamW {
-            beta1,
-            beta2,
-            weight_decay,
-            ..
-        } => {
-            format!(
-                "adamw lr {}, betas {beta1}/{beta2}, weight decay {weight_decay}",
-                t.optimizer.lr
-            )
-        }
-    };
+    let rule = t.optimizer.kind.rule();
+    let mut opt = format!("{} lr {}", rule.keyword(), t.optimizer.lr);
+    for setting in rule.describe() {
+        opt += &format!(", {setting}");
+    }
     let mut parts = vec![format!("{} loss", t.loss.keyword()), opt];
     let sched = match t.schedule.kind {
         ScheduleKind::Constant => None,

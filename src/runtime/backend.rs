@@ -4,7 +4,7 @@
 use super::graphs::{Entry, Graphs};
 use crate::codegen::plan::Layout;
 use crate::interp::{Inputs, evaluate};
-use crate::ir::{Graph, ScalarKind, Sink};
+use crate::ir::{Graph, Sink, StepScalars};
 
 /// The model's memory: parameters, their gradients, and state.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,8 +22,8 @@ pub struct Call<'a> {
     pub features: &'a [f32],
     /// Class indices or regression targets (empty for `predict`).
     pub labels: &'a [f32],
-    /// Scalars by [`ScalarKind::slot`]; the batch size slot is filled in by the back end.
-    pub scalars: [f32; 4],
+    /// The scalars besides the batch size (which is `n`).
+    pub scalars: StepScalars,
     pub seed: u64,
     pub step: u64,
 }
@@ -125,10 +125,8 @@ pub fn evaluate_graph(
         &lay.states,
         g.states.iter().map(|s| s.shape.iter().product()),
     );
-    let mut scalars = [0.0; 4];
-    for k in ScalarKind::ALL {
-        scalars[k.slot()] = call.scalars[k.slot()] as f64;
-    }
+    // As the compiled code reads them: in f32.
+    let scalars = call.scalars.rounded_to_f32();
     let inputs = Inputs {
         batch: call.n,
         features: call.features,

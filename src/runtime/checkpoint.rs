@@ -26,9 +26,10 @@
 use super::model::CompiledModel;
 use super::run_state::{EarlyStopState, Snapshot};
 use super::tensor_file::{self, ReadError, StoredTensor, TensorFile};
-use crate::check::{Metric, OptimizerKind};
+use crate::check::Metric;
 use crate::data::FilePolicy;
 use crate::ir::StateKind;
+use crate::optimizers::MOST_STATES_PER_PARAMETER;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -175,7 +176,7 @@ fn slots(m: &CompiledModel) -> Vec<Slot> {
 }
 
 /// The largest file a checkpoint of this network can be: every parameter
-/// with the most optimizer moments any optimizer keeps (two), the running
+/// with the most optimizer state any optimizer keeps, the running
 /// statistics, twice over (the main tensors, and `best.` or `last.`), and
 /// the headers.
 fn size_limit(slots: &[Slot]) -> u64 {
@@ -183,19 +184,15 @@ fn size_limit(slots: &[Slot]) -> u64 {
         .iter()
         .filter(|s| !s.is_optimizer())
         .map(|s| {
-            let copies = if s.kind.is_none() { 3 } else { 1 };
+            let copies = if s.kind.is_none() {
+                1 + MOST_STATES_PER_PARAMETER as u64
+            } else {
+                1
+            };
             copies * (4 * s.len as u64 + 2 * s.name.len() as u64 + 256)
         })
         .sum();
     2 * per_copy + (64 << 10)
-}
-
-fn optimizer_name(kind: &OptimizerKind) -> &'static str {
-    match kind {
-        OptimizerKind::Sgd { .. } => "sgd",
-        OptimizerKind::Adam { .. } => "adam",
-        OptimizerKind::AdamW { .. } => "adamw",
-    }
 }
 
 pub fn save(
@@ -249,7 +246,7 @@ pub fn save(
         ("seed".to_string(), seed.to_string()),
     ]);
     if let Some(t) = &m.model.train {
-        meta.insert("optimizer".into(), optimizer_name(&t.optimizer.kind).into());
+        meta.insert("optimizer".into(), t.optimizer.kind.rule().keyword().into());
     }
     if let Some(e) = m.run.epochs {
         meta.insert("run_epochs".into(), e.to_string());

@@ -14,7 +14,7 @@ use super::backend::{Buffers, Call, evaluate_graph};
 use super::model::CompiledModel;
 use crate::check::{DataSpec, Loss, Model};
 use crate::data::{Dataset, Targets};
-use crate::ir::{Graph, Op, Sink};
+use crate::ir::{Graph, Op, Sink, StepScalars};
 use crate::limits::memory::interpreter_bytes;
 
 /// Where the run stopped and what to do about it.
@@ -212,7 +212,7 @@ pub(super) fn first_in_evaluation(m: &CompiledModel, data: &Dataset) -> Option<S
         n,
         features: &data.features[..n * len],
         labels: &labels,
-        scalars: [n as f32, 0.0, 1.0, 1.0],
+        scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
     };

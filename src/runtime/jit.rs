@@ -12,7 +12,7 @@ use crate::codegen::{
     CallCtx, CodegenError, CompileOptions, Compiled, CompiledEntry, compile_entries,
 };
 use crate::interp::InterpError;
-use crate::ir::{Graph, InputKind, Op, ScalarKind, Shape, Sink};
+use crate::ir::{Graph, InputKind, Op, Shape, Sink};
 use crate::limits::alloc;
 use std::sync::OnceLock;
 
@@ -269,8 +269,7 @@ impl Backend for JitBackend {
         if !direct {
             alloc::grow(&mut self.spare_output, out_len, 0.0, "the outputs")?;
         }
-        let mut scalars = call.scalars;
-        scalars[ScalarKind::BatchSize.slot()] = n as f32;
+        let scalars = call.scalars.buffer(n);
         let mut loss = 0.0f32;
         let mut flags = 0u32;
         let ctx = CallCtx {

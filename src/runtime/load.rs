@@ -6,8 +6,8 @@
 //! training, naming the file or the setting: a file with no sample, a
 //! validation fraction that leaves a part empty.
 
-use crate::check::{CsvTarget, DataSource, DataSpec, Synthetic, Validation};
-use crate::data::{self, CsvOptions, DataError, Dataset, FilePolicy, Standardizer};
+use crate::check::{DataSpec, Validation};
+use crate::data::{self, DataError, Dataset, FilePolicy, Standardizer};
 use std::path::Path;
 
 /// The training set and, if the program asks for one, the validation set.
@@ -70,21 +70,16 @@ pub fn load_like(
     policy: &FilePolicy,
 ) -> Result<Dataset, DataError> {
     let mut other = spec.clone();
-    match &mut other.source {
-        DataSource::Csv { path: p, .. } => *p = path.display().to_string(),
-        source => {
-            return Err(DataError::NotLikeData {
-                path: path.display().to_string(),
-                data: spec.name.clone(),
-                kind: match source {
-                    DataSource::Synthetic(s) => {
-                        format!("is the built-in `{}` set", synthetic_name(s))
-                    }
-                    DataSource::Idx { .. } => "is read from a pair of IDX files".into(),
-                    _ => "is read from a pair of NPY files".into(),
-                },
-            });
-        }
+    if let Err(kind) = other
+        .source
+        .rule_mut()
+        .read_instead(&path.display().to_string())
+    {
+        return Err(DataError::NotLikeData {
+            path: path.display().to_string(),
+            data: spec.name.clone(),
+            kind,
+        });
     }
     let mut ds = source(&other, policy)?;
     require_samples(&ds, &other)?;
@@ -117,23 +112,11 @@ pub fn prepare_features(
 
 /// `data d (o.csv)`: the data item, and its files.
 fn describe(spec: &DataSpec) -> String {
-    match &spec.source {
-        DataSource::Synthetic(_) => format!("data `{}`", spec.name),
-        DataSource::Csv { path, .. } => format!("data `{}` ({path})", spec.name),
-        DataSource::Idx { images, labels } => format!("data `{}` ({images}, {labels})", spec.name),
-        DataSource::Npy { x, y } => format!("data `{}` ({x}, {y})", spec.name),
-    }
-}
-
-fn synthetic_name(s: &Synthetic) -> &'static str {
-    match s {
-        Synthetic::Xor { .. } => "xor",
-        Synthetic::Spirals { .. } => "spirals",
-        Synthetic::Moons { .. } => "moons",
-        Synthetic::Blobs { .. } => "blobs",
-        Synthetic::RandomImages { .. } => "random_images",
-        Synthetic::Shapes { .. } => "shapes",
-        Synthetic::Sine { .. } => "sine",
+    let files = spec.source.rule().files();
+    if files.is_empty() {
+        format!("data `{}`", spec.name)
+    } else {
+        format!("data `{}` ({})", spec.name, files.join(", "))
     }
 }
 
@@ -143,11 +126,7 @@ fn require_samples(ds: &Dataset, spec: &DataSpec) -> Result<(), DataError> {
     if !ds.is_empty() {
         return Ok(());
     }
-    let detail = match &spec.source {
-        DataSource::Csv { .. } => " (the file has a header line but no rows)",
-        DataSource::Idx { .. } | DataSource::Npy { .. } => " (the arrays have 0 rows)",
-        DataSource::Synthetic(_) => "",
-    };
+    let detail = spec.source.rule().empty_detail();
     Err(DataError::NoSamples {
         what: describe(spec),
         detail: detail.to_string(),
@@ -211,49 +190,7 @@ fn prepare(ds: &mut Dataset, spec: &DataSpec) -> Result<(), DataError> {
 }
 
 fn source(spec: &DataSpec, policy: &FilePolicy) -> Result<Dataset, DataError> {
-    let seed = spec.seed;
-    let limit = policy.memory_limit();
-    match &spec.source {
-        DataSource::Synthetic(s) => match s {
-            Synthetic::Xor { points, noise } => data::xor(*points, *noise as f32, seed, limit),
-            Synthetic::Spirals {
-                points,
-                classes,
-                noise,
-            } => data::spirals(*points, *classes, *noise as f32, seed, limit),
-            Synthetic::Moons { points, noise } => data::moons(*points, *noise as f32, seed, limit),
-            Synthetic::Blobs {
-                points,
-                classes,
-                features,
-                spread,
-            } => data::blobs(*points, *classes, *features, *spread as f32, seed, limit),
-            Synthetic::RandomImages {
-                points,
-                shape,
-                classes,
-            } => data::random_images(*points, shape, *classes, seed, limit),
-            Synthetic::Shapes { points, size } => data::shapes(*points, *size, seed, limit),
-            Synthetic::Sine { points, noise } => data::sine(*points, *noise as f32, seed, limit),
-        },
-        DataSource::Csv { path, target } => {
-            let mut options = match target {
-                CsvTarget::Label { column } => CsvOptions::label(column),
-                CsvTarget::Values { columns } => {
-                    let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
-                    CsvOptions::values(&cols)
-                }
-            };
-            if let Some(c) = spec.classes {
-                options = options.with_classes(c);
-            }
-            data::csv(Path::new(path), &options, policy)
-        }
-        DataSource::Idx { images, labels } => {
-            data::idx(Path::new(images), Path::new(labels), spec.classes, policy)
-        }
-        DataSource::Npy { x, y } => data::npy(Path::new(x), Path::new(y), spec.classes, policy),
-    }
+    spec.source.rule().load(spec.seed, policy)
 }
 
 /// Why data with more classes than a network can tell apart (`outputs`: its outputs, or 2

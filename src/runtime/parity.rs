@@ -15,8 +15,7 @@ use super::checkpoint::{save, write_atomically};
 use super::graphs::Entry;
 use super::load::load;
 use super::model::{CompiledModel, RunError};
-use super::train::step_scalars;
-use crate::check::{Loss, OptimizerKind};
+use crate::check::Loss;
 use crate::data::Batcher;
 use crate::rng::Rng;
 use safetensors::tensor::{Dtype, TensorView};
@@ -46,12 +45,12 @@ fn model_json(m: &CompiledModel) -> Value {
         .map(|p| json!({"name": p.name, "shape": p.shape, "decay": p.decay}))
         .collect();
     let t = m.model.train.as_ref();
-    let optimizer = t.map(|t| match t.optimizer.kind {
-        OptimizerKind::Sgd { momentum, nesterov } => json!({"kind": "sgd", "lr": t.optimizer.lr, "momentum": momentum, "nesterov": nesterov}),
-        OptimizerKind::Adam { beta1, beta2, eps } => json!({"kind": "adam", "lr": t.optimizer.lr, "beta1": beta1, "beta2": beta2, "eps": eps}),
-        OptimizerKind::AdamW { beta1, beta2, eps, weight_decay } => json!({
-            "kind": "adamw", "lr": t.optimizer.lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay,
-        }),
+    let optimizer = t.map(|t| {
+        let rule = t.optimizer.kind.rule();
+        let mut fields = rule.parity();
+        fields.insert("kind".into(), rule.keyword().into());
+        fields.insert("lr".into(), t.optimizer.lr.into());
+        Value::Object(fields)
     });
     json!({
         "network": net.name,
@@ -113,7 +112,7 @@ pub fn export(m: &mut CompiledModel, dir: &Path, steps: usize) -> Result<(), Run
             n,
             features: &x,
             labels: &y,
-            scalars: step_scalars(&plan.optimizer.kind, n, lr, m.step + 1),
+            scalars: plan.optimizer.step_scalars(lr, m.step + 1),
             seed: plan.seed,
             step: m.step,
         };

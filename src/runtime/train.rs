@@ -7,8 +7,9 @@ use super::diverge::{self, Divergence, Finding, Stage};
 use super::graphs::Entry;
 use super::model::{CompiledModel, RunError};
 use super::schedule::learning_rate;
-use crate::check::{Batch, Loss, Metric, OptimizerKind, TrainSpec};
+use crate::check::{Batch, Loss, Metric, TrainSpec};
 use crate::data::{Batcher, Dataset, Targets};
+use crate::ir::StepScalars;
 use crate::limits::alloc;
 use crate::rng::Rng;
 use std::time::Instant;
@@ -351,7 +352,7 @@ impl CompiledModel {
             self.step,
             run.steps_per_epoch,
         );
-        let scalars = step_scalars(&plan.optimizer.kind, n, lr, self.step + 1);
+        let scalars = plan.optimizer.step_scalars(lr, self.step + 1);
         let call = Call {
             n,
             features: &bufs.features[..n * self.input_len()],
@@ -392,7 +393,7 @@ impl CompiledModel {
                     n,
                     features: &features,
                     labels: &labels,
-                    scalars: step_scalars(&run.plan.optimizer.kind, n, failed.lr, self.step + 1),
+                    scalars: run.plan.optimizer.step_scalars(failed.lr, self.step + 1),
                     seed: run.seed,
                     step: self.step,
                 };
@@ -481,7 +482,7 @@ impl CompiledModel {
                 n,
                 features: &features[..n * self.input_len()],
                 labels: &labels[..n * tl],
-                scalars: [n as f32, 0.0, 1.0, 1.0],
+                scalars: StepScalars::NO_STEP,
                 seed: 0,
                 step: 0,
             };
@@ -524,7 +525,7 @@ impl CompiledModel {
                 n,
                 features: &features[start * len..(start + n) * len],
                 labels: &[],
-                scalars: [n as f32, 0.0, 1.0, 1.0],
+                scalars: StepScalars::NO_STEP,
                 seed: 0,
                 step: 0,
             };
@@ -543,21 +544,6 @@ impl CompiledModel {
 /// working training run does that, and every step after it is wasted.
 pub fn diverged(first: f32, loss: f32) -> bool {
     !loss.is_finite() || (loss > 1e6 * first.abs().max(1e-3) && loss > 1e3)
-}
-
-/// The per-call scalars of a training step `t` (from 1).
-pub fn step_scalars(kind: &OptimizerKind, n: usize, lr: f64, t: u64) -> [f32; 4] {
-    let (c1, c2) = match kind {
-        OptimizerKind::Adam { beta1, beta2, .. } | OptimizerKind::AdamW { beta1, beta2, .. } => {
-            let t = t.min(i32::MAX as u64) as i32;
-            (
-                1.0 / (1.0 - beta1.powi(t)),
-                1.0 / (1.0 - beta2.powi(t)).sqrt(),
-            )
-        }
-        OptimizerKind::Sgd { .. } => (1.0, 1.0),
-    };
-    [n as f32, lr as f32, c1 as f32, c2 as f32]
 }
 
 /// Correct predictions in a batch: the largest logit for cross-entropy, a

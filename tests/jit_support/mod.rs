@@ -35,7 +35,7 @@
 
 use dlc::codegen::plan::Layout;
 use dlc::interp::{Inputs, evaluate};
-use dlc::ir::{ScalarKind, Sink};
+use dlc::ir::{Sink, StepScalars};
 use dlc::runtime::backend::{Backend, BackendError, Buffers, Call, Interpreter};
 use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
@@ -88,7 +88,7 @@ pub struct Batch {
     pub n: usize,
     pub features: Vec<f32>,
     pub labels: Vec<f32>,
-    pub scalars: [f32; 4],
+    pub scalars: StepScalars,
     pub seed: u64,
     pub step: u64,
 }
@@ -295,10 +295,7 @@ pub fn call_real<T: dlc::interp::Real>(
     let grads = split(&buffers.grads, &lay.params, plens);
     let states = split(&buffers.states, &lay.states, slens);
     let (features, labels) = (wide(&batch.features), wide(&batch.labels));
-    let mut scalars = [0.0; 4];
-    for k in ScalarKind::ALL {
-        scalars[k.slot()] = batch.scalars[k.slot()] as f64;
-    }
+    let scalars = batch.scalars.rounded_to_f32();
     let inputs = Inputs {
         batch: batch.n,
         features: &features,

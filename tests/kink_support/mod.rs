@@ -205,7 +205,7 @@ impl Case {
             params,
             states: &states,
             grads: &[],
-            scalars: [self.batch as f64, 0.0, 1.0, 1.0],
+            scalars: StepScalars::NO_STEP,
             seed: SEED,
             step: STEP,
         };

@@ -14,7 +14,7 @@
 use super::{Check, SanityOptions};
 use crate::autodiff::differentiate;
 use crate::interp::{Inputs, evaluate};
-use crate::ir::{Mode, lower, verify};
+use crate::ir::{Mode, StepScalars, lower, verify};
 use crate::recipe::{Bench, RecipeError};
 use crate::runtime::backend::Call;
 use crate::runtime::graphs::Entry;
@@ -83,7 +83,7 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
             params,
             states: &states,
             grads: &[],
-            scalars: [n as f64, 0.0, 1.0, 1.0],
+            scalars: StepScalars::NO_STEP,
             seed,
             step: 0,
         };
@@ -147,7 +147,7 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
         n,
         features: &features32,
         labels: &labels32,
-        scalars: [n as f32, 0.0, 1.0, 1.0],
+        scalars: StepScalars::NO_STEP,
         seed,
         step: 0,
     };

@@ -21,6 +21,7 @@
 use super::Check;
 use crate::check::Loss;
 use crate::data::{Batcher, Dataset, Targets};
+use crate::ir::StepScalars;
 use crate::recipe::{Bench, RecipeError};
 use crate::report::verdict::target_moments;
 use crate::runtime::backend::Call;
@@ -54,7 +55,7 @@ pub(super) fn fresh_loss(bench: &Bench) -> Result<(f64, Vec<f32>, Dataset), Reci
             n,
             features: &features[..n * sample.sample_len()],
             labels: &labels[..n * tl],
-            scalars: [n as f32, 0.0, 1.0, 1.0],
+            scalars: StepScalars::NO_STEP,
             seed: bench.plan.seed,
             step: 0,
         };

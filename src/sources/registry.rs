@@ -1,0 +1,92 @@
+//! The registry: every data source, once. The `registry!` list in the
+//! module root declares each source's module and makes from it the
+//! [`DataSource`] enum, its dispatch to each definition's [`Rule`], and the
+//! table the data checker binds by name.
+
+use super::*;
+
+/// Declares every source's module and makes [`DataSource`], its dispatch
+/// and [`SOURCES`] from one list.
+macro_rules! registry {
+    ($($module:ident :: $kind:ident),* $(,)?) => {
+        $(mod $module;
+        pub use $module::$kind;)*
+
+        /// The source of a checked data item: which, and its arguments.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum DataSource {
+            $($kind($kind),)*
+        }
+
+        impl DataSource {
+            /// The source's definition.
+            pub fn rule(&self) -> &dyn Rule {
+                match self {
+                    $(DataSource::$kind(s) => s,)*
+                }
+            }
+
+            /// The definition, to change an argument.
+            pub fn rule_mut(&mut self) -> &mut dyn Rule {
+                match self {
+                    $(DataSource::$kind(s) => s,)*
+                }
+            }
+        }
+
+        $(impl From<$kind> for DataSource {
+            fn from(s: $kind) -> DataSource {
+                DataSource::$kind(s)
+            }
+        })*
+
+        /// Every source, in the order of the documentation.
+        pub static SOURCES: &[Entry] = &[$(entry::<$kind>(),)*];
+    };
+}
+
+/// A source's name and how to bind its arguments.
+pub struct Entry {
+    pub keyword: &'static str,
+    pub positional: &'static [&'static str],
+    pub bind: fn(&mut Cx, &mut Args, Span) -> Option<DataSource>,
+}
+
+/// The entry of a source definition.
+pub const fn entry<D: Definition>() -> Entry {
+    Entry {
+        keyword: D::KEYWORD,
+        positional: D::POSITIONAL,
+        bind: |cx, args, span| D::bind(cx, args, span).map(Into::into),
+    }
+}
+
+/// The source named `keyword`.
+pub fn find(keyword: &str) -> Option<&'static Entry> {
+    SOURCES.iter().find(|s| s.keyword == keyword)
+}
+
+/// Every source's name.
+pub fn keywords() -> Vec<&'static str> {
+    SOURCES.iter().map(|s| s.keyword).collect()
+}
+
+impl Entry {
+    /// The names of the arguments it accepts, in the order its definition
+    /// reads them: found by binding nothing, so the list cannot drift from
+    /// the definition.
+    pub fn argument_names(&self) -> Vec<&'static str> {
+        let mut cx = Cx::default();
+        let span = Span::default();
+        let mut args = Args::from_values(
+            &mut cx,
+            self.keyword,
+            span,
+            Vec::new(),
+            self.positional,
+            &[],
+        );
+        let _ = (self.bind)(&mut cx, &mut args, span);
+        args.known().to_vec()
+    }
+}
