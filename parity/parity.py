@@ -139,10 +139,30 @@ def optimizer_for(model, params):
             initial_accumulator_value=o["initial_accumulator"],
         )
     groups = [{"params": decay, "weight_decay": o["weight_decay"]}, {"params": rest, "weight_decay": 0.0}]
+    if o["kind"] == "lion":
+        return Lion(groups, lr=o["lr"], betas=(o["beta1"], o["beta2"]))
     if o["kind"] == "adamw":
         return torch.optim.AdamW(groups, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"])
     raise SystemExit(f"parity.py has no optimizer `{o['kind']}`")
 
+
+class Lion(torch.optim.Optimizer):
+    """Lion as its paper (Chen et al., 2023) writes it; PyTorch has none."""
+
+    def __init__(self, params, lr, betas):
+        super().__init__(params, {"lr": lr, "betas": betas, "weight_decay": 0.0})
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                m = self.state[p].setdefault("exp_avg", torch.zeros_like(p))
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                p.add_(torch.sign(beta1 * m + (1 - beta1) * p.grad), alpha=-group["lr"])
+                m.mul_(beta2).add_(p.grad, alpha=1 - beta2)
 
 
 def cancelled_biases(model):

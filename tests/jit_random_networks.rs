@@ -231,6 +231,7 @@ fn program(seed: u64) -> (String, usize, usize) {
         0 => g.pick(&[
             "rmsprop(lr: 0.01, momentum: 0.5, centered)",
             "adagrad(lr: 0.1, lr_decay: 0.1)",
+            "lion(lr: 0.001, weight_decay: 0.1)",
         ]),
         _ => optimizer,
     };

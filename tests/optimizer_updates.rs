@@ -1,6 +1,7 @@
 //! Every optimizer's compiled update, on the native back end and on the
 //! interpreter, against a hand-written f64 reference of the published
-//! algorithm: PyTorch's `SGD`, `Adam`, `AdamW`, `RMSprop` and `Adagrad`. Six steps with new gradients
+//! algorithm: PyTorch's `SGD`, `Adam`, `AdamW`, `RMSprop` and `Adagrad`, and
+//! the Lion paper's update (PyTorch has none). Six steps with new gradients
 //! and a new rate at each, on weights that decay and biases that do not.
 //!
 //! Tolerance: `|got - want| <= 1e-5 * (1 + |want|)`. Each step is a few
@@ -33,6 +34,8 @@ const CASES: &[&str] = &[
     "rmsprop(lr: 0.01, alpha: 0.8, momentum: 0.7, centered)",
     "adagrad(lr: 0.1)",
     "adagrad(lr: 0.1, lr_decay: 0.3, eps: 1e-3, initial_accumulator: 0.4)",
+    "lion(lr: 0.001)",
+    "lion(lr: 0.002, beta1: 0.7, beta2: 0.95, weight_decay: 0.5)",
 ];
 
 fn model(optimizer: &str) -> Model {
@@ -140,6 +143,20 @@ fn reference(case: &str, w: &mut [f64], g: &[f64], lr: f64, t: u64, decays: bool
                 w[i] -= clr * g[i] / (sum[i].sqrt() + eps);
             }
             s.insert("sum", sum);
+        }
+        "lion" => {
+            let (b1, b2) = (arg(case, "beta1", 0.9), arg(case, "beta2", 0.99));
+            let wd = arg(case, "weight_decay", 0.0);
+            let mut m = slot("lion_m", 0.0);
+            for i in 0..n {
+                if decays {
+                    w[i] *= 1.0 - lr * wd;
+                }
+                let c = b1 * m[i] + (1.0 - b1) * g[i];
+                w[i] -= lr * c.signum() * (c != 0.0) as u8 as f64;
+                m[i] = b2 * m[i] + (1.0 - b2) * g[i];
+            }
+            s.insert("lion_m", m);
         }
         other => panic!("no reference for `{other}`: write one before registering it"),
     }

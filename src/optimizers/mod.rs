@@ -12,7 +12,7 @@
 //! coupled (`l2` and `l1` in the training plan, added to the gradient before
 //! the optimizer sees it; every optimizer), or decoupled (the optimizer's own
 //! `weight_decay`, shrinking each decayed weight by `1 - lr * weight_decay`
-//! before its step, as AdamW defines it). Both apply only to the
+//! before its step, as AdamW and Lion define it). Both apply only to the
 //! parameters marked for decay (the weights of `dense` and `conv`). The
 //! update graph applies the decoupled kind for every definition that has
 //! one, so a definition writes only its own step.
@@ -28,6 +28,7 @@ registry! {
     adamw::AdamW,
     rmsprop::RmsProp,
     adagrad::Adagrad,
+    lion::Lion,
 }
 
 use crate::check::Cx;
