@@ -9,10 +9,10 @@
 //!
 //! Prints one JSON line shaped like the reference scripts' output.
 
+use dlc::autodiff::graphs::Entry;
 use dlc::data::{Batcher, Dataset};
 use dlc::rng::Rng;
 use dlc::runtime::backend::Call;
-use dlc::runtime::graphs::Entry;
 use dlc::runtime::load::load;
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -111,9 +111,7 @@ fn train(w: &str, repeats: usize) -> Value {
     let mut output = vec![0.0f32; bs * width];
     let mut step = |model: &mut dlc::CompiledModel, i: usize| -> f32 {
         let (x, y) = &batches[i % batches.len()];
-        let scalars = plan
-            .optimizer
-            .step_scalars(plan.optimizer.lr, model.step + 1);
+        let scalars = (plan.optimizer.kind.rule()).step_scalars(plan.optimizer.lr, model.step + 1);
         let call = Call {
             n: bs,
             features: x,

@@ -11,11 +11,11 @@
 //! Each entry point's text starts with a `; entry NAME` line.
 
 use crate::api::Error;
+use crate::autodiff::graphs::{Entry, Graphs};
 use crate::check::check_source;
 use crate::codegen::{CompileOptions, compile};
 use crate::ir::{Mode, lower, print_graph, verify};
 use crate::runtime::RunError;
-use crate::runtime::graphs::{Entry, Graphs};
 use crate::runtime::model::max_batch_of;
 use std::fmt::Write;
 

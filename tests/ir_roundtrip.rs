@@ -6,8 +6,8 @@
 
 mod example_programs;
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::ir::{Graph, Mode, lower, parse_graph, print_graph};
-use dlc::runtime::graphs::{Entry, Graphs};
 use example_programs::programs;
 
 /// Where two graphs first differ, for a readable failure.

@@ -4,10 +4,10 @@
 
 mod jit_support;
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::interp::InterpError;
 use dlc::ir::*;
 use dlc::runtime::backend::{Backend, BackendError, Buffers, Call};
-use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
 
 fn predict_only(g: Graph) -> Graphs {

@@ -7,11 +7,11 @@
 mod example_programs;
 mod jit_support;
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::check::Loss;
 use dlc::codegen::{CompileOptions, GemmPolicy};
 use dlc::ir::StepScalars;
 use dlc::runtime::backend::Interpreter;
-use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
 use example_programs::programs;
 use jit_support::{Batch, Lcg, Outcome, compare_entry, random_buffers};

@@ -7,11 +7,11 @@
 
 mod jit_support;
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::check::Init;
 use dlc::codegen::{CompileOptions, GemmPolicy};
 use dlc::ir::*;
 use dlc::runtime::backend::{Backend, Buffers, Call, Interpreter};
-use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
 use jit_support::{Lcg, close};
 

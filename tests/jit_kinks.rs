@@ -8,10 +8,10 @@
 mod jit_support;
 mod kink_support;
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::codegen::plan::Layout;
 use dlc::ir::*;
 use dlc::runtime::backend::{Backend, Buffers, Call, Interpreter};
-use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::init::init_states;
 use dlc::runtime::jit::JitBackend;
 use jit_support::{Batch, Outcome, close, compare_entry};

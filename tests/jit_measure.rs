@@ -7,10 +7,10 @@
 
 mod jit_support;
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::check::Batch as BatchSize;
 use dlc::ir::StepScalars;
 use dlc::runtime::backend::{Backend, Call, Interpreter};
-use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
 use jit_support::{Lcg, random_buffers};
 use std::time::Instant;

@@ -9,9 +9,9 @@
 
 mod jit_support;
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::ir::StepScalars;
 use dlc::runtime::backend::Interpreter;
-use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
 use jit_support::{Batch, Lcg, Outcome, compare_entry, random_buffers};
 use proptest::prelude::*;

@@ -9,11 +9,11 @@
 //! each), over six steps: a few 1e-6 at most. A wrong formula, moment, decay
 //! or bias correction is off by far more (at least `lr * 1e-2` here).
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::check::{Model, check_source};
 use dlc::codegen::plan::Layout;
 use dlc::optimizers::OPTIMIZERS;
 use dlc::runtime::backend::{Backend, Buffers, Call, Interpreter};
-use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
 use std::collections::HashMap;
 
@@ -214,7 +214,7 @@ fn check_case(
             n: 4,
             features: &[],
             labels: &[],
-            scalars: optimizer.step_scalars(lr, t),
+            scalars: optimizer.kind.rule().step_scalars(lr, t),
             seed: 0,
             step: t - 1,
         };

@@ -5,8 +5,8 @@
 
 mod example_programs;
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::codegen::plan::{Layout, plan_with_layout, verify_plan};
-use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::model::max_batch_of;
 use example_programs::programs;
 

@@ -3,9 +3,9 @@
 //! evaluation and as inverted dropout (mean preserved) in training.
 
 use dlc::BackendKind;
+use dlc::autodiff::graphs::Entry;
 use dlc::ir::StepScalars;
 use dlc::runtime::backend::Call;
-use dlc::runtime::graphs::Entry;
 
 const BN: &str = r#"
 data d = blobs(points: 8, classes: 3, features: 3)

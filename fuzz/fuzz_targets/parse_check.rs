@@ -11,7 +11,7 @@
 #![no_main]
 
 use dlc::codegen::{CompileOptions, compile_entries};
-use dlc::runtime::graphs::Entry;
+use dlc::autodiff::graphs::Entry;
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -30,7 +30,7 @@ static COMPILED: Mutex<Option<HashSet<u64>>> = Mutex::new(None);
 const MAX_REMEMBERED: usize = 1 << 16;
 
 /// True the first time these graphs at this batch are seen.
-fn first_compile(graphs: &dlc::runtime::graphs::Graphs, batch: usize) -> bool {
+fn first_compile(graphs: &dlc::autodiff::graphs::Graphs, batch: usize) -> bool {
     let mut hasher = DefaultHasher::new();
     batch.hash(&mut hasher);
     for graph in [&graphs.train_step, &graphs.eval].into_iter().flatten() {

@@ -4,15 +4,18 @@
 //! ```text
 //! Graph(forward + loss) --differentiate--> + backward nodes, one gradient per parameter
 //!                       --update.rs------> + clipping, regularisation, optimizer step
+//! Model --graphs.rs--> every entry point's graph (train step, backward, update, eval, predict)
 //! ```
 //!
 //! Each primitive has one rule ([`rules::vjp`]), which maps the gradient of
 //! its output to gradients of its operands. Gradients reaching a value from
 //! several readers are summed.
 
+pub mod graphs;
 mod rules;
 mod update;
 
+pub use graphs::{Entry, Graphs};
 pub use update::{append_update, update_graph};
 
 use crate::ir::{Graph, Op, ParamId, Shape, ValueId};

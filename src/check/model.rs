@@ -194,14 +194,6 @@ pub struct Optimizer {
     pub lr: f64,
 }
 
-impl Optimizer {
-    /// The per-call scalars of training step `t` (from 1) at rate `lr`
-    /// (the schedule's rate at that step).
-    pub fn step_scalars(&self, lr: f64, t: u64) -> crate::ir::StepScalars {
-        self.kind.rule().step_scalars(lr, t)
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Schedule {
     pub kind: ScheduleKind,

@@ -364,7 +364,7 @@ fn print_profile() {
     let total: f64 = times.iter().map(|t| t.seconds).sum();
     eprintln!("kernel profile ({total:.3} s in kernels; plans: dlc check --emit kernels)");
     for t in times.iter().take(30) {
-        let entry = dlc::runtime::graphs::Entry::ALL
+        let entry = dlc::autodiff::graphs::Entry::ALL
             .get(t.entry as usize)
             .map_or("?", |e| e.name());
         eprintln!(

@@ -14,8 +14,8 @@ use super::plan::{Kernel, Layout, Plan, plan_with_layout, print_plan};
 use super::pool::{self, Window};
 use super::profile::{PROFILE_SYMBOL, dlc_profile_mark};
 use super::{copy, matmul};
+use crate::autodiff::graphs::{Entry, Graphs};
 use crate::ir::Graph;
-use crate::runtime::graphs::{Entry, Graphs};
 use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::ir::types::I64;
 

@@ -28,7 +28,7 @@ pub use idx::idx;
 pub use npy::npy;
 pub use shapes::{SHAPE_CLASSES, shapes};
 pub use synthetic::{blobs, moons, random_images, sine, spirals, xor};
-pub use transform::{Standardizer, one_hot, reshape, scale, split};
+pub use transform::{Standardizer, one_hot, reshape, scale, split, target_moments};
 
 use alloc::Budget;
 

@@ -212,6 +212,23 @@ pub fn one_hot(labels: &[u32], classes: usize) -> Result<Vec<f32>, DataError> {
     Ok(rows)
 }
 
+/// Mean square and variance of regression targets, averaged over columns.
+pub fn target_moments(values: &[f32], width: usize) -> (f64, f64) {
+    let rows = values.len() / width.max(1);
+    if rows == 0 {
+        return (0.0, 0.0);
+    }
+    let (mut ms, mut var) = (0.0, 0.0);
+    for c in 0..width {
+        let col = values.iter().skip(c).step_by(width).map(|&v| v as f64);
+        let (s, s2) = col.fold((0.0, 0.0), |(s, s2), v| (s + v, s2 + v * v));
+        let mean = s / rows as f64;
+        ms += s2 / rows as f64;
+        var += s2 / rows as f64 - mean * mean;
+    }
+    (ms / width as f64, (var / width as f64).max(0.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::proportional_quotas;

@@ -10,11 +10,11 @@
 //! files (built-in sources). Files are measured as they are read instead: the
 //! loaders refuse to allocate past what the limit leaves.
 
+use crate::autodiff::graphs::{Entry, Graphs};
 use crate::check::{Batch, DataSpec, Model, Validation};
 use crate::codegen::plan::{Layout, plan_with_layout};
 use crate::diag::{Diagnostic, codes};
 use crate::ir::{Graph, Op};
-use crate::runtime::graphs::{Entry, Graphs};
 use crate::runtime::{BackendKind, model::DEFAULT_MAX_BATCH};
 use crate::syntax::Span;
 

@@ -18,12 +18,12 @@ mod system;
 pub use alloc::AllocError;
 pub use memory::{MemoryEstimate, bytes};
 
+use crate::autodiff::graphs::Graphs;
 use crate::check::Model;
 use crate::data::{FileAccess, FilePolicy};
 use crate::diag::{Diagnostic, codes};
 use crate::ir::VerifyErrors;
 use crate::runtime::BackendKind;
-use crate::runtime::graphs::Graphs;
 use std::time::{Duration, Instant};
 
 /// What a program may use: memory, compile time, and files.

@@ -6,6 +6,7 @@
 //! (aligned like it), AdamW's `weight_decay:` as a new argument.
 
 use super::DecayKind;
+use crate::syntax::format_number;
 use crate::syntax::{Arg, ExprKind, Item, Setting, Span, TrainDecl, parse};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -18,40 +19,6 @@ pub enum EditError {
     NoOptimizer,
     #[error("the optimizer at byte {0} is not written as a call with an `lr` argument")]
     NoRate(usize),
-}
-
-/// A number in few characters, to 3 significant digits: `0.0316`, `3.16e-5`.
-pub fn format_number(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return if x.is_finite() {
-            "0".into()
-        } else {
-            x.to_string()
-        };
-    }
-    let exp = x.abs().log10().floor() as i32;
-    if (-3..4).contains(&exp) {
-        let decimals = (2 - exp).max(0) as usize;
-        let s = format!("{x:.decimals$}");
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    } else {
-        let s = format!("{x:.2e}");
-        match s.split_once('e') {
-            Some((m, e)) => {
-                let m = if m.contains('.') {
-                    m.trim_end_matches('0').trim_end_matches('.')
-                } else {
-                    m
-                };
-                format!("{m}e{e}")
-            }
-            None => s,
-        }
-    }
 }
 
 /// The program with `lr` as its rate and, if given, `decay` as its decay.

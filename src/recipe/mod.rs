@@ -20,8 +20,9 @@ pub mod sanity;
 mod steps;
 pub mod tune;
 
+pub use crate::syntax::format_number;
 pub use bench::{Bench, DecayKind, Setting};
-pub use edit::{EditError, format_number, write_setting};
+pub use edit::{EditError, write_setting};
 pub use lr_find::{LrFind, LrFindOptions, lr_find};
 pub use sanity::{Check, SanityOptions, SanityReport, sanity};
 pub use steps::{RunCurve, Stepper, train_setting};

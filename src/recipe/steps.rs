@@ -3,9 +3,9 @@
 //! overfitting check.
 
 use super::bench::{Context, DecayKind, Setting};
+use crate::autodiff::graphs::Entry;
 use crate::data::{Batcher, Dataset, Targets};
 use crate::rng::Rng;
-use crate::runtime::graphs::Entry;
 use crate::runtime::schedule::learning_rate;
 use crate::runtime::train::count_correct;
 use crate::runtime::{CompiledModel, EpochMetrics, RunError, backend::Call};
@@ -70,6 +70,8 @@ impl<'a> Stepper<'a> {
                 .bench
                 .plan
                 .optimizer
+                .kind
+                .rule()
                 .step_scalars(lr, self.model.step + 1),
             seed: self.seed,
             step: self.model.step,

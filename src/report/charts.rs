@@ -2,8 +2,9 @@
 //! accuracy curves, the finder's loss against rate, the tuner's heat maps.
 
 use super::plot::{BLUE, Chart, GREY, HeatMap, Legend, ORANGE, Series};
-use crate::recipe::{GridPoint, LrFind, Stage, TuneResult, format_number};
+use crate::recipe::{GridPoint, LrFind, Stage, TuneResult};
 use crate::runtime::EpochMetrics;
+use crate::syntax::format_number;
 
 fn series(name: &str, color: plotters::style::RGBColor, points: Vec<(f64, f64)>) -> Option<Series> {
     (!points.is_empty()).then(|| Series {

@@ -145,7 +145,7 @@ fn text(size: u32) -> TextStyle<'static> {
 /// `1e-3` for an exponent that is whole, `3.2e-3` between.
 fn power_label(v: f64) -> String {
     let value = 10f64.powf(v);
-    crate::recipe::format_number(value)
+    crate::syntax::format_number(value)
 }
 
 impl Chart {
@@ -211,10 +211,10 @@ impl Chart {
             if log_x {
                 power_label(*v)
             } else {
-                crate::recipe::format_number(*v)
+                crate::syntax::format_number(*v)
             }
         };
-        let y_fmt = |v: &f64| crate::recipe::format_number(*v);
+        let y_fmt = |v: &f64| crate::syntax::format_number(*v);
         chart
             .configure_mesh()
             .x_desc(self.x_label.as_str())

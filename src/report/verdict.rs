@@ -26,7 +26,7 @@
 //! but the advice is a lower rate, not more training.
 
 use crate::check::Loss;
-use crate::data::{Dataset, Targets};
+use crate::data::{Dataset, Targets, target_moments};
 use crate::runtime::{EpochMetrics, Evaluation};
 use serde_json::{Value, json};
 
@@ -87,23 +87,6 @@ pub struct Verdict {
     /// What to do.
     pub advice: Vec<String>,
     pub evidence: Evidence,
-}
-
-/// Mean square and variance of regression targets, averaged over columns.
-pub fn target_moments(values: &[f32], width: usize) -> (f64, f64) {
-    let rows = values.len() / width.max(1);
-    if rows == 0 {
-        return (0.0, 0.0);
-    }
-    let (mut ms, mut var) = (0.0, 0.0);
-    for c in 0..width {
-        let col = values.iter().skip(c).step_by(width).map(|&v| v as f64);
-        let (s, s2) = col.fold((0.0, 0.0), |(s, s2), v| (s + v, s2 + v * v));
-        let mean = s / rows as f64;
-        ms += s2 / rows as f64;
-        var += s2 / rows as f64 - mean * mean;
-    }
-    (ms / width as f64, (var / width as f64).max(0.0))
 }
 
 /// The loss of the best input-blind prediction on `train` (see the module docs).

@@ -12,8 +12,9 @@ use super::html::{Block, Page, Section, render};
 use super::verdict::Verdict;
 use super::{done_json, epoch_json, summary_table};
 use crate::check::Model;
-use crate::recipe::{LrFind, TuneResult, format_number};
+use crate::recipe::{LrFind, TuneResult};
 use crate::runtime::{EpochMetrics, TrainReport};
+use crate::syntax::format_number;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Back ends run a model's entry points on its buffers: the JIT (native code)
 //! and the reference interpreter (slow, obviously right).
 
-use super::graphs::{Entry, Graphs};
+use crate::autodiff::graphs::{Entry, Graphs};
 use crate::codegen::plan::Layout;
 use crate::interp::{Inputs, evaluate};
 use crate::ir::{Graph, Sink, StepScalars};

@@ -79,7 +79,7 @@ pub fn wide_inits(network: &Network) -> Vec<String> {
         for t in layer.params.iter().filter(|t| t.name == "weight") {
             let fan_in: usize = t.shape.iter().skip(1).product::<usize>().max(1);
             let he = (2.0 / fan_in as f64).sqrt();
-            let number = crate::recipe::format_number;
+            let number = crate::syntax::format_number;
             let (std, written) = match t.init {
                 Init::Normal { std } => (std, format!("normal(std: {})", number(std))),
                 Init::Uniform { limit } => (

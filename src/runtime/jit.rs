@@ -6,7 +6,7 @@
 //! writes outside the slices it is given.
 
 use super::backend::{Backend, BackendError, Buffers, Call};
-use super::graphs::{Entry, Graphs};
+use crate::autodiff::graphs::{Entry, Graphs};
 use crate::codegen::plan::Layout;
 use crate::codegen::{
     CallCtx, CodegenError, CompileOptions, Compiled, CompiledEntry, compile_entries,

@@ -12,7 +12,6 @@
 pub mod backend;
 pub mod checkpoint;
 pub mod diverge;
-pub mod graphs;
 pub mod init;
 pub mod jit;
 pub mod load;

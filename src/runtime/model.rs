@@ -3,9 +3,9 @@
 //! prediction are methods of it (see `train.rs`).
 
 use super::backend::{Backend, BackendError, Buffers, Call, Interpreter};
-use super::graphs::{Entry, Graphs};
 use super::init::{init_params, init_states};
 use super::run_state::RunState;
+use crate::autodiff::graphs::{Entry, Graphs};
 use crate::check::{Loss, Model};
 use crate::codegen::plan::Layout;
 use crate::data::{Dataset, Targets};

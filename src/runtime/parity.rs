@@ -12,9 +12,9 @@
 
 use super::backend::Call;
 use super::checkpoint::{save, write_atomically};
-use super::graphs::Entry;
 use super::load::load;
 use super::model::{CompiledModel, RunError};
+use crate::autodiff::graphs::Entry;
 use crate::check::Loss;
 use crate::data::Batcher;
 use crate::rng::Rng;
@@ -112,7 +112,7 @@ pub fn export(m: &mut CompiledModel, dir: &Path, steps: usize) -> Result<(), Run
             n,
             features: &x,
             labels: &y,
-            scalars: plan.optimizer.step_scalars(lr, m.step + 1),
+            scalars: plan.optimizer.kind.rule().step_scalars(lr, m.step + 1),
             seed: plan.seed,
             step: m.step,
         };

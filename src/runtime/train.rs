@@ -4,9 +4,9 @@
 
 use super::backend::{BackendError, Buffers, Call};
 use super::diverge::{self, Divergence, Finding, Stage};
-use super::graphs::Entry;
 use super::model::{CompiledModel, RunError};
 use super::schedule::learning_rate;
+use crate::autodiff::graphs::Entry;
 use crate::check::{Batch, Loss, Metric, TrainSpec};
 use crate::data::{Batcher, Dataset, Targets};
 use crate::ir::StepScalars;
@@ -352,7 +352,7 @@ impl CompiledModel {
             self.step,
             run.steps_per_epoch,
         );
-        let scalars = plan.optimizer.step_scalars(lr, self.step + 1);
+        let scalars = plan.optimizer.kind.rule().step_scalars(lr, self.step + 1);
         let call = Call {
             n,
             features: &bufs.features[..n * self.input_len()],
@@ -393,7 +393,12 @@ impl CompiledModel {
                     n,
                     features: &features,
                     labels: &labels,
-                    scalars: run.plan.optimizer.step_scalars(failed.lr, self.step + 1),
+                    scalars: run
+                        .plan
+                        .optimizer
+                        .kind
+                        .rule()
+                        .step_scalars(failed.lr, self.step + 1),
                     seed: run.seed,
                     step: self.step,
                 };

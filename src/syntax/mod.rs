@@ -13,4 +13,4 @@ mod slips;
 
 pub use ast::*;
 pub use parser::{MAX_EXPR_TERMS, MAX_NESTING, parse};
-pub use print::print_program;
+pub use print::{format_number, print_program};

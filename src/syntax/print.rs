@@ -143,3 +143,37 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Binary(op, l, r) => format!("({} {} {})", expr(l), op.symbol(), expr(r)),
     }
 }
+
+/// A number in few characters, to 3 significant digits: `0.0316`, `3.16e-5`.
+pub fn format_number(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x.is_finite() {
+            "0".into()
+        } else {
+            x.to_string()
+        };
+    }
+    let exp = x.abs().log10().floor() as i32;
+    if (-3..4).contains(&exp) {
+        let decimals = (2 - exp).max(0) as usize;
+        let s = format!("{x:.decimals$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        let s = format!("{x:.2e}");
+        match s.split_once('e') {
+            Some((m, e)) => {
+                let m = if m.contains('.') {
+                    m.trim_end_matches('0').trim_end_matches('.')
+                } else {
+                    m
+                };
+                format!("{m}e{e}")
+            }
+            None => s,
+        }
+    }
+}

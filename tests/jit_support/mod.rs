@@ -33,11 +33,11 @@
 //!   interpreter having been near only by luck; otherwise a failure.
 #![allow(dead_code)]
 
+use dlc::autodiff::graphs::{Entry, Graphs};
 use dlc::codegen::plan::Layout;
 use dlc::interp::{Inputs, evaluate};
 use dlc::ir::{Sink, StepScalars};
 use dlc::runtime::backend::{Backend, BackendError, Buffers, Call, Interpreter};
-use dlc::runtime::graphs::{Entry, Graphs};
 use dlc::runtime::jit::JitBackend;
 
 pub const RTOL: f32 = 1e-4;

@@ -13,11 +13,11 @@
 
 use super::{Check, SanityOptions};
 use crate::autodiff::differentiate;
+use crate::autodiff::graphs::Entry;
 use crate::interp::{Inputs, evaluate};
 use crate::ir::{Mode, StepScalars, lower, verify};
 use crate::recipe::{Bench, RecipeError};
 use crate::runtime::backend::Call;
-use crate::runtime::graphs::Entry;
 
 /// Largest relative error of an f64 gradient against central differences.
 pub const F64_TOLERANCE: f64 = 1e-5;

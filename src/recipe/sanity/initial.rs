@@ -19,13 +19,13 @@
 //! the initialisation, or stall in the saturated softmax.
 
 use super::Check;
+use crate::autodiff::graphs::Entry;
 use crate::check::Loss;
+use crate::data::target_moments;
 use crate::data::{Batcher, Dataset, Targets};
 use crate::ir::StepScalars;
 use crate::recipe::{Bench, RecipeError};
-use crate::report::verdict::target_moments;
 use crate::runtime::backend::Call;
-use crate::runtime::graphs::Entry;
 use crate::runtime::init::wide_inits;
 
 /// The largest logit standard deviation a fresh classifier passes with.

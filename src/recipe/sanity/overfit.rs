@@ -15,10 +15,10 @@
 
 use super::{Check, SanityOptions};
 use crate::check::{Init, Loss};
+use crate::data::target_moments;
 use crate::data::{Batcher, Dataset, Targets};
 use crate::layers::Range;
 use crate::recipe::{Bench, RecipeError, Stepper, format_number};
-use crate::report::verdict::target_moments;
 use crate::rng::Rng;
 
 /// The regression loss to reach, as a fraction of the targets' variance.

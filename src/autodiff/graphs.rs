@@ -9,7 +9,7 @@
 //! All share one parameter layout and one state layout: running statistics
 //! first (registered while lowering), then optimizer moments.
 
-use crate::autodiff::{append_update, differentiate, update_graph};
+use super::{append_update, differentiate, update_graph};
 use crate::check::Model;
 use crate::ir::{Graph, Mode, Sink, VerifyErrors, lower, verify};
 
