@@ -45,7 +45,7 @@ fn run(header: &str, input: &str) -> Result<String, String> {
             let grads = differentiate(&mut g, loss.ok_or("the input has no loss sink")?);
             for (p, v) in grads.iter().enumerate() {
                 if let Some(v) = v {
-                    g.sinks.push(Sink::Grad(p, *v));
+                    g.sinks.push(Sink::Grad(dlc::ir::ParamId(p), *v));
                 }
             }
             verified(&g)?;

@@ -251,8 +251,8 @@ fn views_read_after_an_update_keep_the_old_value() {
     let late = g.scale(view, 2.0);
     let late = g.reshape(late, Shape::fixed(&[6]));
     g.sinks.push(Sink::Output(early));
-    g.sinks.push(Sink::Param(0, updated));
-    g.sinks.push(Sink::Grad(0, late));
+    g.sinks.push(Sink::Param(ParamId(0), updated));
+    g.sinks.push(Sink::Grad(ParamId(0), late));
     verify(&g).unwrap();
     let graphs = predict_only(g);
     let mut jit = JitBackend::new(&graphs, 1).unwrap();

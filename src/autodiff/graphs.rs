@@ -11,7 +11,7 @@
 
 use super::{append_update, differentiate, update_graph};
 use crate::check::Model;
-use crate::ir::{Graph, Mode, Sink, VerifyErrors, lower, verify};
+use crate::ir::{Graph, Mode, ParamId, Sink, VerifyErrors, lower, verify};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Entry {
@@ -75,7 +75,7 @@ impl Graphs {
         append_update(&mut train_step, &grads, train);
         for (p, g) in grads.iter().enumerate() {
             if let Some(g) = g {
-                backward.sinks.push(Sink::Grad(p, *g));
+                backward.sinks.push(Sink::Grad(ParamId(p), *g));
             }
         }
         let update = update_graph(&backward, train);

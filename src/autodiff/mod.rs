@@ -49,7 +49,7 @@ pub fn differentiate(g: &mut Graph, loss: ValueId) -> Vec<Option<ValueId>> {
     let mut per_param = vec![None; g.params.len()];
     for (i, n) in g.nodes[..forward_len].iter().enumerate() {
         if let Op::Param(p) = n.op {
-            per_param[p] = grads[i];
+            per_param[p.index()] = grads[i];
         }
     }
     per_param
@@ -74,6 +74,6 @@ pub fn trained_params(grads: &[Option<ValueId>]) -> Vec<ParamId> {
     grads
         .iter()
         .enumerate()
-        .filter_map(|(p, g)| g.map(|_| p))
+        .filter_map(|(p, g)| g.map(|_| ParamId(p)))
         .collect()
 }

@@ -21,7 +21,7 @@ pub fn append_update(g: &mut Graph, grads: &[Option<ValueId>], train: &TrainSpec
     let mut grads: Vec<(ParamId, ValueId)> = grads
         .iter()
         .enumerate()
-        .filter_map(|(p, v)| v.map(|v| (p, v)))
+        .filter_map(|(p, v)| v.map(|v| (ParamId(p), v)))
         .collect();
     if let Some(max_norm) = train.clip_norm {
         clip(g, &mut grads, max_norm as f32);
@@ -45,6 +45,7 @@ pub fn update_graph(template: &Graph, train: &TrainSpec) -> Graph {
     };
     let grads: Vec<Option<ValueId>> = (0..g.params.len())
         .map(|p| {
+            let p = ParamId(p);
             let shape = Shape::fixed(&g.params[p].shape);
             Some(g.push(Op::GradIn(p), shape))
         })

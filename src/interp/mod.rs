@@ -85,9 +85,9 @@ pub fn evaluate_prefix<T: Real>(
                 }
                 src.to_vec()
             }
-            Op::Param(p) => inp.params[*p].clone(),
-            Op::State(s) => inp.states[*s].clone(),
-            Op::GradIn(p) => inp.grads[*p].clone(),
+            Op::Param(p) => inp.params[p.index()].clone(),
+            Op::State(s) => inp.states[s.index()].clone(),
+            Op::GradIn(p) => inp.grads[p.index()].clone(),
             Op::Scalar(k) => vec![T::from_f64(scalar(*k, inp))],
             Op::Fill(x) => vec![T::from_f64(*x as f64); len],
             Op::Unary(op, x) => v(x).iter().map(|&a| unary(*op, a)).collect(),

@@ -170,12 +170,12 @@ impl Graph {
 
     pub fn add_param(&mut self, info: ParamInfo) -> ValueId {
         self.params.push(info);
-        self.build(Op::Param(self.params.len() - 1))
+        self.build(Op::Param(ParamId(self.params.len() - 1)))
     }
 
     pub fn add_state(&mut self, info: StateInfo) -> (StateId, ValueId) {
         self.states.push(info);
-        let id = self.states.len() - 1;
+        let id = StateId(self.states.len() - 1);
         (id, self.build(Op::State(id)))
     }
 
@@ -358,5 +358,26 @@ pub fn sink_value(s: &Sink) -> ValueId {
         | Sink::Grad(_, v)
         | Sink::Param(_, v)
         | Sink::State(_, v) => *v,
+    }
+}
+
+// Parameters and states are indexed by their own id types.
+impl std::ops::Index<ParamId> for Vec<ParamInfo> {
+    type Output = ParamInfo;
+    fn index(&self, p: ParamId) -> &ParamInfo {
+        &self[p.0]
+    }
+}
+
+impl std::ops::IndexMut<ParamId> for Vec<ParamInfo> {
+    fn index_mut(&mut self, p: ParamId) -> &mut ParamInfo {
+        &mut self[p.0]
+    }
+}
+
+impl std::ops::Index<StateId> for Vec<StateInfo> {
+    type Output = StateInfo;
+    fn index(&self, s: StateId) -> &StateInfo {
+        &self[s.0]
     }
 }

@@ -25,8 +25,40 @@ impl fmt::Display for ValueId {
     }
 }
 
-pub type ParamId = usize;
-pub type StateId = usize;
+/// Index of a trainable parameter in [`super::Graph::params`] (and of its
+/// gradient): a type of its own, so that it cannot be mixed up with a state
+/// index, a node index or a count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParamId(pub usize);
+
+/// Index of a state tensor (running statistics, optimizer moments) in
+/// [`super::Graph::states`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateId(pub usize);
+
+impl ParamId {
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+impl StateId {
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+impl fmt::Display for ParamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for StateId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {

@@ -76,7 +76,11 @@ pub fn print_graph(g: &Graph, source: Option<&str>) -> String {
 /// A sink as printed; a tensor missing from the graph's tables (in a graph
 /// that fails verification) is shown by its index.
 pub fn sink_text(g: &Graph, s: &Sink) -> String {
-    let param = |p: &usize| g.params.get(*p).map_or(format!("#{p}"), |i| i.name.clone());
+    let param = |p: &ParamId| {
+        g.params
+            .get(p.index())
+            .map_or(format!("#{p}"), |i| i.name.clone())
+    };
     match s {
         Sink::Loss(v) => format!("loss {v}"),
         Sink::Output(v) => format!("output {v}"),
@@ -85,7 +89,7 @@ pub fn sink_text(g: &Graph, s: &Sink) -> String {
         Sink::State(st, v) => {
             let name = g
                 .states
-                .get(*st)
+                .get(st.index())
                 .map_or(format!("#{st}"), |i| i.name.clone());
             format!("update state {name} {v}")
         }

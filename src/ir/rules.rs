@@ -69,11 +69,11 @@ pub fn result_shape(
             }
             Ok(d.clone())
         }
-        Op::Param(p) | Op::GradIn(p) => match tables.params.get(*p) {
+        Op::Param(p) | Op::GradIn(p) => match tables.params.get(p.index()) {
             Some(info) => Ok(Shape::fixed(&info.shape)),
             None => fail(format!("there is no parameter {p}")),
         },
-        Op::State(st) => match tables.states.get(*st) {
+        Op::State(st) => match tables.states.get(st.index()) {
             Some(info) => Ok(Shape::fixed(&info.shape)),
             None => fail(format!("there is no state {st}")),
         },

@@ -137,9 +137,9 @@ fn check_sinks(g: &Graph, errors: &mut Vec<VerifyError>) {
         let place = match s {
             Sink::Loss(_) => (0, 0),
             Sink::Output(_) => (1, 0),
-            Sink::Grad(p, _) => (2, *p),
-            Sink::Param(p, _) => (3, *p),
-            Sink::State(st, _) => (4, *st),
+            Sink::Grad(p, _) => (2, p.index()),
+            Sink::Param(p, _) => (3, p.index()),
+            Sink::State(st, _) => (4, st.index()),
         };
         if !written.insert(place) {
             fail("a second sink writes the same result".into());
@@ -154,9 +154,9 @@ fn check_sinks(g: &Graph, errors: &mut Vec<VerifyError>) {
         }
         let tensor = match s {
             Sink::Grad(p, _) | Sink::Param(p, _) => {
-                Some(g.params.get(*p).map(|i| (&i.name, &i.shape)))
+                Some(g.params.get(p.index()).map(|i| (&i.name, &i.shape)))
             }
-            Sink::State(st, _) => Some(g.states.get(*st).map(|i| (&i.name, &i.shape))),
+            Sink::State(st, _) => Some(g.states.get(st.index()).map(|i| (&i.name, &i.shape))),
             Sink::Loss(_) | Sink::Output(_) => None,
         };
         match tensor {

@@ -179,16 +179,16 @@ impl Backend for Interpreter {
                     let n = out.len().min(output.len());
                     output[..n].copy_from_slice(&out[..n]);
                 }
-                Sink::Grad(p, v) => buffers.grads[lay.params[*p]..][..g.params[*p].len()]
+                Sink::Grad(p, v) => buffers.grads[lay.params[p.index()]..][..g.params[*p].len()]
                     .copy_from_slice(&vals[v.index()]),
                 Sink::Param(p, v) => guarded(
-                    &mut buffers.params[lay.params[*p]..][..g.params[*p].len()],
+                    &mut buffers.params[lay.params[p.index()]..][..g.params[*p].len()],
                     &vals[v.index()],
                 ),
                 Sink::State(st, v) => {
                     let len: usize = g.states[*st].shape.iter().product();
                     guarded(
-                        &mut buffers.states[lay.states[*st]..][..len],
+                        &mut buffers.states[lay.states[st.index()]..][..len],
                         &vals[v.index()],
                     );
                 }

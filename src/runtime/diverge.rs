@@ -239,7 +239,7 @@ fn update_overflow(
     };
     for s in &backward.sinks {
         if let Sink::Grad(p, v) = s {
-            let at = m.layout.params[*p];
+            let at = m.layout.params[p.index()];
             buffers.grads[at..at + vals[v.index()].len()].copy_from_slice(&vals[v.index()]);
         }
     }

@@ -331,15 +331,18 @@ pub fn call_real<T: dlc::interp::Real>(
                 let n = o.len().min(out_len);
                 output[..n].copy_from_slice(&o[..n]);
             }
-            Sink::Grad(p, v) => out.grads[lay.params[*p]..][..g.params[*p].len()]
+            Sink::Grad(p, v) => out.grads[lay.params[p.index()]..][..g.params[*p].len()]
                 .copy_from_slice(&narrow(&vals[v.index()])),
             Sink::Param(p, v) => guarded(
-                &mut out.params[lay.params[*p]..][..g.params[*p].len()],
+                &mut out.params[lay.params[p.index()]..][..g.params[*p].len()],
                 &vals[v.index()],
             ),
             Sink::State(st, v) => {
                 let len: usize = g.states[*st].shape.iter().product();
-                guarded(&mut out.states[lay.states[*st]..][..len], &vals[v.index()]);
+                guarded(
+                    &mut out.states[lay.states[st.index()]..][..len],
+                    &vals[v.index()],
+                );
             }
         }
     }

@@ -165,7 +165,7 @@ impl Case {
     ) -> Case {
         for (p, grad) in grads.iter().enumerate() {
             if let Some(grad) = grad {
-                g.sinks.push(Sink::Grad(p, *grad));
+                g.sinks.push(Sink::Grad(ParamId(p), *grad));
             }
         }
         verify(&g).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -162,9 +162,9 @@ impl<'g> Planner<'g> {
         match s {
             Sink::Loss(_) => at(Base::Loss, 0),
             Sink::Output(_) => at(Base::Output, 0),
-            Sink::Grad(p, _) => at(Base::Grads, self.layout.params[*p]),
-            Sink::Param(p, _) => at(Base::Params, self.layout.params[*p]),
-            Sink::State(st, _) => at(Base::States, self.layout.states[*st]),
+            Sink::Grad(p, _) => at(Base::Grads, self.layout.params[p.index()]),
+            Sink::Param(p, _) => at(Base::Params, self.layout.params[p.index()]),
+            Sink::State(st, _) => at(Base::States, self.layout.states[st.index()]),
         }
     }
 
@@ -250,9 +250,9 @@ impl<'g> Planner<'g> {
         for i in 0..self.g.nodes.len() {
             let at = |base, offset| Some(Loc { base, offset });
             self.locs[i] = match &self.g.nodes[i].op {
-                Op::Param(p) => at(Base::Params, self.layout.params[*p]),
-                Op::GradIn(p) => at(Base::Grads, self.layout.params[*p]),
-                Op::State(s) => at(Base::States, self.layout.states[*s]),
+                Op::Param(p) => at(Base::Params, self.layout.params[p.index()]),
+                Op::GradIn(p) => at(Base::Grads, self.layout.params[p.index()]),
+                Op::State(s) => at(Base::States, self.layout.states[s.index()]),
                 Op::Scalar(k) => at(Base::Scalars, k.slot()),
                 Op::Input(InputKind::Features) => at(Base::Features, 0),
                 Op::Input(_) => at(Base::Labels, 0),

@@ -105,6 +105,7 @@ fn parse_sink(g: &Graph, first: &str, c: &mut Cursor) -> Res<Sink> {
         g.params
             .iter()
             .position(|p| p.name == name)
+            .map(ParamId)
             .ok_or_else(|| format!("no parameter is named `{name}`"))
     };
     Ok(match first {
@@ -117,7 +118,7 @@ fn parse_sink(g: &Graph, first: &str, c: &mut Cursor) -> Res<Sink> {
                 let name = c.word()?;
                 let st = g.states.iter().position(|s| s.name == name);
                 let st = st.ok_or_else(|| format!("no state is named `{name}`"))?;
-                Sink::State(st, c.value()?)
+                Sink::State(StateId(st), c.value()?)
             }
             other => return Err(format!("`update {other}`: expected `param` or `state`")),
         },
@@ -169,9 +170,9 @@ fn parse_op(c: &mut Cursor) -> Res<Op> {
     let name = c.word()?;
     Ok(match name {
         "input" => Op::Input(named(&InputKind::ALL, input_name, c.word()?)?),
-        "param" => Op::Param(c.number()?),
-        "state" => Op::State(c.number()?),
-        "grad_in" => Op::GradIn(c.number()?),
+        "param" => Op::Param(ParamId(c.number()?)),
+        "state" => Op::State(StateId(c.number()?)),
+        "grad_in" => Op::GradIn(ParamId(c.number()?)),
         "scalar" => Op::Scalar(named(&ScalarKind::ALL, scalar_name, c.word()?)?),
         "fill" => Op::Fill(c.number()?),
         "select" => {

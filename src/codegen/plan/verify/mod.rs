@@ -464,9 +464,11 @@ impl<'a> Verifier<'a> {
 fn leaf_loc(g: &Graph, layout: &Layout, op: &Op) -> Option<Loc> {
     let at = |base, offset: Option<&usize>| offset.map(|&offset| Loc { base, offset });
     match op {
-        Op::Param(p) => at(Base::Params, layout.params.get(*p)),
-        Op::GradIn(p) => at(Base::Grads, layout.params.get(*p)),
-        Op::State(s) if *s < g.states.len() => at(Base::States, layout.states.get(*s)),
+        Op::Param(p) => at(Base::Params, layout.params.get(p.index())),
+        Op::GradIn(p) => at(Base::Grads, layout.params.get(p.index())),
+        Op::State(s) if s.index() < g.states.len() => {
+            at(Base::States, layout.states.get(s.index()))
+        }
         Op::Scalar(k) => at(Base::Scalars, Some(&k.slot())),
         Op::Input(InputKind::Features) => at(Base::Features, Some(&0)),
         Op::Input(_) => at(Base::Labels, Some(&0)),
@@ -480,8 +482,8 @@ fn sink_loc(layout: &Layout, s: &Sink) -> Option<Loc> {
     match s {
         Sink::Loss(_) => at(Base::Loss, Some(&0)),
         Sink::Output(_) => at(Base::Output, Some(&0)),
-        Sink::Grad(p, _) => at(Base::Grads, layout.params.get(*p)),
-        Sink::Param(p, _) => at(Base::Params, layout.params.get(*p)),
-        Sink::State(st, _) => at(Base::States, layout.states.get(*st)),
+        Sink::Grad(p, _) => at(Base::Grads, layout.params.get(p.index())),
+        Sink::Param(p, _) => at(Base::Params, layout.params.get(p.index())),
+        Sink::State(st, _) => at(Base::States, layout.states.get(st.index())),
     }
 }

@@ -53,11 +53,11 @@ fn update_in_place() -> Graph {
     let w = param(&mut g, "w", &[4, 4]);
     let y = g.matmul(x, w, false, true);
     g.sinks.push(Sink::Output(y));
-    let grad = g.push(Op::GradIn(0), Shape::fixed(&[4, 4]));
+    let grad = g.push(Op::GradIn(ParamId(0)), Shape::fixed(&[4, 4]));
     let lr = g.scalar(ScalarKind::LearningRate);
     let step = g.mul(grad, lr);
     let new = g.sub(w, step);
-    g.sinks.push(Sink::Param(0, new));
+    g.sinks.push(Sink::Param(ParamId(0), new));
     g
 }
 
