@@ -7,12 +7,13 @@
 //! codespan-reporting, or as JSON records for tools.
 
 mod shown;
+mod span;
 
-use crate::syntax::Span;
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::term;
 use codespan_reporting::term::termcolor;
 use serde::Serialize;
+pub use span::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -8,8 +8,8 @@
 //! the carets stand under the right characters and the `line:column` in the header is the
 //! true one.
 
+use super::Span;
 use super::{LineIndex, escaped_char};
-use crate::syntax::Span;
 use codespan_reporting::files::{Error, Files};
 use std::collections::BTreeSet;
 use std::ops::Range;
