@@ -11,9 +11,7 @@
 //! model.dl --syntax (pest)--> AST with spans
 //!          --check----------> check::Model: every name resolved, every shape known,
 //!                             parameters counted; or diagnostics (diag)
-//!          --ir::lower------> graph IR: primitive tensor ops, forward (train or eval mode)
-//! layers: one definition per layer kind (arguments, shape rule, lowering,
-//!         summary, parity), listed once in its registry; check and ir::lower ask it
+//!          --lower----------> graph IR: primitive tensor ops, forward (train or eval mode)
 //!          --autodiff-------> + backward pass (one rule per primitive) + optimizer update
 //!          --codegen::plan--> kernels: fused elementwise loops, reductions, matrix
 //!                             products, convolutions; memory planned by liveness
@@ -21,6 +19,12 @@
 //!                      \----> interp: the reference interpreter (f64/f32), the tests' oracle
 //! runtime: buffers, the training loop, data loading (data), checkpoints
 //! report: summaries, epoch lines and JSON
+//!
+//! definitions, each kind in one file and listed once in its registry, which
+//! check, lower, autodiff, the runtime and the reports ask:
+//!   layers      arguments, shape rule, lowering, initialisation, summary, parity
+//!   optimizers  arguments, update as IR, per-step scalars, weight decay, tuner grid
+//!   sources     arguments, sample shape and targets, loader, summary
 //! ```
 //!
 //! Each arrow is a module, and each intermediate form has a text form that
@@ -130,6 +134,7 @@ pub mod interp;
 pub mod ir;
 pub mod layers;
 pub mod limits;
+pub mod lower;
 pub mod optimizers;
 pub mod outputs;
 pub mod recipe;

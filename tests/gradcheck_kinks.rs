@@ -20,6 +20,7 @@ mod kink_support;
 use dlc::BackendKind;
 use dlc::check::check_source;
 use dlc::ir::*;
+use dlc::lower::lower;
 use dlc::recipe::{Bench, SanityOptions, sanity};
 use kink_support::*;
 

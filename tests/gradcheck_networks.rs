@@ -3,7 +3,8 @@
 
 use dlc::autodiff::differentiate;
 use dlc::interp::{Inputs, evaluate_prefix};
-use dlc::ir::{Mode, StepScalars, lower};
+use dlc::ir::{Mode, StepScalars};
+use dlc::lower::lower;
 
 /// A tiny deterministic generator for test data (independent of dlc's own).
 struct Lcg(u64);

@@ -7,7 +7,8 @@
 mod example_programs;
 
 use dlc::autodiff::graphs::{Entry, Graphs};
-use dlc::ir::{Graph, Mode, lower, parse_graph, print_graph};
+use dlc::ir::{Graph, Mode, parse_graph, print_graph};
+use dlc::lower::lower;
 use example_programs::programs;
 
 /// Where two graphs first differ, for a readable failure.

@@ -11,7 +11,8 @@
 
 use super::{append_update, differentiate, update_graph};
 use crate::check::Model;
-use crate::ir::{Graph, Mode, ParamId, Sink, VerifyErrors, lower, verify};
+use crate::ir::{Graph, Mode, ParamId, Sink, VerifyErrors, verify};
+use crate::lower::lower;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Entry {

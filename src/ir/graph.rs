@@ -15,6 +15,15 @@ use crate::check::Init;
 use crate::syntax::Span;
 
 /// Where a node came from in the program, so later errors can name the layer.
+/// Which graph lowering builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Batch statistics, active dropout, running-statistics updates.
+    Train,
+    /// Running statistics, no dropout.
+    Eval,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Origin {
     pub layer: String,

@@ -1,7 +1,7 @@
 //! The graph IR: what a network computes, as primitive tensor ops.
 //!
 //! ```text
-//! check::Model --lower.rs--> Graph (forward, train or eval mode)
+//! check::Model --crate::lower--> Graph (forward, train or eval mode)
 //!   --autodiff--> Graph + gradients + optimizer update
 //!   --verify.rs between passes; print.rs for `--emit ir|grad`, parse.rs back
 //! ```
@@ -12,9 +12,9 @@
 //! Values are arena-indexed ([`ValueId`]) and in topological order; shapes are
 //! static but for the batch dimension ([`Dim::N`]).
 
+mod compose;
 pub mod dropout;
 mod graph;
-mod lower;
 mod ops;
 mod parse;
 mod print;
@@ -23,8 +23,8 @@ mod scalars;
 mod shape;
 mod verify;
 
+pub use compose::softplus;
 pub use graph::*;
-pub use lower::{Lowered, Mode, lower, softplus};
 pub use ops::*;
 pub use parse::{ParseError, parse_graph};
 pub use print::{init_text, op_text, print_graph, sink_text};

@@ -12,6 +12,7 @@ use dlc::autodiff::differentiate;
 use dlc::check::{Init, Model, check_source};
 use dlc::interp::{Inputs, evaluate_prefix};
 use dlc::ir::*;
+use dlc::lower::lower;
 
 mod primitives;
 mod programs;

@@ -15,7 +15,8 @@ use super::{Check, SanityOptions};
 use crate::autodiff::differentiate;
 use crate::autodiff::graphs::Entry;
 use crate::interp::{Inputs, evaluate};
-use crate::ir::{Mode, StepScalars, lower, verify};
+use crate::ir::{Mode, StepScalars, verify};
+use crate::lower::lower;
 use crate::recipe::{Bench, RecipeError};
 use crate::runtime::backend::Call;
 

@@ -4,19 +4,9 @@
 //! (`crate::layers`); every node keeps the layer's name and source span. Parameters and state are registered in layer order in
 //! both modes, so the two graphs share one parameter and state layout.
 
-use super::graph::{Graph, Origin, ParamInfo, Sink};
-use super::ops::*;
-use super::shape::{Dim, Shape};
 use crate::check::{Layer, Loss, Model};
+use crate::ir::*;
 use crate::layers::Lowering;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Batch statistics, active dropout, running-statistics updates.
-    Train,
-    /// Running statistics, no dropout.
-    Eval,
-}
 
 /// A lowered network: its graph, the output value and (with a loss) the loss value.
 pub struct Lowered {
@@ -91,25 +81,6 @@ fn lower_layer(
         index,
     };
     layer.op.rule().lower(&mut lx, inputs)
-}
-
-/// `softplus(z) = log(e^z + e^0)`, computed as softmax cross-entropy
-/// computes its log-sum-exp: shifted by a detached `m = max(z, 0)`, as
-/// `m + log(e^(z - m) + e^-m)`. Both exponents are at most 0, so it is
-/// stable for any `z`, and the gradient is `e^(z - m) / (e^(z - m) + e^-m)
-/// = sigmoid(z)` exactly, with no kink: the tie of `max(z, 0)` at 0 never
-/// meets a gradient.
-pub fn softplus(g: &mut Graph, z: ValueId) -> ValueId {
-    let zero = g.constant(0.0);
-    let m = g.binary(BinaryOp::Max, z, zero);
-    let m = g.detach(m);
-    let shifted = g.sub(z, m);
-    let e_z = g.unary(UnaryOp::Exp, shifted);
-    let neg_m = g.unary(UnaryOp::Neg, m);
-    let e_0 = g.unary(UnaryOp::Exp, neg_m);
-    let total = g.add(e_z, e_0);
-    let log = g.unary(UnaryOp::Log, total);
-    g.add(m, log)
 }
 
 /// The mean loss of a batch, as a scalar.
