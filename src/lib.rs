@@ -123,6 +123,9 @@
 //! assert!(text.contains("error[E0405]: network `net` should give [3] but gives [5]"));
 //! ```
 
+#[macro_use]
+mod definitions;
+
 mod api;
 pub mod autodiff;
 pub mod check;

@@ -68,18 +68,23 @@ fn every_layer_has_a_documented_section_naming_all_its_arguments() {
     );
 }
 
-#[test]
-fn the_fuzz_dictionary_has_every_layer_and_argument() {
-    let mut missing = Vec::new();
-    for stage in STAGES {
-        for word in std::iter::once(stage.keyword).chain(stage.argument_names()) {
-            if !DICTIONARY.lines().any(|l| l == format!("\"{word}\"")) {
-                missing.push(word);
-            }
-        }
-    }
+/// The words of `kinds` (each keyword and its argument names) that the fuzz
+/// dictionary lacks.
+fn missing_from_dictionary(
+    kinds: impl Iterator<Item = (&'static str, Vec<&'static str>)>,
+) -> Vec<&'static str> {
+    let mut missing: Vec<&str> = kinds
+        .flat_map(|(keyword, args)| std::iter::once(keyword).chain(args))
+        .filter(|word| !DICTIONARY.lines().any(|l| l == format!("\"{word}\"")))
+        .collect();
     missing.sort();
     missing.dedup();
+    missing
+}
+
+#[test]
+fn the_fuzz_dictionary_has_every_layer_and_argument() {
+    let missing = missing_from_dictionary(STAGES.iter().map(|s| (s.keyword, s.argument_names())));
     assert!(missing.is_empty(), "fuzz/dl.dict lacks {missing:?}");
 }
 
@@ -186,16 +191,8 @@ fn every_optimizer_has_a_table_row_with_all_its_arguments_and_a_description() {
 
 #[test]
 fn the_fuzz_dictionary_has_every_optimizer_and_argument() {
-    let mut missing = Vec::new();
-    for entry in OPTIMIZERS {
-        for word in std::iter::once(entry.keyword).chain(entry.argument_names()) {
-            if !DICTIONARY.lines().any(|l| l == format!("\"{word}\"")) {
-                missing.push(word);
-            }
-        }
-    }
-    missing.sort();
-    missing.dedup();
+    let missing =
+        missing_from_dictionary(OPTIMIZERS.iter().map(|o| (o.keyword, o.argument_names())));
     assert!(missing.is_empty(), "fuzz/dl.dict lacks {missing:?}");
 }
 
@@ -230,15 +227,6 @@ fn every_source_has_a_section_and_a_table_row_naming_all_its_arguments() {
 
 #[test]
 fn the_fuzz_dictionary_has_every_source_and_argument() {
-    let mut missing = Vec::new();
-    for entry in SOURCES {
-        for word in std::iter::once(entry.keyword).chain(entry.argument_names()) {
-            if !DICTIONARY.lines().any(|l| l == format!("\"{word}\"")) {
-                missing.push(word);
-            }
-        }
-    }
-    missing.sort();
-    missing.dedup();
+    let missing = missing_from_dictionary(SOURCES.iter().map(|s| (s.keyword, s.argument_names())));
     assert!(missing.is_empty(), "fuzz/dl.dict lacks {missing:?}");
 }

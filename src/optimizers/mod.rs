@@ -1,4 +1,4 @@
-//! Optimizer definitions: one file per optimizer, listed once in the `registry!` below.
+//! Optimizer definitions: one file per optimizer, listed once in the `definitions!` list below.
 //!
 //! ```text
 //! setting `optimizer rmsprop(lr: 0.01, centered)`
@@ -17,12 +17,15 @@
 //! update graph applies the decoupled kind for every definition that has
 //! one, so a definition writes only its own step.
 
-#[macro_use]
 mod registry;
 
 pub use registry::{Entry, entry, find, keywords};
 
-registry! {
+definitions! {
+    /// The optimizer of a checked training plan: which, and its settings.
+    enum OptimizerKind: dyn Rule, derive(Clone, Copy, Debug, PartialEq);
+    /// Every optimizer, in the order of the documentation.
+    table OPTIMIZERS: [Entry] = entry;
     sgd::Sgd,
     adam::Adam,
     adamw::AdamW,

@@ -1,49 +1,9 @@
-//! The registry: every optimizer, once. The `registry!` list in the module
+//! The registry: every optimizer, once. The `definitions!` list in the module
 //! root declares each optimizer's module and makes from it the
 //! [`OptimizerKind`] enum, its dispatch to each definition's [`Rule`], and
 //! the table the plan's checker binds by name.
 
 use super::*;
-
-/// Declares every optimizer's module and makes [`OptimizerKind`], its
-/// dispatch and [`OPTIMIZERS`] from one list.
-macro_rules! registry {
-    ($($module:ident :: $kind:ident),* $(,)?) => {
-        $(mod $module;
-        pub use $module::$kind;)*
-
-        /// The optimizer of a checked training plan: which, and its settings.
-        #[derive(Clone, Copy, Debug, PartialEq)]
-        pub enum OptimizerKind {
-            $($kind($kind),)*
-        }
-
-        impl OptimizerKind {
-            /// The optimizer's definition.
-            pub fn rule(&self) -> &dyn Rule {
-                match self {
-                    $(OptimizerKind::$kind(o) => o,)*
-                }
-            }
-
-            /// The definition, to change a setting.
-            pub fn rule_mut(&mut self) -> &mut dyn Rule {
-                match self {
-                    $(OptimizerKind::$kind(o) => o,)*
-                }
-            }
-        }
-
-        $(impl From<$kind> for OptimizerKind {
-            fn from(o: $kind) -> OptimizerKind {
-                OptimizerKind::$kind(o)
-            }
-        })*
-
-        /// Every optimizer, in the order of the documentation.
-        pub static OPTIMIZERS: &[Entry] = &[$(entry::<$kind>(),)*];
-    };
-}
 
 /// An optimizer's name and how to bind its arguments.
 pub struct Entry {

@@ -1,4 +1,4 @@
-//! Data source definitions: one file per source, listed once in the `registry!` below.
+//! Data source definitions: one file per source, listed once in the `definitions!` list below.
 //!
 //! ```text
 //! data item `data d = spirals(points: 500)`
@@ -11,13 +11,16 @@
 //! A definition owns everything about its source; the checker, the loader,
 //! the memory estimate, the summary and `predict` ask it through [`Rule`].
 
-#[macro_use]
 mod registry;
 
 pub use csv::CsvTarget;
 pub use registry::{Entry, entry, find, keywords};
 
-registry! {
+definitions! {
+    /// The source of a checked data item: which, and its arguments.
+    enum DataSource: dyn Rule, derive(Clone, Debug, PartialEq);
+    /// Every source, in the order of the documentation.
+    table SOURCES: [Entry] = entry;
     xor::Xor,
     spirals::Spirals,
     moons::Moons,

@@ -1,49 +1,9 @@
-//! The registry: every data source, once. The `registry!` list in the
+//! The registry: every data source, once. The `definitions!` list in the
 //! module root declares each source's module and makes from it the
 //! [`DataSource`] enum, its dispatch to each definition's [`Rule`], and the
 //! table the data checker binds by name.
 
 use super::*;
-
-/// Declares every source's module and makes [`DataSource`], its dispatch
-/// and [`SOURCES`] from one list.
-macro_rules! registry {
-    ($($module:ident :: $kind:ident),* $(,)?) => {
-        $(mod $module;
-        pub use $module::$kind;)*
-
-        /// The source of a checked data item: which, and its arguments.
-        #[derive(Clone, Debug, PartialEq)]
-        pub enum DataSource {
-            $($kind($kind),)*
-        }
-
-        impl DataSource {
-            /// The source's definition.
-            pub fn rule(&self) -> &dyn Rule {
-                match self {
-                    $(DataSource::$kind(s) => s,)*
-                }
-            }
-
-            /// The definition, to change an argument.
-            pub fn rule_mut(&mut self) -> &mut dyn Rule {
-                match self {
-                    $(DataSource::$kind(s) => s,)*
-                }
-            }
-        }
-
-        $(impl From<$kind> for DataSource {
-            fn from(s: $kind) -> DataSource {
-                DataSource::$kind(s)
-            }
-        })*
-
-        /// Every source, in the order of the documentation.
-        pub static SOURCES: &[Entry] = &[$(entry::<$kind>(),)*];
-    };
-}
 
 /// A source's name and how to bind its arguments.
 pub struct Entry {
