@@ -9,10 +9,8 @@
 //!
 //! Prints one JSON line shaped like the reference scripts' output.
 
-use dlc::autodiff::graphs::Entry;
 use dlc::data::{Batcher, Dataset};
 use dlc::rng::Rng;
-use dlc::runtime::backend::Call;
 use dlc::runtime::load::load;
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -95,13 +93,13 @@ fn train(w: &str, repeats: usize) -> Value {
     let t0 = Instant::now();
     let mut model = dlc::compile(&source).expect("benchmark program compiles");
     let compile_s = t0.elapsed().as_secs_f64();
-    let plan = model.model.train.clone().expect("a training plan");
+    let plan = model.model().train.clone().expect("a training plan");
     let bs = match plan.batch {
         dlc::check::Batch::Size(b) => b,
         dlc::check::Batch::All => unreachable!("benchmarks use mini-batches"),
     };
     let data = load(
-        model.model.data.as_ref().expect("data"),
+        model.model().data.as_ref().expect("data"),
         &Default::default(),
     )
     .expect("data loads")
@@ -111,18 +109,8 @@ fn train(w: &str, repeats: usize) -> Value {
     let mut output = vec![0.0f32; bs * width];
     let mut step = |model: &mut dlc::CompiledModel, i: usize| -> f32 {
         let (x, y) = &batches[i % batches.len()];
-        let scalars = (plan.optimizer.kind.rule()).step_scalars(plan.optimizer.lr, model.step + 1);
-        let call = Call {
-            n: bs,
-            features: x,
-            labels: y,
-            scalars,
-            seed: plan.seed,
-            step: model.step,
-        };
-        model.step += 1;
         model
-            .call(Entry::TrainStep, &call, &mut output)
+            .step_on_batch(x, y, bs, plan.optimizer.lr, plan.seed, &mut output)
             .expect("step runs")
     };
     let t = Instant::now();
@@ -165,7 +153,7 @@ fn infer(repeats: usize) -> Value {
         .ensure_max_batch(1024)
         .expect("compiles for batch 1024");
     let data = load(
-        model.model.data.as_ref().expect("data"),
+        model.model().data.as_ref().expect("data"),
         &Default::default(),
     )
     .expect("data loads")

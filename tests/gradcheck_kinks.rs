@@ -483,8 +483,8 @@ fn train_by_hand(features: &[f64], labels: &[f64], epochs: usize) -> (Vec<f64>, 
 #[test]
 fn zero_initialised_bce_trains_as_by_hand() {
     let mut model = dlc::compile(ZERO_INIT_BCE).unwrap();
-    assert!(model.buffers.params.iter().all(|&p| p == 0.0));
-    let spec = model.model.data.clone().unwrap();
+    assert!(model.buffers().params.iter().all(|&p| p == 0.0));
+    let spec = model.model().data.clone().unwrap();
     let data = dlc::runtime::load::load(&spec, &dlc::data::FilePolicy::default())
         .unwrap()
         .train;

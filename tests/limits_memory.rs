@@ -164,7 +164,7 @@ fn the_estimate_is_what_the_runtime_allocates() {
         let estimate = checked.memory.expect("an estimate");
         let mut model = dlc::compile_with_options(&source, &options()).unwrap();
         let floats = |v: &[f32]| (v.len() * 4) as u64;
-        let b = &model.buffers;
+        let b = &model.buffers();
         assert_eq!(
             estimate.parameters,
             floats(&b.params) + floats(&b.grads),

@@ -65,7 +65,7 @@ fn train_at_suggestion(path: &str, epochs: Option<usize>) -> (f64, f64) {
     let tuned = write_setting(&text, lr, None).unwrap();
     let mut model = dlc::compile(&tuned).unwrap();
     assert_eq!(
-        model.model.train.as_ref().unwrap().optimizer.lr,
+        model.model().train.as_ref().unwrap().optimizer.lr,
         dlc::recipe::format_number(lr).parse::<f64>().unwrap()
     );
     let options = dlc::TrainOptions {

@@ -26,8 +26,8 @@ fn compiled_and_tuned(text: &str, epochs: usize) -> (Vec<f32>, Vec<f32>, f64, f6
         train_setting(&bench, bench.model.fork(), bench.program_setting(), epochs).unwrap();
     let last = |e: &[dlc::EpochMetrics]| e.last().unwrap().train_loss;
     (
-        compiled.buffers.params.clone(),
-        tuned.buffers.params.clone(),
+        compiled.buffers().params.clone(),
+        tuned.buffers().params.clone(),
         last(&report.epochs),
         last(&curve.epochs),
     )
@@ -75,7 +75,7 @@ fn decay_changes_training() {
         let norm: f64 = b
             .decayed
             .iter()
-            .flat_map(|r| &m.buffers.params[r.clone()])
+            .flat_map(|r| &m.buffers().params[r.clone()])
             .map(|&w| (w as f64).powi(2))
             .sum();
         norm

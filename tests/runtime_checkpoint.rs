@@ -68,16 +68,18 @@ fn three_epochs_then_two_more_equal_five_straight() {
         let ckpt = dir.join("split.safetensors");
         let src = program(&ckpt);
         let first = train(&src, kind, 3, None);
-        assert_eq!(first.epoch, 3);
+        assert_eq!(first.epochs_trained(), 3);
         let resumed = train(&src, kind, 5, Some(&ckpt));
-        assert_eq!(resumed.epoch, 5);
-        assert_eq!(resumed.step, straight.step);
+        assert_eq!(resumed.epochs_trained(), 5);
+        assert_eq!(resumed.steps_taken(), straight.steps_taken());
         assert_eq!(
-            resumed.buffers.params, straight.buffers.params,
+            resumed.buffers().params,
+            straight.buffers().params,
             "{kind:?}: parameters differ"
         );
         assert_eq!(
-            resumed.buffers.states, straight.buffers.states,
+            resumed.buffers().states,
+            straight.buffers().states,
             "{kind:?}: state differs"
         );
         let _ = std::fs::remove_dir_all(dir);
@@ -92,7 +94,7 @@ fn a_truncated_or_corrupt_checkpoint_is_a_clear_error() {
     train(&src, BackendKind::Interpreter, 1, None);
     let bytes = std::fs::read(&ckpt).unwrap();
     let mut m = dlc::compile_with(&src, BackendKind::Interpreter).unwrap();
-    let before = m.buffers.clone();
+    let before = m.buffers().clone();
     for (name, data) in [
         ("truncated", bytes[..bytes.len() / 2].to_vec()),
         ("header-only", bytes[..16].to_vec()),
@@ -108,7 +110,11 @@ fn a_truncated_or_corrupt_checkpoint_is_a_clear_error() {
             err.contains("is not a valid checkpoint") && err.contains(name),
             "{name}: {err}"
         );
-        assert_eq!(m.buffers, before, "{name}: a failed load changed the model");
+        assert_eq!(
+            m.buffers(),
+            &before,
+            "{name}: a failed load changed the model"
+        );
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -257,14 +263,19 @@ fn a_run_resumed_after_any_epoch_equals_the_unbroken_run_early_stopping_included
         checkpoint::load(&mut m, copy, &src).unwrap();
         let resumed = m.train(&TrainOptions::default(), &mut |_| {}).unwrap();
         assert_eq!(
-            m.buffers.params, straight.buffers.params,
+            m.buffers().params,
+            straight.buffers().params,
             "after {k}: parameters"
         );
         assert_eq!(
-            m.buffers.states, straight.buffers.states,
+            m.buffers().states,
+            straight.buffers().states,
             "after {k}: state"
         );
-        assert_eq!((m.epoch, m.step), (straight.epoch, straight.step));
+        assert_eq!(
+            (m.epochs_trained(), m.steps_taken()),
+            (straight.epochs_trained(), straight.steps_taken())
+        );
         assert_eq!(resumed.stop, report.stop, "after {k}");
         assert_eq!(resumed.best_epoch, report.best_epoch, "after {k}");
         assert_eq!(
@@ -293,10 +304,10 @@ fn a_run_resumed_after_any_epoch_equals_the_unbroken_run_early_stopping_included
         (again.stop, again.best_epoch),
         (report.stop, report.best_epoch)
     );
-    assert_eq!(m.buffers.params, straight.buffers.params);
+    assert_eq!(m.buffers().params, straight.buffers().params);
     let mut weights = dlc::compile_with(&src, BackendKind::Jit).unwrap();
     checkpoint::load_weights(&mut weights, &ckpt, &src).unwrap();
-    assert_eq!(weights.buffers.params, straight.buffers.params);
+    assert_eq!(weights.buffers().params, straight.buffers().params);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -328,13 +339,18 @@ fn a_finished_run_whose_best_epoch_was_restored_continues_from_its_last_epoch() 
         restored += usize::from(info.weights_epoch != k);
         m.train(&epochs(10), &mut |_| {}).unwrap();
         assert_eq!(
-            m.buffers.params, straight.buffers.params,
+            m.buffers().params,
+            straight.buffers().params,
             "{k} + more epochs"
         );
-        assert_eq!(m.buffers.states, straight.buffers.states);
+        assert_eq!(m.buffers().states, straight.buffers().states);
         // In memory too.
         first.train(&epochs(10), &mut |_| {}).unwrap();
-        assert_eq!(first.buffers.params, straight.buffers.params, "in memory");
+        assert_eq!(
+            first.buffers().params,
+            straight.buffers().params,
+            "in memory"
+        );
     }
     assert!(restored > 0, "no first run ended on an earlier best epoch");
     let _ = std::fs::remove_dir_all(dir);
@@ -441,7 +457,7 @@ fn a_checkpoint_holding_nan_or_infinity_is_refused_naming_the_tensor() {
         t.values[3] = f32::INFINITY;
     });
     let mut m = dlc::compile_with(&src, BackendKind::Interpreter).unwrap();
-    let before = m.buffers.clone();
+    let before = m.buffers().clone();
     for err in [
         checkpoint::load(&mut m, &ckpt, &src).unwrap_err(),
         checkpoint::load_weights(&mut m, &ckpt, &src).unwrap_err(),
@@ -452,7 +468,7 @@ fn a_checkpoint_holding_nan_or_infinity_is_refused_naming_the_tensor() {
             "{err}"
         );
     }
-    assert_eq!(m.buffers, before);
+    assert_eq!(m.buffers(), &before);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -534,7 +550,7 @@ fn another_optimizer_s_checkpoint_evaluates_but_does_not_resume() {
     ] {
         let other = src.replace("adam(lr: 0.01)", optimizer);
         let mut m = dlc::compile_with(&other, BackendKind::Interpreter).unwrap();
-        let before = m.buffers.clone();
+        let before = m.buffers().clone();
         let err = checkpoint::load(&mut m, &ckpt, &other)
             .unwrap_err()
             .to_string();
@@ -542,9 +558,9 @@ fn another_optimizer_s_checkpoint_evaluates_but_does_not_resume() {
             err.contains("the optimizer differs: it was written by `adam`") && err.contains(says),
             "{optimizer}: {err}"
         );
-        assert_eq!(m.buffers, before);
+        assert_eq!(m.buffers(), &before);
         checkpoint::load_weights(&mut m, &ckpt, &other).unwrap();
-        assert_eq!(m.buffers.params, adam.buffers.params);
+        assert_eq!(m.buffers().params, adam.buffers().params);
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -618,7 +634,7 @@ fn the_first_format_still_loads() {
             ("format", "dlc-checkpoint-1"),
             ("network", "n"),
             ("epoch", "2"),
-            ("step", &first.step.to_string()),
+            ("step", &first.steps_taken().to_string()),
             ("seed", "11"),
         ]
         .into_iter()
@@ -628,9 +644,9 @@ fn the_first_format_still_loads() {
     let mut m = dlc::compile_with(&src, BackendKind::Interpreter).unwrap();
     let info = checkpoint::load_weights(&mut m, &ckpt, &src).unwrap();
     assert_eq!((info.format, info.weights_epoch), (1, 2));
-    assert_eq!(m.buffers.params, first.buffers.params);
+    assert_eq!(m.buffers().params, first.buffers().params);
     let resumed = train(&src, BackendKind::Interpreter, 3, Some(&ckpt));
-    assert_eq!(resumed.buffers.params, straight.buffers.params);
+    assert_eq!(resumed.buffers().params, straight.buffers().params);
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -39,7 +39,7 @@ fn diverged(source: &str) -> (Box<Divergence>, dlc::CompiledModel) {
 }
 
 fn all_finite(model: &dlc::CompiledModel) -> bool {
-    let b = &model.buffers;
+    let b = &model.buffers();
     b.params.iter().chain(&b.states).all(|x| x.is_finite())
 }
 
@@ -94,9 +94,9 @@ fn the_model_keeps_the_weights_from_before_the_failing_step() {
         ..Default::default()
     };
     one_epoch.train(&options, &mut |_| {}).unwrap();
-    assert_eq!(model.buffers.params, one_epoch.buffers.params);
-    assert_eq!(model.buffers.states, one_epoch.buffers.states);
-    assert_eq!(model.step, 1);
+    assert_eq!(model.buffers().params, one_epoch.buffers().params);
+    assert_eq!(model.buffers().states, one_epoch.buffers().states);
+    assert_eq!(model.steps_taken(), 1);
     match d.stage() {
         Some(Stage::Forward(site)) => assert_eq!(site.layer, "dense1", "{d}"),
         other => panic!("expected the forward pass, got {other:?}"),

@@ -34,9 +34,9 @@ fn batch_norm_in_evaluation_uses_running_statistics() {
         let (mean, var) = ([1.0f32, -2.0, 0.5], [4.0f32, 0.25, 9.0]);
         m.set_parameter("batchnorm1.weight", &gamma).unwrap();
         m.set_parameter("batchnorm1.bias", &beta).unwrap();
-        let o = m.layout.states.clone();
-        m.buffers.states[o[0]..o[0] + 3].copy_from_slice(&mean);
-        m.buffers.states[o[1]..o[1] + 3].copy_from_slice(&var);
+        let o = m.layout().states.clone();
+        m.buffers_mut().states[o[0]..o[0] + 3].copy_from_slice(&mean);
+        m.buffers_mut().states[o[1]..o[1] + 3].copy_from_slice(&var);
         let x = [3.0f32, 0.0, -1.0, -1.0, -2.5, 2.0];
         let y = m.predict(&x).unwrap();
         for s in 0..2 {
@@ -87,9 +87,9 @@ fn batch_norm_in_training_uses_batch_statistics_and_updates_running_ones() {
                 );
             }
             // Running statistics move 10% towards the batch's (variance unbiased).
-            let o = m.layout.states.clone();
-            let rm = m.buffers.states[o[0] + c];
-            let rv = m.buffers.states[o[1] + c];
+            let o = m.layout().states.clone();
+            let rm = m.buffers().states[o[0] + c];
+            let rv = m.buffers().states[o[1] + c];
             assert!(
                 (rm - 0.1 * mean).abs() < 1e-5,
                 "{kind:?}: running mean {rm}"

@@ -15,7 +15,7 @@ pub fn eval(file: &PathBuf, checkpoint_path: &Path, data: Option<&Path>) -> u8 {
         eprintln!("error: {e}");
         return 2;
     }
-    let Some(spec) = model.model.data.clone() else {
+    let Some(spec) = model.model().data.clone() else {
         eprintln!("error: {} has no data item to evaluate on", file.display());
         return 2;
     };

@@ -26,7 +26,7 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
     }
     // A label or target column left in the input file is skipped.
     let ignore: Vec<&str> = model
-        .model
+        .model()
         .data
         .as_ref()
         .map_or(Vec::new(), |d| d.source.rule().target_columns());
@@ -43,11 +43,11 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
         eprintln!(
             "error: {} has {width} feature columns, but network `{}` takes {want} values per sample",
             input.display(),
-            model.model.network.name
+            model.model().network.name
         );
         return 2;
     }
-    if let Some(spec) = model.model.data.clone() {
+    if let Some(spec) = model.model().data.clone() {
         // Standardisation needs the training data's statistics.
         let standardizer = if spec.standardize {
             match load(&spec, &policy) {

@@ -52,17 +52,17 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
     };
     let compile_seconds = compile_start.elapsed().as_secs_f64();
     let checkpoint = model
-        .model
+        .model()
         .train
         .as_ref()
         .and_then(|t| t.checkpoint.clone());
     if let Some(Err(e)) = checkpoint
-        .map(|p| dlc::runtime::checkpoint::check_destination(p.as_ref(), &model.limits.files))
+        .map(|p| dlc::runtime::checkpoint::check_destination(p.as_ref(), &model.limits().files))
     {
         eprintln!("error: {e}");
         return 2;
     }
-    if model.model.train.is_none() {
+    if model.model().train.is_none() {
         eprintln!(
             "error: {name} has no `train` item, so there is nothing to run\nhelp: add `train NETWORK on DATA {{ ... }}`"
         );
@@ -70,7 +70,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
     }
     let mut total = args
         .epochs
-        .unwrap_or(model.model.train.as_ref().map_or(0, |t| t.epochs));
+        .unwrap_or(model.model().train.as_ref().map_or(0, |t| t.epochs));
     let mut resumed_from = None;
     if let Some(how) = &args.resume {
         match resume(&mut model, how, &args, &name, &text) {
@@ -103,7 +103,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
             }))
         }),
     };
-    let Some(spec) = model.model.data.clone() else {
+    let Some(spec) = model.model().data.clone() else {
         eprintln!("error: {name} has no `data` item to train on");
         return 2;
     };
@@ -159,7 +159,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
                 &dir,
                 &name,
                 &text,
-                &model.model,
+                model.model(),
                 &epochs,
                 Some(&report),
                 &verdict,
@@ -206,7 +206,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
                     &dir,
                     &name,
                     &text,
-                    &model.model,
+                    model.model(),
                     &epochs,
                     None,
                     &verdict,
@@ -232,7 +232,7 @@ fn resume(
     name: &str,
     text: &str,
 ) -> Result<(PathBuf, usize), u8> {
-    let plan = model.model.train.clone().ok_or(2u8)?;
+    let plan = model.model().train.clone().ok_or(2u8)?;
     let path = match how {
         Resume::From(path) => path.clone(),
         Resume::ProgramCheckpoint => match &plan.checkpoint {

@@ -101,7 +101,7 @@ pub fn tune(file: &PathBuf, args: TuneArgs) -> u8 {
         }
     };
     let mut code = 0;
-    match dlc::report::write_tune(&dir, &name, &text, &tuned, &bench.model.model, &result) {
+    match dlc::report::write_tune(&dir, &name, &text, &tuned, bench.model.model(), &result) {
         Ok(_) => eprintln!("report: {}", dir.join("report.html").display()),
         Err(e) => {
             eprintln!("error: {e}");

@@ -66,28 +66,78 @@ impl RunError {
 }
 
 pub struct CompiledModel {
-    pub model: Model,
+    pub(crate) model: Model,
     /// The program text, for checkpoints (which record its hash).
-    pub source: String,
-    pub graphs: Graphs,
-    pub layout: Layout,
-    pub buffers: Buffers,
+    pub(crate) source: String,
+    pub(crate) graphs: Graphs,
+    pub(crate) layout: Layout,
+    pub(crate) buffers: Buffers,
     backend: Box<dyn Backend>,
     kind: BackendKind,
     /// The largest batch the compiled code accepts.
     max_batch: usize,
     /// Optimizer steps taken so far (Adam's `t`, the dropout stream position).
-    pub step: u64,
+    pub(crate) step: u64,
     /// Epochs completed so far.
-    pub epoch: usize,
+    pub(crate) epoch: usize,
     /// What the run carries between epochs (early stopping's memory, ...).
-    pub run: RunState,
+    pub(crate) run: RunState,
     /// What the program may use: the memory left for data read from files,
     /// and which files its data and checkpoint paths may name.
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// Bytes the model and its run planned to use, not counting the data
     /// (0 when not estimated).
-    pub planned_bytes: u64,
+    pub(crate) planned_bytes: u64,
+}
+
+/// What a caller may read of a compiled model; the fields stay private so
+/// that the buffers, the layout and the step count cannot disagree.
+impl CompiledModel {
+    /// The checked program it was compiled from.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The program text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The graph of each entry point.
+    pub fn graphs(&self) -> &Graphs {
+        &self.graphs
+    }
+
+    /// Where each parameter and state tensor lies in the buffers.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Parameters, gradients and state, each one flat buffer.
+    pub fn buffers(&self) -> &Buffers {
+        &self.buffers
+    }
+
+    /// The buffers, to write: a caller that changes them directly (a test
+    /// that sets gradients) takes on keeping them consistent.
+    pub fn buffers_mut(&mut self) -> &mut Buffers {
+        &mut self.buffers
+    }
+
+    /// Optimizer steps taken so far.
+    pub fn steps_taken(&self) -> u64 {
+        self.step
+    }
+
+    /// Epochs trained so far.
+    pub fn epochs_trained(&self) -> usize {
+        self.epoch
+    }
+
+    /// What the program may use: memory and files.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
 }
 
 impl std::fmt::Debug for CompiledModel {

@@ -114,6 +114,33 @@ impl CompiledModel {
         Ok(report)
     }
 
+    /// One optimizer step on a batch of `n` samples at rate `lr` (a caller
+    /// that steps by hand owns the schedule): the fused forward, backward and
+    /// update, with dropout keyed by `seed` and the step count, which then
+    /// advances. Returns the batch's loss before the update.
+    pub fn step_on_batch(
+        &mut self,
+        features: &[f32],
+        labels: &[f32],
+        n: usize,
+        lr: f64,
+        seed: u64,
+        output: &mut [f32],
+    ) -> Result<f32, RunError> {
+        let plan = self.model.train.as_ref().ok_or(RunError::NoTrainPlan)?;
+        let call = Call {
+            n,
+            features,
+            labels,
+            scalars: plan.optimizer.kind.rule().step_scalars(lr, self.step + 1),
+            seed,
+            step: self.step,
+        };
+        let loss = self.call(Entry::TrainStep, &call, output)?;
+        self.step += 1;
+        Ok(loss)
+    }
+
     /// Trains on `train`, validating on `val` after each epoch; `on_epoch`
     /// sees every epoch's metrics as they come.
     pub fn train_on(
