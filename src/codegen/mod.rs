@@ -1,7 +1,7 @@
 //! Code generation: kernel plans -> Cranelift IR -> native functions.
 //!
 //! ```text
-//! runtime::graphs (one graph per entry point)
+//! autodiff::graphs (one graph per entry point)
 //!   --plan-------> kernels over planned memory (plan/)
 //!   --compile----> one function per entry point, `extern "C" fn(*const CallCtx)`:
 //!                  elementwise.rs + instr.rs (fused loops), matmul.rs + gemm.rs,

@@ -2,7 +2,7 @@
 //! anything is allocated or compiled.
 //!
 //! ```text
-//! check::Model --runtime::graphs--> entry graphs --codegen::plan--> scratch per entry
+//! check::Model --autodiff::graphs--> entry graphs --codegen::plan--> scratch per entry
 //!   memory.rs: parameters + state + copies + scratch + batches + data = estimate
 //!              estimate > limit  -> a diagnostic at the layer, `batch` or data item
 //!              a matrix a kernel cannot address -> a diagnostic at its layer
