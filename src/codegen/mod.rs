@@ -27,6 +27,7 @@ mod pool;
 mod pool2x2;
 mod pool_loop;
 pub mod profile;
+mod target;
 pub mod vecmath;
 
 pub use abi::CallCtx;
@@ -36,3 +37,4 @@ pub use compile::{
 };
 pub use func::GemmPolicy;
 pub use jit::CodegenError;
+pub use target::{BackendKind, DEFAULT_MAX_BATCH};

@@ -13,38 +13,14 @@
 use crate::autodiff::graphs::{Entry, Graphs};
 use crate::check::{Batch, DataSpec, Model, Validation};
 use crate::codegen::plan::{Layout, plan_with_layout};
+use crate::codegen::{BackendKind, DEFAULT_MAX_BATCH};
 use crate::diag::{Diagnostic, codes};
 use crate::ir::{Graph, Op};
-use crate::runtime::{BackendKind, model::DEFAULT_MAX_BATCH};
 use crate::syntax::Span;
 
 const FLOAT: u64 = 4;
 
-/// Bytes the runtime will allocate, by what they are for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MemoryEstimate {
-    /// Parameters and their gradients.
-    pub parameters: u64,
-    /// Running statistics and optimizer moments.
-    pub state: u64,
-    /// The best epoch's weights (early stopping), the last epoch's snapshot
-    /// (restored after a divergence) and a checkpoint being serialised.
-    pub copies: u64,
-    /// Planned scratch memory of the compiled functions at the largest batch.
-    pub scratch: u64,
-    /// The part of `scratch` that does not grow with the batch (weight
-    /// gradients on their way to the update, and the like).
-    pub scratch_fixed: u64,
-    /// Buffers of one batch: features, targets and outputs.
-    pub batches: u64,
-    /// Compiling the entry points (the code generator's working memory).
-    pub code: u64,
-    /// The data sets in memory while they are prepared, when their size is
-    /// known before any file is read.
-    pub data: Option<u64>,
-    /// The largest batch the functions are compiled for.
-    pub max_batch: usize,
-}
+pub use crate::check::MemoryEstimate;
 
 impl MemoryEstimate {
     /// The peak: the model and its run, with the compiler's working memory

@@ -20,10 +20,10 @@ pub use memory::{MemoryEstimate, bytes};
 
 use crate::autodiff::graphs::Graphs;
 use crate::check::Model;
+use crate::codegen::BackendKind;
 use crate::data::{FileAccess, FilePolicy};
 use crate::diag::{Diagnostic, codes};
 use crate::ir::VerifyErrors;
-use crate::runtime::BackendKind;
 use std::time::{Duration, Instant};
 
 /// What a program may use: memory, compile time, and files.

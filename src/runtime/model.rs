@@ -12,15 +12,7 @@ use crate::data::{Dataset, Targets};
 use crate::ir::VerifyErrors;
 use crate::limits::{AllocError, Limits, alloc};
 
-/// Which back end runs the entry points.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum BackendKind {
-    /// Native code from Cranelift.
-    #[default]
-    Jit,
-    /// The reference interpreter (slow; for checking).
-    Interpreter,
-}
+pub use crate::codegen::{BackendKind, DEFAULT_MAX_BATCH};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -152,9 +144,6 @@ impl std::fmt::Debug for CompiledModel {
             .finish()
     }
 }
-
-/// The batch size entry points are compiled for when the plan does not say.
-pub const DEFAULT_MAX_BATCH: usize = 256;
 
 /// The batch a model's functions are first compiled for (see
 /// [`crate::limits::memory::compile_batch`]); full-batch plans on files grow
