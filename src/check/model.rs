@@ -175,6 +175,13 @@ pub enum Loss {
 }
 
 impl Loss {
+    /// Every loss, in the order of the documentation.
+    pub const ALL: [Loss; 3] = [
+        Loss::CrossEntropy,
+        Loss::BinaryCrossEntropy,
+        Loss::MeanSquaredError,
+    ];
+
     pub fn keyword(self) -> &'static str {
         match self {
             Loss::CrossEntropy => "cross_entropy",

@@ -24,7 +24,6 @@ pub const SETTINGS: &[&str] = &[
     "checkpoint",
     "seed",
 ];
-const LOSSES: &[&str] = &["cross_entropy", "binary_cross_entropy", "mse"];
 const SCHEDULES: &[&str] = &["constant", "step", "exponential", "cosine"];
 const METRICS: &[&str] = &["val_loss", "val_accuracy", "train_loss"];
 
@@ -105,13 +104,15 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
             &[],
         );
         let good = match name {
-            "loss" => a.choice(cx, "value", LOSSES, None).map(|(l, _)| {
-                spec.loss = match l {
-                    "cross_entropy" => Loss::CrossEntropy,
-                    "binary_cross_entropy" => Loss::BinaryCrossEntropy,
-                    _ => Loss::MeanSquaredError,
-                }
-            }),
+            "loss" => {
+                let names = Loss::ALL.map(Loss::keyword);
+                a.choice(cx, "value", &names, None).and_then(|(name, _)| {
+                    // `choice` accepts only the names of `Loss::ALL`.
+                    let loss = Loss::ALL.into_iter().find(|l| l.keyword() == name)?;
+                    spec.loss = loss;
+                    Some(())
+                })
+            }
             "optimizer" => optimizer(cx, &mut a, s).map(|o| spec.optimizer = o),
             "schedule" => schedule(cx, &mut a, s).map(|o| spec.schedule = o),
             "batch" => match a.raw("value").inspect(|_| spec.batch_span = Some(s.span)) {
