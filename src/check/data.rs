@@ -25,13 +25,12 @@ pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) ->
     let source = (entry.bind)(cx, &mut a, src.span);
     let args_ok = a.finish(cx);
     let source = source?;
-    let (base_shape, classes) = (source.rule().sample_shape(), source.rule().classes());
+    let base_shape = source.rule().sample_shape();
 
     let mut spec = DataSpec {
         name: decl.name.name.clone(),
         source,
         sample_shape: base_shape.clone(),
-        classes,
         reshape: None,
         scale: None,
         standardize: false,
@@ -271,7 +270,6 @@ fn stub(name: &str) -> DataSpec {
             noise: 0.0,
         }),
         sample_shape: None,
-        classes: None,
         reshape: None,
         scale: None,
         standardize: false,

@@ -335,7 +335,7 @@ fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span, 
 /// Validation data named by another item must have the training data's kind
 /// of targets: as many classes, or real values for a regression.
 fn check_validation_targets(cx: &mut Cx, train: &DataSpec, val: &DataSpec, use_span: Span) {
-    let describe = |d: &DataSpec| match (d.is_regression(), d.classes) {
+    let describe = |d: &DataSpec| match (d.is_regression(), d.classes()) {
         (true, _) => Some("real-valued targets".to_string()),
         (false, Some(c)) => Some(format!("{c} classes")),
         (false, None) => None,

@@ -113,8 +113,6 @@ pub struct DataSpec {
     /// Shape of one sample as it enters the network (after `reshape`), when it
     /// is known without reading files (built-in sets, or a `reshape`).
     pub sample_shape: Option<Vec<usize>>,
-    /// Classes of a classification set, when known without reading files.
-    pub classes: Option<usize>,
     pub reshape: Option<Vec<usize>>,
     pub scale: Option<f64>,
     pub standardize: bool,
@@ -125,6 +123,12 @@ pub struct DataSpec {
 }
 
 impl DataSpec {
+    /// Classes of a classification set, when known without reading files
+    /// (built in, or declared): the source's definition says.
+    pub fn classes(&self) -> Option<usize> {
+        self.source.rule().classes()
+    }
+
     /// Whether the targets are real values (regression) rather than classes.
     pub fn is_regression(&self) -> bool {
         self.target_width().is_some()

@@ -450,7 +450,7 @@ pub fn check_loss_fits(
                     "end the network with `dense C` for C classes (C >= 2); for two classes with one output use `binary_cross_entropy`".into(),
                 ));
             } else if let Some(d) = data
-                && let Some(c) = d.classes.filter(|&c| c != out[0])
+                && let Some(c) = d.classes().filter(|&c| c != out[0])
             {
                 cx.err(
                     mismatch(
@@ -473,7 +473,7 @@ pub fn check_loss_fits(
                     "end the network with `dense 1`, or use `cross_entropy` for several classes".into(),
                 ));
             } else if let Some(d) = data
-                && let Some(c) = d.classes.filter(|&c| c != 2)
+                && let Some(c) = d.classes().filter(|&c| c != 2)
             {
                 cx.err(
                     mismatch(
