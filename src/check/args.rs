@@ -81,6 +81,29 @@ impl Args {
         out
     }
 
+    /// Runs a definition's `bind` on no arguments at all: what it makes
+    /// (the kind with every default, if none is required) and the parameter
+    /// names it asked for, in order. The registries read a kind's argument
+    /// list this way, so that it cannot drift from the definition.
+    pub fn bind_nothing<R>(
+        what: &str,
+        positional: &[&'static str],
+        flags: &[&'static str],
+        bind: impl FnOnce(&mut Cx, &mut Args) -> R,
+    ) -> (R, Vec<&'static str>) {
+        let mut cx = Cx::default();
+        let mut args = Args::from_values(
+            &mut cx,
+            what,
+            Span::default(),
+            Vec::new(),
+            positional,
+            flags,
+        );
+        let made = bind(&mut cx, &mut args);
+        (made, args.known)
+    }
+
     /// Arguments already evaluated, such as those of `sgd(lr: 0.1)` inside a setting.
     pub fn from_values(
         cx: &mut Cx,

@@ -87,17 +87,7 @@ impl StageEntry {
     /// Binds no arguments at all: the layer with every default (`None` when
     /// an argument is required), and the names the definition asked for.
     fn bind_nothing(&self) -> (Option<Op>, Vec<&'static str>) {
-        let mut cx = Cx::default();
-        let mut args = Args::from_values(
-            &mut cx,
-            self.keyword,
-            Span::default(),
-            Vec::new(),
-            self.positional,
-            self.flags,
-        );
-        let op = (self.bind)(&mut cx, &mut args);
-        (op, args.known().to_vec())
+        Args::bind_nothing(self.keyword, self.positional, self.flags, self.bind)
     }
 
     /// The names of the arguments the stage accepts, in the order its

@@ -35,11 +35,7 @@ impl Entry {
     /// Binds no arguments at all: the optimizer with every default, and the
     /// names its definition asked for.
     fn bind_nothing(&self) -> (Option<OptimizerKind>, Vec<&'static str>) {
-        let mut cx = Cx::default();
-        let span = crate::syntax::Span::default();
-        let mut args = Args::from_values(&mut cx, self.keyword, span, Vec::new(), &[], self.flags);
-        let kind = (self.bind)(&mut cx, &mut args);
-        (kind, args.known().to_vec())
+        Args::bind_nothing(self.keyword, &[], self.flags, self.bind)
     }
 
     /// The names of the arguments it accepts besides `lr`, in the order its

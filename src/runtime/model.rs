@@ -90,16 +90,6 @@ impl CompiledModel {
         &self.model
     }
 
-    /// The program text.
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
-    /// The graph of each entry point.
-    pub fn graphs(&self) -> &Graphs {
-        &self.graphs
-    }
-
     /// Where each parameter and state tensor lies in the buffers.
     pub fn layout(&self) -> &Layout {
         &self.layout

@@ -36,17 +36,7 @@ impl Entry {
     /// reads them: found by binding nothing, so the list cannot drift from
     /// the definition.
     pub fn argument_names(&self) -> Vec<&'static str> {
-        let mut cx = Cx::default();
-        let span = Span::default();
-        let mut args = Args::from_values(
-            &mut cx,
-            self.keyword,
-            span,
-            Vec::new(),
-            self.positional,
-            &[],
-        );
-        let _ = (self.bind)(&mut cx, &mut args, span);
-        args.known().to_vec()
+        let bind = |cx: &mut Cx, args: &mut Args| (self.bind)(cx, args, Span::default());
+        Args::bind_nothing(self.keyword, self.positional, &[], bind).1
     }
 }
