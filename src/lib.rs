@@ -25,6 +25,8 @@
 //!   layers      arguments, shape rule, lowering, initialisation, summary, parity
 //!   optimizers  arguments, update as IR, per-step scalars, weight decay, tuner grid
 //!   sources     arguments, sample shape and targets, loader, summary
+//! bind: the argument binder and diagnostics context that the checker and
+//! every definition share (below both, so neither depends on the other)
 //! ```
 //!
 //! Each arrow is a module, and each intermediate form has a text form that
@@ -128,6 +130,7 @@ mod definitions;
 
 mod api;
 pub mod autodiff;
+pub(crate) mod bind;
 pub mod check;
 pub mod codegen;
 pub mod data;

@@ -1,11 +1,11 @@
 //! `data` items: the source, its arguments, and the preparation settings.
 
-use super::Cx;
-use super::args::{Args, list_all};
-use super::layers::{fmt_shape, shape_value};
 use super::model::*;
-use super::suggest::did_you_mean;
-use super::value::Env;
+use crate::bind::Cx;
+use crate::bind::args::{Args, list_all};
+use crate::bind::did_you_mean;
+use crate::bind::sizes::{fmt_shape, shape_value};
+use crate::bind::value::Env;
 use crate::diag::{Diagnostic, codes};
 use crate::sources;
 use crate::syntax::{DataDecl, Item, Setting};
@@ -196,7 +196,7 @@ fn settings(
             "standardize" => spec.standardize = true,
             "seed" => spec.seed = a.int(cx, "value", 0, None).map_or(0, |v| v.0 as u64),
             "validation" => match a.raw("value") {
-                Some((super::value::Value::Sym(other), sp)) => {
+                Some((crate::bind::value::Value::Sym(other), sp)) => {
                     match items.get(other.as_str()) {
                         Some(Item::Data(_)) if other != spec.name => {
                             spec.validation = Validation::Data(Box::new(stub(&other)));

@@ -2,10 +2,11 @@
 //! the checks that need more than one item (the data's shape against the
 //! network's input, the loss against the network's output).
 
-use super::Cx;
 use super::model::*;
-use super::suggest::did_you_mean;
 use super::{data, layers, network, train};
+use crate::bind::Cx;
+use crate::bind::did_you_mean;
+use crate::bind::sizes::fmt_shape;
 use crate::diag::{Diagnostic, codes};
 use crate::syntax::{BlockDecl, Item, Program, Span, TrainDecl};
 use std::collections::HashMap;
@@ -215,7 +216,7 @@ fn resolve<'a>(
                     all.sort_unstable();
                     match all.as_slice() {
                         [] => format!("define a {kind_name} for it to name"),
-                        _ => format!("the {kind_name}s are {}", super::args::list_all(&all)),
+                        _ => format!("the {kind_name}s are {}", crate::bind::args::list_all(&all)),
                     }
                 }),
             );
@@ -236,7 +237,7 @@ fn resolve<'a>(
                 None if all.is_empty() => d.help(format!("define it with `{kind} {name} ...`")),
                 None => d.help(format!(
                     "the {kind} items are {}",
-                    super::args::list_all(&all)
+                    crate::bind::args::list_all(&all)
                 )),
             };
             cx.err(d);
@@ -274,24 +275,21 @@ fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span, 
                 format!(
                     "data `{}` gives samples of shape {}, but network `{}` takes {}",
                     data.name,
-                    layers::fmt_shape(shape),
+                    fmt_shape(shape),
                     net.name,
-                    layers::fmt_shape(&net.input_shape)
+                    fmt_shape(&net.input_shape)
                 ),
                 use_span,
             )
             .label(role.clone())
             .secondary(
                 net.layers[0].span,
-                format!("the network takes {}", layers::fmt_shape(&net.input_shape)),
+                format!("the network takes {}", fmt_shape(&net.input_shape)),
             )
-            .secondary(
-                data.span,
-                format!("the data gives {}", layers::fmt_shape(shape)),
-            )
+            .secondary(data.span, format!("the data gives {}", fmt_shape(shape)))
             .help(format!(
                 "the sizes agree: add `reshape {}` to the data",
-                layers::fmt_shape(&net.input_shape)
+                fmt_shape(&net.input_shape)
             )),
         );
     } else if shape != &net.input_shape {
@@ -301,31 +299,25 @@ fn check_data_fits(cx: &mut Cx, net: &Network, data: &DataSpec, use_span: Span, 
                 format!(
                     "data `{}` gives samples of shape {}, but network `{}` takes {}",
                     data.name,
-                    layers::fmt_shape(shape),
+                    fmt_shape(shape),
                     net.name,
-                    layers::fmt_shape(&net.input_shape)
+                    fmt_shape(&net.input_shape)
                 ),
                 use_span,
             )
             .label(role.clone())
             .secondary(
                 net.layers[0].span,
-                format!("the network takes {}", layers::fmt_shape(&net.input_shape)),
+                format!("the network takes {}", fmt_shape(&net.input_shape)),
             )
-            .secondary(
-                data.span,
-                format!("the data gives {}", layers::fmt_shape(shape)),
-            )
+            .secondary(data.span, format!("the data gives {}", fmt_shape(shape)))
             .help(if validation {
-                format!(
-                    "validate on data of shape {}",
-                    layers::fmt_shape(&net.input_shape)
-                )
+                format!("validate on data of shape {}", fmt_shape(&net.input_shape))
             } else {
                 format!(
                     "declare the input as `{}`, or train on data of shape {}",
-                    layers::fmt_shape(shape),
-                    layers::fmt_shape(&net.input_shape)
+                    fmt_shape(shape),
+                    fmt_shape(&net.input_shape)
                 )
             }),
         );

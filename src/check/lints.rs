@@ -1,7 +1,7 @@
 //! Warnings: programs that are legal but probably not what was meant.
 
-use super::Cx;
 use super::model::*;
+use crate::bind::Cx;
 use crate::diag::{Diagnostic, codes};
 use crate::layers::Range;
 use crate::syntax::Program;

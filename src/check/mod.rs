@@ -13,7 +13,6 @@
 //! shape that later shape rules skip silently, so every independent mistake is
 //! reported once and no mistake is reported twice.
 
-pub(crate) mod args;
 mod data;
 mod init;
 mod items;
@@ -21,16 +20,13 @@ pub(crate) mod layers;
 mod lints;
 pub mod model;
 mod network;
-mod suggest;
 mod train;
-pub(crate) mod value;
 
+pub use crate::bind::{Cx, did_you_mean, distance};
 pub use model::*;
-pub use suggest::{did_you_mean, distance};
 
-use crate::diag::{Diagnostic, Label};
-use crate::syntax::{Program, Span};
-use std::collections::HashMap;
+use crate::diag::Diagnostic;
+use crate::syntax::Program;
 
 /// The result of checking: the model when there is no error, and every
 /// diagnostic (errors and warnings) in source order.
@@ -79,7 +75,7 @@ impl Checked {
 pub fn check(program: &Program) -> Checked {
     let mut cx = Cx::default();
     let model = items::check_program(&mut cx, program);
-    let mut diagnostics = cx.diags;
+    let mut diagnostics = cx.into_diagnostics();
     diagnostics.sort_by_key(|d| (d.primary.span.start, d.severity));
     let model = if diagnostics.iter().any(Diagnostic::is_error) {
         None
@@ -89,7 +85,7 @@ pub fn check(program: &Program) -> Checked {
     if let Some(m) = &model {
         let mut lint_cx = Cx::default();
         lints::lint(&mut lint_cx, m, program);
-        diagnostics.extend(lint_cx.diags);
+        diagnostics.extend(lint_cx.into_diagnostics());
         diagnostics.sort_by_key(|d| (d.primary.span.start, d.severity));
     }
     Checked {
@@ -108,49 +104,5 @@ pub fn check_source(text: &str) -> Checked {
             diagnostics,
             memory: None,
         },
-    }
-}
-
-/// What every check function reports into.
-#[derive(Default)]
-pub struct Cx {
-    diags: Vec<Diagnostic>,
-    /// Index of each reported mistake by (code, span, message), so that a
-    /// repeat is found without scanning every diagnostic (a file can hold
-    /// very many mistakes).
-    seen: HashMap<(&'static str, Span, String), usize>,
-    /// Layers expanded so far in all networks: the bound on expansion holds
-    /// for the whole program, not for each network.
-    pub(crate) layers_expanded: usize,
-    /// The block uses being expanded, outermost first, each with a description
-    /// of its arguments: every error inside a block names the use that led there.
-    origin: Vec<(Span, String)>,
-}
-
-impl Cx {
-    pub fn err(&mut self, mut d: Diagnostic) {
-        // A block used twice with the same mistake is one mistake: it is
-        // reported once, with a label at every use that leads to it.
-        let key = (d.code, d.primary.span, d.message.clone());
-        if let Some(first) = self.seen.get(&key).map(|&i| &mut self.diags[i]) {
-            for (span, what) in self.origin.iter().rev() {
-                if !first.secondary.iter().any(|l| l.span == *span) {
-                    first.secondary.push(Label {
-                        span: *span,
-                        message: format!("also {what}"),
-                    });
-                }
-            }
-            return;
-        }
-        for (span, what) in self.origin.iter().rev() {
-            d = d.secondary(*span, what.clone());
-        }
-        self.seen.insert(key, self.diags.len());
-        self.diags.push(d);
-    }
-
-    pub fn error_count(&self) -> usize {
-        self.diags.iter().filter(|d| d.is_error()).count()
     }
 }

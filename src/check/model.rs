@@ -8,7 +8,8 @@ pub use crate::optimizers::OptimizerKind;
 pub use crate::sources::{CsvTarget, DataSource};
 use crate::syntax::Span;
 
-pub use crate::layers::Op;
+pub use crate::ir::Init;
+pub use crate::layers::{Layer, LayerId, Op, Tensor};
 
 /// A checked program: one network, and the data and training plan if given.
 #[derive(Clone, Debug)]
@@ -17,8 +18,6 @@ pub struct Model {
     pub data: Option<DataSpec>,
     pub train: Option<TrainSpec>,
 }
-
-pub type LayerId = usize;
 
 /// The network as a graph of layers in topological order; `layers[0]` is the input.
 #[derive(Clone, Debug)]
@@ -39,70 +38,6 @@ impl Network {
     pub fn parameter_count(&self) -> usize {
         self.layers.iter().map(Layer::parameter_count).sum()
     }
-}
-
-#[derive(Clone, Debug)]
-pub struct Layer {
-    /// Unique and stable: `dense1`, `residual2.conv1`; parameter names extend it.
-    pub name: String,
-    pub op: Op,
-    pub inputs: Vec<LayerId>,
-    /// Output shape of one sample (the batch dimension is implicit).
-    pub shape: Vec<usize>,
-    pub params: Vec<Tensor>,
-    /// State that is not trained by gradients: batch norm's running statistics.
-    pub buffers: Vec<Tensor>,
-    /// The stage in the source that made this layer.
-    pub span: Span,
-    /// The block uses this layer was expanded through, innermost first.
-    pub origin: Vec<Span>,
-}
-
-impl Layer {
-    pub fn parameter_count(&self) -> usize {
-        self.params.iter().map(Tensor::len).sum()
-    }
-}
-
-/// A named parameter or buffer tensor of a layer.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Tensor {
-    /// The part after the layer name: `weight`, `bias`, `running_mean`.
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub init: Init,
-    /// Whether L1/L2 regularisation and weight decay apply (weights: yes;
-    /// biases and norm parameters: no).
-    pub decay: bool,
-}
-
-impl Tensor {
-    pub fn len(&self) -> usize {
-        self.shape.iter().product()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Init {
-    /// He/Kaiming normal for the ReLU family: std = gain / sqrt(fan_in), gain = sqrt(2 / (1 + slope^2)).
-    He {
-        slope: f64,
-    },
-    /// Xavier/Glorot uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
-    Xavier,
-    /// LeCun normal: std = 1 / sqrt(fan_in).
-    Lecun,
-    Normal {
-        std: f64,
-    },
-    Uniform {
-        limit: f64,
-    },
-    Const(f64),
 }
 
 /// Where the samples come from and how they are prepared.

@@ -7,14 +7,16 @@
 //! its `input` and its arguments as its parameters; the body's last flow is the
 //! block's result.
 
-use super::Cx;
-use super::args::list_all;
+use super::init;
 use super::items::item_kind;
-use super::layers::{self, checked_len, fmt_shape};
+use super::layers;
 use super::model::*;
-use super::suggest::did_you_mean;
-use super::value::{Env, eval};
-use super::{args::Args, init};
+use crate::bind::Cx;
+use crate::bind::args::Args;
+use crate::bind::args::list_all;
+use crate::bind::did_you_mean;
+use crate::bind::sizes::{checked_len, fmt_shape, shape_value};
+use crate::bind::value::{Env, eval};
 use crate::diag::{Diagnostic, codes};
 use crate::layers::{Incoming, Inferred, registry};
 use crate::syntax::{BlockDecl, Item, NetworkDecl, Span, Stage, Stmt};
@@ -124,7 +126,7 @@ fn make_names_unique(layers: &mut [Layer]) {
 
 fn input_shape(cx: &mut Cx, env: &Env, decl: &NetworkDecl) -> Option<Vec<usize>> {
     let v = eval(cx, env, &decl.input_shape)?;
-    let shape = layers::shape_value(cx, &v, decl.input_shape.span, "the input shape")?;
+    let shape = shape_value(cx, &v, decl.input_shape.span, "the input shape")?;
     if shape.len() != 1 && shape.len() != 3 {
         cx.err(
             Diagnostic::error(
@@ -154,7 +156,7 @@ fn check_output(
     let Some(v) = eval(cx, &Env::new(), expected) else {
         return;
     };
-    let Some(want) = layers::shape_value(cx, &v, expected.span, "the output shape") else {
+    let Some(want) = shape_value(cx, &v, expected.span, "the output shape") else {
         return;
     };
     let got = &g.layers[out].shape;
@@ -449,7 +451,7 @@ impl Graph<'_> {
     }
 
     fn origin(&self, cx: &Cx) -> Vec<Span> {
-        cx.origin.iter().rev().map(|(s, _)| *s).collect()
+        cx.use_spans()
     }
 
     /// Applies a layer, a block, or `concat(...)` to the flow.

@@ -1,11 +1,11 @@
 //! The `train` item: loss, optimizer, schedule, regularisation and the plan.
 
-use super::Cx;
-use super::args::{Args, list, list_all};
-use super::layers::fmt_shape;
 use super::model::*;
-use super::suggest::did_you_mean;
-use super::value::{Env, Value};
+use crate::bind::Cx;
+use crate::bind::args::{Args, list, list_all};
+use crate::bind::did_you_mean;
+use crate::bind::sizes::fmt_shape;
+use crate::bind::value::{Env, Value};
 use crate::diag::{Diagnostic, codes};
 use crate::optimizers::{self, Sgd};
 use crate::syntax::{Setting, Span, TrainDecl};

@@ -11,7 +11,7 @@ use super::ops::*;
 use super::print::op_text;
 use super::rules::{ShapeError, Tables, result_shape};
 use super::shape::{Dim, Shape};
-use crate::check::Init;
+use crate::ir::Init;
 use crate::syntax::Span;
 
 /// Where a node came from in the program, so later errors can name the layer.

@@ -15,6 +15,7 @@
 mod compose;
 pub mod dropout;
 mod graph;
+mod init;
 mod ops;
 mod parse;
 mod print;
@@ -25,6 +26,7 @@ mod verify;
 
 pub use compose::softplus;
 pub use graph::*;
+pub use init::Init;
 pub use ops::*;
 pub use parse::{ParseError, parse_graph};
 pub use print::{init_text, op_text, print_graph, sink_text};

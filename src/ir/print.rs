@@ -17,8 +17,8 @@
 
 use super::graph::{Graph, Sink, StateKind};
 use super::ops::*;
-use crate::check::Init;
 use crate::diag::line_col;
+use crate::ir::Init;
 use std::fmt::Write;
 
 /// Prints the graph; with `source`, each node names the line it came from.

@@ -1,11 +1,11 @@
 //! Arguments shared by several layer kinds: sizes and `[height, width]`
 //! pairs, padding, a norm's `eps`, and `init:`.
 
-use crate::check::Cx;
-use crate::check::Init;
-use crate::check::args::{self, Args};
-use crate::check::value::Value;
+use crate::bind::Cx;
+use crate::bind::args::{self, Args};
+use crate::bind::value::Value;
 use crate::diag::{Diagnostic, codes};
+use crate::ir::Init;
 use crate::syntax::Span;
 
 /// The span of an argument that was written; defaults have an empty span.
@@ -248,7 +248,7 @@ pub fn init_arg(cx: &mut Cx, a: &mut Args) -> Option<Option<Init>> {
                 span,
             )
             .label(format!("expected one of {}", args::list(&choices)));
-            d = match crate::check::did_you_mean(
+            d = match crate::bind::did_you_mean(
                 &kind,
                 ["he", "xavier", "lecun", "zeros", "normal", "uniform"],
             ) {

@@ -6,7 +6,7 @@ use super::arguments::{EPS_RANGE, eps_in_f32};
 use super::lowering::{normalize, per_channel, scale_and_offset_per_channel};
 use super::shapes::scale_and_offset;
 use super::*;
-use crate::check::Init;
+use crate::ir::Init;
 use crate::ir::{Graph, ScalarKind, Shape, Sink, StateInfo, StateKind, UnaryOp};
 
 #[derive(Clone, Debug, PartialEq)]

@@ -3,7 +3,7 @@
 
 use super::shapes::from_here;
 use super::*;
-use crate::check::layers::checked_len;
+use crate::bind::sizes::checked_len;
 use crate::diag::{Diagnostic, codes};
 use crate::ir::Shape;
 

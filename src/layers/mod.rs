@@ -16,10 +16,12 @@
 #[macro_use]
 pub mod registry;
 mod arguments;
+mod layer;
 mod lowering;
 mod pool;
 mod shapes;
 
+pub use layer::{Layer, LayerId, Tensor};
 pub use pool::PoolWindow;
 pub use registry::{StageEntry, stage};
 
@@ -51,8 +53,9 @@ registry! {
         dropout::Dropout,
 }
 
-use crate::check::args::Args;
-use crate::check::{Cx, Init, Layer, Tensor};
+use crate::bind::Cx;
+use crate::bind::args::Args;
+use crate::ir::Init;
 use crate::ir::{Graph, Mode, ValueId};
 use crate::syntax::Span;
 use serde_json::Value;

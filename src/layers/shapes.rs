@@ -5,9 +5,11 @@
 //! input was made (a secondary label at the producing layer).
 
 use super::Incoming;
-use crate::check::layers::{checked_len, fmt_shape};
-use crate::check::{Cx, Init, Tensor};
+use super::Tensor;
+use crate::bind::Cx;
+use crate::bind::sizes::{checked_len, fmt_shape};
 use crate::diag::{Diagnostic, codes};
+use crate::ir::Init;
 use crate::syntax::Span;
 
 pub fn weight(cx: &mut Cx, shape: Vec<usize>, span: Span) -> Option<Tensor> {

@@ -34,8 +34,8 @@ definitions! {
     lion::Lion,
 }
 
-use crate::check::Cx;
-use crate::check::args::Args;
+use crate::bind::Cx;
+use crate::bind::args::Args;
 use crate::ir::{Graph, ParamId, Sink, StateId, StateInfo, StateKind, StepScalars, ValueId};
 use serde_json::{Map, Value};
 

@@ -3,7 +3,7 @@
 //! line; every other column is a feature.
 
 use super::*;
-use crate::check::value::Value;
+use crate::bind::value::Value;
 use crate::data::{self, CsvOptions};
 use crate::diag::{Diagnostic, codes};
 use std::path::Path;

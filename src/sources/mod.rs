@@ -33,8 +33,8 @@ definitions! {
     npy::Npy,
 }
 
-use crate::check::Cx;
-use crate::check::args::Args;
+use crate::bind::Cx;
+use crate::bind::args::Args;
 use crate::data::{DataError, Dataset, FilePolicy};
 use crate::syntax::Span;
 

@@ -3,7 +3,7 @@
 //! a network or check that it runs.
 
 use super::*;
-use crate::check::layers::{fmt_shape, shape_value};
+use crate::bind::sizes::{fmt_shape, shape_value};
 use crate::data;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -5,11 +5,11 @@
 //! the expansion stops when the program passes the layer limit.
 
 use super::{Graph, MAX_LAYERS, Scope};
-use crate::check::Cx;
-use crate::check::args::list_all;
+use crate::bind::Cx;
+use crate::bind::args::list_all;
+use crate::bind::did_you_mean;
+use crate::bind::value::{Env, eval};
 use crate::check::model::*;
-use crate::check::suggest::did_you_mean;
-use crate::check::value::{Env, eval};
 use crate::diag::{Diagnostic, codes};
 use crate::syntax::{BlockDecl, Stage};
 
@@ -160,12 +160,12 @@ impl Graph<'_> {
         } else {
             format!("in this use of `{name}` ({})", described.join(", "))
         };
-        cx.origin.push((stage.span, what));
+        cx.enter_use(stage.span, what);
         self.stack.push((name.clone(), stage.span));
         let owner = format!("block `{name}`");
         let out = self.body(cx, &mut inner, &block.body, flow, block.name.span, &owner);
         self.stack.pop();
-        cx.origin.pop();
+        cx.leave_use();
         if self.too_large && self.stack.is_empty() && !self.too_large_reported {
             self.too_large_reported = true;
             cx.err(

@@ -4,11 +4,12 @@
 //! their shapes can be joined, and add one layer to the graph.
 
 use super::{Graph, Scope};
-use crate::check::Cx;
-use crate::check::args::list_all;
-use crate::check::layers::{self, fmt_shape};
+use crate::bind::Cx;
+use crate::bind::args::list_all;
+use crate::bind::did_you_mean;
+use crate::bind::sizes::{checked_add, fmt_shape};
+use crate::check::layers;
 use crate::check::model::*;
-use crate::check::suggest::did_you_mean;
 use crate::diag::{Diagnostic, codes};
 use crate::syntax::{ExprKind, Stage};
 
@@ -193,7 +194,7 @@ impl Graph<'_> {
                 );
                 return None;
             }
-            joined = layers::checked_add(cx, joined, shape[0], s)?;
+            joined = checked_add(cx, joined, shape[0], s)?;
         }
         let mut shape = first;
         shape[0] = joined;

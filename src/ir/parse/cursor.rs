@@ -2,7 +2,7 @@
 //! single symbols, with the small grammars every line kind shares (values,
 //! shapes, pairs, lists, initialisers).
 
-use crate::check::Init;
+use crate::ir::Init;
 use crate::ir::{Dim, Shape, ValueId};
 use std::str::FromStr;
 

@@ -2,7 +2,7 @@
 //! with its line named.
 
 use super::parse_graph;
-use crate::check::Init;
+use crate::ir::Init;
 use crate::ir::*;
 
 /// A graph with one node of each primitive and each kind of table entry

@@ -2,7 +2,7 @@
 
 use super::super::{Base, Kernel, Loc, Plan, plan};
 use super::{PlanViolation, verify_plan};
-use crate::check::Init;
+use crate::ir::Init;
 use crate::ir::*;
 
 const BATCH: usize = 4;
