@@ -158,8 +158,8 @@ fn infer(repeats: usize) -> Value {
     )
     .expect("data loads")
     .train;
-    let x1 = data.features[..data.sample_len()].to_vec();
-    let xk = data.features[..1024 * data.sample_len()].to_vec();
+    let x1 = data.features()[..data.sample_len()].to_vec();
+    let xk = data.features()[..1024 * data.sample_len()].to_vec();
     let mut time = |x: &[f32], calls: usize, warm: usize| {
         for _ in 0..warm {
             model.predict(x).expect("predict");

@@ -33,8 +33,8 @@ fn epoch(batcher: &mut Batcher, dataset: &Dataset) -> (Vec<usize>, Vec<usize>) {
                 &features[slot * width..(slot + 1) * width],
                 dataset.sample(index)
             );
-            let mut target = vec![0.0; dataset.targets.target_len()];
-            dataset.targets.write_target(index, &mut target);
+            let mut target = vec![0.0; dataset.targets().target_len()];
+            dataset.targets().write_target(index, &mut target);
             let t = target.len();
             assert_eq!(&targets[slot * t..(slot + 1) * t], target.as_slice());
         }

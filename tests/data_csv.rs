@@ -42,10 +42,10 @@ fn loads_features_in_header_order_and_infers_classes() {
         &FilePolicy::default(),
     )
     .unwrap();
-    assert_eq!(dataset.sample_shape, [2]);
-    assert_eq!(dataset.features, [0.5, 1.5, -2.0, 300.0, 7.0, 8.0]);
+    assert_eq!(dataset.sample_shape(), [2]);
+    assert_eq!(dataset.features(), [0.5, 1.5, -2.0, 300.0, 7.0, 8.0]);
     assert_eq!(
-        dataset.targets,
+        *dataset.targets(),
         Targets::Classes {
             labels: vec![0, 2, 1],
             classes: 3
@@ -71,9 +71,9 @@ fn reads_crlf_quotes_spaces_and_trailing_blank_lines_for_regression() {
     )
     .unwrap();
     assert_eq!(dataset.len(), 2);
-    assert_eq!(dataset.features, [1.0, 2.5, 5.0, 6.0]);
+    assert_eq!(dataset.features(), [1.0, 2.5, 5.0, 6.0]);
     assert_eq!(
-        dataset.targets,
+        *dataset.targets(),
         Targets::Values {
             values: vec![4.0, 3.0, -8.0, 7.0],
             width: 2
@@ -90,9 +90,9 @@ fn other_delimiters_and_whole_float_labels_are_accepted() {
         &FilePolicy::default(),
     )
     .unwrap();
-    assert_eq!(dataset.features, [1.0, 2.0, 4.0, 5.0]);
+    assert_eq!(dataset.features(), [1.0, 2.0, 4.0, 5.0]);
     assert_eq!(
-        dataset.targets,
+        *dataset.targets(),
         Targets::Classes {
             labels: vec![3, 0],
             classes: 4
@@ -109,7 +109,7 @@ fn a_header_without_rows_is_an_empty_data_set() {
     )
     .unwrap();
     assert!(dataset.is_empty());
-    assert_eq!(dataset.sample_shape, [2]);
+    assert_eq!(dataset.sample_shape(), [2]);
 }
 
 #[test]

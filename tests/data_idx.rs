@@ -83,10 +83,10 @@ fn unsigned_byte_images_keep_raw_values_and_gain_a_channel_dimension() {
         &FilePolicy::default(),
     )
     .unwrap();
-    assert_eq!(dataset.sample_shape, [1, 2, 3]);
-    assert_eq!(dataset.features, fixture_pixels());
+    assert_eq!(dataset.sample_shape(), [1, 2, 3]);
+    assert_eq!(dataset.features(), fixture_pixels());
     assert_eq!(
-        dataset.targets,
+        *dataset.targets(),
         Targets::Classes {
             labels: vec![7, 0, 9],
             classes: 10
@@ -131,7 +131,7 @@ fn float_and_signed_element_types_are_read_big_endian() {
     )
     .unwrap();
     let quarter: Vec<f32> = fixture_pixels().iter().map(|p| p / 4.0).collect();
-    assert_eq!(floats.features, quarter);
+    assert_eq!(floats.features(), quarter);
 
     let signed = data::idx(
         &fixture("images_i16.idx"),
@@ -140,11 +140,11 @@ fn float_and_signed_element_types_are_read_big_endian() {
         &FilePolicy::default(),
     )
     .unwrap();
-    assert_eq!(signed.sample_shape, [6]);
+    assert_eq!(signed.sample_shape(), [6]);
     let shifted: Vec<f32> = fixture_pixels().iter().map(|p| p - 30.0).collect();
-    assert_eq!(signed.features, shifted);
+    assert_eq!(signed.features(), shifted);
     assert_eq!(
-        signed.targets,
+        *signed.targets(),
         Targets::Classes {
             labels: vec![1, 2, 3],
             classes: 4
@@ -165,8 +165,8 @@ fn float_and_signed_element_types_are_read_big_endian() {
     )
     .unwrap();
     assert_eq!(
-        (dataset.features, dataset.sample_shape),
-        (vec![1.5, -2.0], vec![1, 1, 2])
+        (dataset.features(), dataset.sample_shape()),
+        (&[1.5, -2.0][..], &[1, 1, 2][..])
     );
 }
 

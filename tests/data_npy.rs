@@ -77,8 +77,8 @@ fn every_integer_dtype_in_either_byte_order_keeps_its_range_and_sign() {
             let mut expected: Vec<f32> = (0..10).map(|v| v as f32).collect();
             expected[0] = min as f32;
             expected[9] = max as f32;
-            assert_eq!(dataset.features, expected, "{name}");
-            assert_eq!(dataset.sample_shape, [2], "{name}");
+            assert_eq!(dataset.features(), expected, "{name}");
+            assert_eq!(dataset.sample_shape(), [2], "{name}");
         }
     }
 }
@@ -87,17 +87,21 @@ fn every_integer_dtype_in_either_byte_order_keeps_its_range_and_sign() {
 fn float_dtypes_and_format_versions_2_and_3_are_read() {
     let halves: Vec<f32> = (0..10).map(|v| v as f32 * 0.5 - 2.0).collect();
     for name in ["x_f4_le.npy", "x_f4_be.npy", "x_f8_le.npy", "x_f8_be.npy"] {
-        assert_eq!(load(name, "y_i8.npy").unwrap().features, halves, "{name}");
+        assert_eq!(load(name, "y_i8.npy").unwrap().features(), halves, "{name}");
     }
     let counting: Vec<f32> = (0..10).map(|v| v as f32).collect();
     for name in ["x_f4_v2.npy", "x_f4_v3.npy"] {
-        assert_eq!(load(name, "y_i8.npy").unwrap().features, counting, "{name}");
+        assert_eq!(
+            load(name, "y_i8.npy").unwrap().features(),
+            counting,
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn integer_and_bool_targets_are_classes_float_targets_are_values() {
-    let classes = |y| load("x_f4_le.npy", y).unwrap().targets;
+    let classes = |y| load("x_f4_le.npy", y).unwrap().targets().clone();
     let expected = Targets::Classes {
         labels: vec![0, 1, 2, 1, 0],
         classes: 3,
@@ -131,11 +135,11 @@ fn integer_and_bool_targets_are_classes_float_targets_are_values() {
 #[test]
 fn the_first_dimension_counts_samples_and_the_rest_is_their_shape() {
     let images = load("x_images.npy", "y_i8.npy").unwrap();
-    assert_eq!(images.sample_shape, [2, 3, 3]);
+    assert_eq!(images.sample_shape(), [2, 3, 3]);
     assert_eq!(images.sample(1)[0], 18.0);
     let column = load("x_1d.npy", "y_i8.npy").unwrap();
-    assert_eq!(column.sample_shape, [1]);
-    assert_eq!(column.features, [1.5, 2.5, 3.5, 4.5, 5.5]);
+    assert_eq!(column.sample_shape(), [1]);
+    assert_eq!(column.features(), [1.5, 2.5, 3.5, 4.5, 5.5]);
 }
 
 #[test]

@@ -11,7 +11,7 @@ fn digits_has_1797_samples_of_64_pixels_in_10_classes() {
     let path = Path::new("examples/data/digits.csv");
     let dataset = data::csv(path, &CsvOptions::label("digit"), &FilePolicy::default()).unwrap();
     assert_eq!(dataset.len(), 1797);
-    assert_eq!(dataset.sample_shape, [64]);
+    assert_eq!(dataset.sample_shape(), [64]);
     assert_eq!(dataset.classes(), Some(10));
     let counts = dataset.class_counts();
     assert!(
@@ -21,7 +21,7 @@ fn digits_has_1797_samples_of_64_pixels_in_10_classes() {
     // 4-bit grey levels.
     assert!(
         dataset
-            .features
+            .features()
             .iter()
             .all(|&v| (0.0..=16.0).contains(&v) && v.fract() == 0.0)
     );
@@ -31,10 +31,7 @@ fn digits_has_1797_samples_of_64_pixels_in_10_classes() {
 fn iris_has_150_samples_of_4_features_in_3_classes_of_50() {
     let path = Path::new("examples/data/iris.csv");
     let dataset = data::csv(path, &CsvOptions::label("species"), &FilePolicy::default()).unwrap();
-    assert_eq!(
-        (dataset.len(), dataset.sample_shape.as_slice()),
-        (150, &[4][..])
-    );
+    assert_eq!((dataset.len(), dataset.sample_shape()), (150, &[4][..]));
     assert_eq!(dataset.class_counts(), [50, 50, 50]);
     assert_eq!(dataset.sample(0), [5.1, 3.5, 1.4, 0.2]);
 }
@@ -53,9 +50,9 @@ fn digits_go_through_the_whole_pipeline() {
     assert!(standardizer.std.contains(&1.0));
     assert!(
         train
-            .features
+            .features()
             .iter()
-            .chain(&validation.features)
+            .chain(validation.features())
             .all(|v| v.is_finite())
     );
 

@@ -3,7 +3,7 @@
 use dlc::data::{self, Dataset, MemoryLimit, Targets};
 
 fn labels(dataset: &Dataset) -> &[u32] {
-    match &dataset.targets {
+    match &dataset.targets() {
         Targets::Classes { labels, .. } => labels,
         Targets::Values { .. } => panic!("expected class labels"),
     }
@@ -17,10 +17,10 @@ fn point(dataset: &Dataset, i: usize) -> (f64, f64) {
 #[test]
 fn four_noiseless_xor_points_are_exactly_the_truth_table() {
     let dataset = data::xor(4, 0.0, 123, MemoryLimit::NONE).unwrap();
-    assert_eq!(dataset.sample_shape, [2]);
-    assert_eq!(dataset.features, [0., 0., 0., 1., 1., 0., 1., 1.]);
+    assert_eq!(dataset.sample_shape(), [2]);
+    assert_eq!(dataset.features(), [0., 0., 0., 1., 1., 0., 1., 1.]);
     assert_eq!(
-        dataset.targets,
+        *dataset.targets(),
         Targets::Classes {
             labels: vec![0, 1, 1, 0],
             classes: 2
@@ -53,7 +53,7 @@ fn spiral_radii_are_linspace_and_angles_follow_the_construction() {
     let (n, classes, noise) = (200, 3, 0.2f64);
     let dataset = data::spirals(n, classes, noise as f32, 9, MemoryLimit::NONE).unwrap();
     assert_eq!(
-        (dataset.len(), dataset.sample_shape.as_slice()),
+        (dataset.len(), dataset.sample_shape()),
         (n * classes, &[2][..])
     );
     assert_eq!(dataset.class_counts(), vec![n; classes]);
@@ -128,10 +128,10 @@ fn moons_lie_on_two_offset_half_circles() {
     }
     let noisy = data::moons(100, 0.1, 2, MemoryLimit::NONE).unwrap();
     assert_ne!(
-        noisy.features,
+        noisy.features(),
         data::moons(100, 0.0, 2, MemoryLimit::NONE)
             .unwrap()
-            .features
+            .features()
     );
 }
 
@@ -139,7 +139,7 @@ fn moons_lie_on_two_offset_half_circles() {
 fn blobs_cluster_tightly_around_one_centre_per_class() {
     let (classes, features, spread) = (4, 3, 0.5);
     let dataset = data::blobs(4000, classes, features, spread, 8, MemoryLimit::NONE).unwrap();
-    assert_eq!(dataset.sample_shape, [features]);
+    assert_eq!(dataset.sample_shape(), [features]);
     assert_eq!(dataset.class_counts(), [1000; 4]);
     for class in 0..classes as u32 {
         let members: Vec<&[f32]> = (0..dataset.len())
@@ -166,9 +166,14 @@ fn blobs_cluster_tightly_around_one_centre_per_class() {
 fn random_images_have_the_requested_shape_and_uniform_pixels() {
     let dataset = data::random_images(500, &[1, 4, 4], 10, 3, MemoryLimit::NONE).unwrap();
     assert_eq!((dataset.len(), dataset.sample_len()), (500, 16));
-    assert_eq!(dataset.sample_shape, [1, 4, 4]);
-    assert!(dataset.features.iter().all(|&v| (0.0..1.0).contains(&v)));
-    let mean = dataset.features.iter().map(|&v| f64::from(v)).sum::<f64>() / 8000.0;
+    assert_eq!(dataset.sample_shape(), [1, 4, 4]);
+    assert!(dataset.features().iter().all(|&v| (0.0..1.0).contains(&v)));
+    let mean = dataset
+        .features()
+        .iter()
+        .map(|&v| f64::from(v))
+        .sum::<f64>()
+        / 8000.0;
     assert!((mean - 0.5).abs() < 0.02, "mean {mean}");
     assert!(
         dataset.class_counts().iter().all(|&c| c > 20),
@@ -192,9 +197,9 @@ fn concentration(image: &[f32], size: usize, by_row: bool) -> f64 {
 fn shape_images_are_balanced_and_bars_stand_out_through_the_noise() {
     let size = 10;
     let dataset = data::shapes(400, size, 4, MemoryLimit::NONE).unwrap();
-    assert_eq!(dataset.sample_shape, [1, size, size]);
+    assert_eq!(dataset.sample_shape(), [1, size, size]);
     assert_eq!(dataset.class_counts(), [100; 4]);
-    assert!(dataset.features.iter().all(|&v| (0.0..=1.0).contains(&v)));
+    assert!(dataset.features().iter().all(|&v| (0.0..=1.0).contains(&v)));
     let mut recognised = 0;
     for i in 0..dataset.len() {
         let image = dataset.sample(i);
@@ -225,19 +230,19 @@ fn shape_images_are_balanced_and_bars_stand_out_through_the_noise() {
 #[test]
 fn sine_targets_are_sin_of_x_plus_noise() {
     let exact = data::sine(300, 0.0, 6, MemoryLimit::NONE).unwrap();
-    let Targets::Values { values, width: 1 } = &exact.targets else {
+    let Targets::Values { values, width: 1 } = &exact.targets() else {
         panic!("width 1 values")
     };
-    for (x, y) in exact.features.iter().zip(values) {
+    for (x, y) in exact.features().iter().zip(values) {
         assert!((-3.0..3.0).contains(x));
         assert_eq!(*y, x.sin());
     }
     let noisy = data::sine(5000, 0.1, 6, MemoryLimit::NONE).unwrap();
-    let Targets::Values { values, .. } = &noisy.targets else {
+    let Targets::Values { values, .. } = &noisy.targets() else {
         panic!()
     };
     let residuals: Vec<f64> = noisy
-        .features
+        .features()
         .iter()
         .zip(values)
         .map(|(x, y)| f64::from(y - x.sin()))

@@ -33,7 +33,7 @@ fn two_columns(rows: &[[f32; 2]]) -> Dataset {
 fn scale_multiplies_every_feature() {
     let mut dataset = two_columns(&[[2.0, 0.0], [-4.0, 6.0]]);
     data::scale(&mut dataset, 0.25);
-    assert_eq!(dataset.features, [0.5, 0.0, -1.0, 1.5]);
+    assert_eq!(dataset.features(), [0.5, 0.0, -1.0, 1.5]);
 }
 
 #[test]
@@ -50,14 +50,14 @@ fn standardisation_uses_training_statistics_for_both_parts() {
     standardizer.apply(&mut validation).unwrap();
     let sd = 1.25f32.sqrt();
     let expected_train = [-1.5 / sd, 0.0, -0.5 / sd, 0.0, 0.5 / sd, 0.0, 1.5 / sd, 0.0];
-    assert_eq!(train.features, expected_train);
+    assert_eq!(train.features(), expected_train);
     // The validation outlier does not shift the statistics: it is measured in training units.
-    assert_eq!(validation.features, [97.5 / sd, 1.0, 0.0, 0.0]);
+    assert_eq!(validation.features(), [97.5 / sd, 1.0, 0.0, 0.0]);
     assert!(
         train
-            .features
+            .features()
             .iter()
-            .chain(&validation.features)
+            .chain(validation.features())
             .all(|v| v.is_finite())
     );
 }
@@ -98,11 +98,11 @@ fn a_standardizer_only_fits_data_of_the_same_width() {
 #[test]
 fn reshape_keeps_the_data_and_checks_the_element_count() {
     let mut dataset = numbered(vec![0, 1], 2, 64);
-    let features = dataset.features.clone();
+    let features = dataset.features().to_vec();
     data::reshape(&mut dataset, &[1, 8, 8]).unwrap();
     assert_eq!(
-        (dataset.sample_shape.as_slice(), &dataset.features),
-        (&[1, 8, 8][..], &features)
+        (dataset.sample_shape(), dataset.features()),
+        (&[1, 8, 8][..], &features[..])
     );
     let message = data::reshape(&mut dataset, &[65]).unwrap_err().to_string();
     assert_eq!(
@@ -127,7 +127,7 @@ fn split_sizes_are_exact_and_every_sample_lands_in_one_part() {
     assert_eq!(all, (0..150).collect::<Vec<_>>());
     // Samples keep their own labels.
     for part in [&train, &validation] {
-        let Targets::Classes { labels, .. } = &part.targets else {
+        let Targets::Classes { labels, .. } = &part.targets() else {
             panic!()
         };
         for (id, label) in ids(part).into_iter().zip(labels) {
@@ -165,10 +165,15 @@ fn regression_data_splits_by_plain_shuffle() {
     let (train, validation) = data::split(&dataset, 0.3, 2).unwrap();
     assert_eq!((train.len(), validation.len()), (71, 30));
     for part in [&train, &validation] {
-        let Targets::Values { values, .. } = &part.targets else {
+        let Targets::Values { values, .. } = &part.targets() else {
             panic!()
         };
-        assert!(part.features.iter().zip(values).all(|(x, y)| *y == x.sin()));
+        assert!(
+            part.features()
+                .iter()
+                .zip(values)
+                .all(|(x, y)| *y == x.sin())
+        );
     }
     let (all, none) = data::split(&dataset, 0.0, 2).unwrap();
     assert_eq!((all.len(), none.len()), (101, 0));

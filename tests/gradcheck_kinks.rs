@@ -488,8 +488,8 @@ fn zero_initialised_bce_trains_as_by_hand() {
     let data = dlc::runtime::load::load(&spec, &dlc::data::FilePolicy::default())
         .unwrap()
         .train;
-    let features: Vec<f64> = data.features.iter().map(|&x| x as f64).collect();
-    let dlc::data::Targets::Classes { labels, .. } = &data.targets else {
+    let features: Vec<f64> = data.features().iter().map(|&x| x as f64).collect();
+    let dlc::data::Targets::Classes { labels, .. } = &data.targets() else {
         panic!("classes expected")
     };
     let labels: Vec<f64> = labels.iter().map(|&l| l as f64).collect();

@@ -1,8 +1,8 @@
 //! `dlc eval`: loss and accuracy of a checkpoint, in evaluation mode.
 
 use super::{compile_or_report, read};
-use dlc::runtime::checkpoint;
-use dlc::runtime::load::{load, load_like};
+use dlc::checkpoint;
+use dlc::load::{load, load_like};
 use std::path::{Path, PathBuf};
 
 pub fn eval(file: &PathBuf, checkpoint_path: &Path, data: Option<&Path>) -> u8 {

@@ -21,7 +21,7 @@ pub fn parse_max_memory(text: &str) -> Result<MaxMemory, String> {
     if matches!(text, "none" | "unlimited") {
         return Ok(MaxMemory(None));
     }
-    dlc::limits::memory::parse_bytes(text)
+    dlc::Limits::parse_memory(text)
         .map(|b| MaxMemory(Some(b)))
         .ok_or_else(|| format!("`{text}` is not a size: write e.g. `4G`, `512M` or `none`"))
 }

@@ -9,7 +9,7 @@ pub fn parity_export(file: &PathBuf, out: &Path, steps: usize) -> u8 {
         Ok(m) => m,
         Err(code) => return code,
     };
-    match dlc::runtime::parity::export(&mut model, out, steps) {
+    match dlc::parity::export(&mut model, out, steps) {
         Ok(()) => {
             println!(
                 "wrote {} steps of {} to {}",

@@ -4,10 +4,8 @@
 //! Regression: the predicted values.
 
 use super::{compile_or_report, read};
-use dlc::check::Loss;
-use dlc::runtime::checkpoint;
-use dlc::runtime::load::{load, prepare_features};
-use std::fmt::Write;
+use dlc::checkpoint;
+use dlc::load::{load, prepare_features};
 use std::path::{Path, PathBuf};
 
 pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Option<&Path>) -> u8 {
@@ -69,7 +67,7 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
             return 2;
         }
     };
-    let csv = to_csv(model.loss_kind(), &outputs, model.output_width());
+    let csv = dlc::report::predictions_csv(model.loss_kind(), &outputs, model.output_width());
     match output {
         Some(path) => match dlc::outputs::write_atomically(path, csv.as_bytes()) {
             Ok(()) => 0,
@@ -86,37 +84,4 @@ pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Opt
             0
         }
     }
-}
-
-fn to_csv(loss: Loss, outputs: &[f32], width: usize) -> String {
-    let mut s = String::new();
-    match loss {
-        Loss::CrossEntropy => {
-            let probs: Vec<String> = (0..width).map(|c| format!("p{c}")).collect();
-            let _ = writeln!(s, "class,{}", probs.join(","));
-            for row in outputs.chunks(width) {
-                let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-                let e: Vec<f32> = row.iter().map(|z| (z - m).exp()).collect();
-                let total: f32 = e.iter().sum();
-                let p: Vec<String> = e.iter().map(|v| format!("{:.6}", v / total)).collect();
-                let _ = writeln!(s, "{},{}", dlc::runtime::train::argmax(row), p.join(","));
-            }
-        }
-        Loss::BinaryCrossEntropy => {
-            let _ = writeln!(s, "class,p1");
-            for z in outputs {
-                let p = 1.0 / (1.0 + (-z).exp());
-                let _ = writeln!(s, "{},{p:.6}", u8::from(*z > 0.0));
-            }
-        }
-        Loss::MeanSquaredError => {
-            let names: Vec<String> = (0..width).map(|c| format!("y{c}")).collect();
-            let _ = writeln!(s, "{}", names.join(","));
-            for row in outputs.chunks(width) {
-                let v: Vec<String> = row.iter().map(|x| x.to_string()).collect();
-                let _ = writeln!(s, "{}", v.join(","));
-            }
-        }
-    }
-    s
 }

@@ -2,9 +2,8 @@
 //! judge the curves and write the run directory (metrics, curves, report).
 
 use super::{read, stderr_color};
+use dlc::checkpoint::{self, CheckpointInfo, ResumeError};
 use dlc::report::{Fit, RunRecord, Verdict, baseline_loss, judge, write_run};
-use dlc::runtime::checkpoint::{self, CheckpointInfo};
-use dlc::runtime::run_state::ResumeError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -56,8 +55,8 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         .train
         .as_ref()
         .and_then(|t| t.checkpoint.clone());
-    if let Some(Err(e)) = checkpoint
-        .map(|p| dlc::runtime::checkpoint::check_destination(p.as_ref(), &model.limits().files))
+    if let Some(Err(e)) =
+        checkpoint.map(|p| checkpoint::check_destination(p.as_ref(), &model.limits().files))
     {
         eprintln!("error: {e}");
         return 2;
@@ -107,7 +106,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         eprintln!("error: {name} has no `data` item to train on");
         return 2;
     };
-    let loaded = match dlc::runtime::load::load(&spec, &model.data_policy()) {
+    let loaded = match dlc::load::load(&spec, &model.data_policy()) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -141,7 +140,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
         bar.finish_and_clear();
     }
     if std::env::var_os("DLC_PROFILE").is_some() {
-        print_profile();
+        eprint!("{}", dlc::kernel_profile());
     }
     match result {
         Ok(report) => {
@@ -355,24 +354,4 @@ fn progress_bar(silent: bool) -> Option<indicatif::ProgressBar> {
     .ok()?
     .progress_chars("=> ");
     Some(indicatif::ProgressBar::new(0).with_style(style))
-}
-
-/// With `DLC_PROFILE` set, the kernels that took the most time (their plans:
-/// `dlc check --emit kernels`).
-fn print_profile() {
-    let times = dlc::codegen::profile::take();
-    let total: f64 = times.iter().map(|t| t.seconds).sum();
-    eprintln!("kernel profile ({total:.3} s in kernels; plans: dlc check --emit kernels)");
-    for t in times.iter().take(30) {
-        let entry = dlc::autodiff::graphs::Entry::ALL
-            .get(t.entry as usize)
-            .map_or("?", |e| e.name());
-        eprintln!(
-            "  {entry:<10} k{:<4} {:>9.1} us/call {:>7} calls {:>5.1}%",
-            t.kernel,
-            t.seconds / t.calls.max(1) as f64 * 1e6,
-            t.calls,
-            100.0 * t.seconds / total.max(1e-12)
-        );
-    }
 }

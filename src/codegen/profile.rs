@@ -68,3 +68,28 @@ pub fn take() -> Vec<KernelTime> {
     out.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
     out
 }
+
+/// The kernels that took the most time since the last call, as `dlc run`
+/// prints them with `DLC_PROFILE` set (their plans: `dlc check --emit
+/// kernels`); the totals are cleared.
+pub fn summary() -> String {
+    use std::fmt::Write;
+    let times = take();
+    let total: f64 = times.iter().map(|t| t.seconds).sum();
+    let mut out =
+        format!("kernel profile ({total:.3} s in kernels; plans: dlc check --emit kernels)\n");
+    for t in times.iter().take(30) {
+        let entry = crate::autodiff::graphs::Entry::ALL
+            .get(t.entry as usize)
+            .map_or("?", |e| e.name());
+        let _ = writeln!(
+            out,
+            "  {entry:<10} k{:<4} {:>9.1} us/call {:>7} calls {:>5.1}%",
+            t.kernel,
+            t.seconds / t.calls.max(1) as f64 * 1e6,
+            t.calls,
+            100.0 * t.seconds / total.max(1e-12)
+        );
+    }
+    out
+}

@@ -43,15 +43,13 @@ pub const MAX_CLASSES: usize = 1 << 20;
 /// ([`Dataset::classes_from`]) does not count.
 #[derive(Clone, Debug)]
 pub struct Dataset {
-    /// Row-major features, `len() * sample_len()` values.
-    pub features: Vec<f32>,
-    /// Shape of one sample without the batch dimension: `[2]`, `[64]`, `[1, 8, 8]`.
-    pub sample_shape: Vec<usize>,
-    /// What the model should predict for each sample.
-    pub targets: Targets,
-    /// When the number of classes was counted from a file's labels (the largest plus one):
-    /// where that largest label is. A data set split from this one keeps it.
-    pub classes_from: Option<LabelSite>,
+    // Private to the crate so that the three always agree: `features` holds
+    // `len() * sample_len()` values and `targets` one target per sample
+    // ([`Dataset::new`] checks it).
+    pub(crate) features: Vec<f32>,
+    pub(crate) sample_shape: Vec<usize>,
+    pub(crate) targets: Targets,
+    pub(crate) classes_from: Option<LabelSite>,
 }
 
 impl PartialEq for Dataset {
@@ -194,6 +192,33 @@ impl Dataset {
         };
         dataset.validate()?;
         Ok(dataset)
+    }
+
+    /// Row-major features, `len() * sample_len()` values.
+    pub fn features(&self) -> &[f32] {
+        &self.features
+    }
+
+    /// Shape of one sample without the batch dimension: `[2]`, `[64]`, `[1, 8, 8]`.
+    pub fn sample_shape(&self) -> &[usize] {
+        &self.sample_shape
+    }
+
+    /// What the model should predict for each sample.
+    pub fn targets(&self) -> &Targets {
+        &self.targets
+    }
+
+    /// When the number of classes was counted from a file's labels (the
+    /// largest plus one): where that largest label is. A data set split from
+    /// this one keeps it.
+    pub fn classes_from(&self) -> Option<&LabelSite> {
+        self.classes_from.as_ref()
+    }
+
+    /// The features, the sample shape and the targets, taken apart.
+    pub fn into_parts(self) -> (Vec<f32>, Vec<usize>, Targets) {
+        (self.features, self.sample_shape, self.targets)
     }
 
     /// Number of samples.

@@ -79,6 +79,11 @@ impl Limits {
         }
     }
 
+    /// A memory size as a person writes it: `4G`, `512M`, `65536`.
+    pub fn parse_memory(text: &str) -> Option<u64> {
+        memory::parse_bytes(text)
+    }
+
     /// The file policy for loading data when the model has planned to use
     /// `model_bytes`: the data may take what the memory limit leaves.
     pub fn data_policy(&self, model_bytes: u64) -> FilePolicy {

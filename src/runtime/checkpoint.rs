@@ -23,6 +23,7 @@
 //! write. Files of format `dlc-checkpoint-1` (no `weights_epoch`, no early
 //! stopping) still load.
 
+pub use super::run_state::ResumeError;
 use super::model::CompiledModel;
 use super::run_state::{EarlyStopState, Snapshot};
 use super::tensor_file::{self, ReadError, StoredTensor, TensorFile};
