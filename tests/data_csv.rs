@@ -30,6 +30,12 @@ fn error_for(name: &str, content: &str, options: &CsvOptions) -> String {
     error.to_string().replace(&path.display().to_string(), name)
 }
 
+/// `content` (written to a file called `name`) loaded with `options`.
+fn read(name: &str, content: &str, options: &CsvOptions) -> Result<Dataset, DataError> {
+    let path = write(name, content.as_bytes());
+    data::csv(&path, options, &FilePolicy::default())
+}
+
 fn label(column: &str) -> CsvOptions {
     CsvOptions::label(column)
 }
@@ -146,7 +152,7 @@ fn positions_stay_right_after_quoted_fields_that_span_lines() {
     let content = "a,b,y\n\"1\",\"2\",0\n3,4,\"x\"\n";
     assert_eq!(
         error_for("later.csv", content, &label("y")),
-        "later.csv:3:5: expected a class index (a whole number from 0), found \"x\""
+        "later.csv:3:5: expected a class index (a whole number from 0) like the other labels, found \"x\""
     );
 }
 
@@ -169,11 +175,7 @@ fn empty_and_non_finite_values_are_rejected() {
 #[test]
 fn bad_labels_name_the_value_and_the_rule() {
     let expected = "a class index (a whole number from 0)";
-    for (value, shown) in [
-        ("2.5", "\"2.5\""),
-        ("-1", "\"-1\""),
-        ("setosa", "\"setosa\""),
-    ] {
+    for (value, shown) in [("2.5", "\"2.5\""), ("-1", "\"-1\"")] {
         let content = format!("a,y\n1,{value}\n");
         assert_eq!(
             error_for("label.csv", &content, &label("y")),
@@ -274,5 +276,76 @@ fn a_missing_file_names_the_path() {
     assert!(
         message.starts_with("no/such/file.csv: cannot read the file: "),
         "{message}"
+    );
+}
+
+#[test]
+fn labels_written_as_names_are_classes_in_sorted_order() {
+    let content = "a,species\n1,versicolor\n2,setosa\n3,virginica\n4,setosa\n";
+    let dataset = read("names.csv", content, &label("species")).unwrap();
+    assert_eq!(
+        *dataset.targets(),
+        Targets::Classes {
+            labels: vec![1, 0, 2, 0],
+            classes: 3
+        }
+    );
+    assert_eq!(
+        dataset.names().classes,
+        ["setosa", "versicolor", "virginica"]
+    );
+    assert_eq!(dataset.names().features, ["a"]);
+    // Another file read with those names gets the same classes, whatever
+    // names it holds and in whatever order.
+    let names: Vec<String> = dataset.names().classes.clone();
+    let other = read(
+        "other.csv",
+        "a,species\n5,virginica\n",
+        &label("species").with_class_names(&names),
+    )
+    .unwrap();
+    assert_eq!(
+        *other.targets(),
+        Targets::Classes {
+            labels: vec![2],
+            classes: 3
+        }
+    );
+}
+
+#[test]
+fn a_name_the_model_does_not_know_is_an_error_at_its_row() {
+    let names = ["setosa".to_string(), "virginica".to_string()];
+    let options = label("species").with_class_names(&names);
+    assert_eq!(
+        error_for("new.csv", "a,species\n1,setosa\n2,virginca\n", &options),
+        "new.csv:3:3: label \"virginca\" is not one of the classes: setosa, virginica; did you mean \"virginica\"?\nhelp: the classes are those of the data the model was trained on"
+    );
+}
+
+#[test]
+fn declared_classes_must_match_the_names() {
+    assert_eq!(
+        error_for(
+            "few.csv",
+            "a,y\n1,cat\n2,dog\n",
+            &label("y").with_classes(3)
+        ),
+        "few.csv: the labels name 2 classes (cat, dog), but the data item declares 3\nhelp: correct `classes`, or leave it out to count the names"
+    );
+}
+
+#[test]
+fn features_are_read_by_name_in_the_order_asked() {
+    let content = "id,b,y,a\nx1,2,0,1\nx2,4,1,3\n";
+    let wanted = ["a".to_string(), "b".to_string()];
+    let dataset = read("named.csv", content, &label("y").with_features(&wanted)).unwrap();
+    assert_eq!(dataset.features(), [1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(dataset.names().features, ["a", "b"]);
+    let missing = ["a".to_string(), "c".to_string()];
+    let err = error_for("named.csv", content, &label("y").with_features(&missing));
+    assert!(
+        err.starts_with("named.csv: column \"c\" not found in the header"),
+        "{err}"
     );
 }

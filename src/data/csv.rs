@@ -8,7 +8,8 @@ use super::alloc::Budget;
 use super::csv_reader::{Field, Reader};
 use super::error::{closest_name, excerpt};
 use super::files::{FilePolicy, OpenedFile};
-use super::{DataError, Dataset, LabelSite, MAX_CLASSES, Targets};
+use super::labels::LabelReader;
+use super::{DataError, Dataset, Names, Targets};
 
 /// How to read a CSV file.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +18,13 @@ pub struct CsvOptions {
     pub target: CsvTarget,
     /// The field separator, `,` by default.
     pub delimiter: char,
+    /// The feature columns by name, in the order a sample holds them; other
+    /// columns are ignored. `None`: every column that is not a target, in
+    /// header order.
+    pub features: Option<Vec<String>>,
+    /// The class names the labels are written as, in class order (those of a
+    /// trained model). `None`: class indices, or names counted from the file.
+    pub class_names: Option<Vec<String>>,
 }
 
 /// The target column(s) of a CSV file.
@@ -41,6 +49,8 @@ impl CsvOptions {
                 classes: None,
             },
             delimiter: ',',
+            features: None,
+            class_names: None,
         }
     }
 
@@ -51,7 +61,23 @@ impl CsvOptions {
                 columns: columns.iter().map(|c| c.to_string()).collect(),
             },
             delimiter: ',',
+            features: None,
+            class_names: None,
         }
+    }
+
+    /// Reads exactly these feature columns, in this order, wherever they
+    /// are in the file; other columns are ignored.
+    pub fn with_features(mut self, names: &[String]) -> CsvOptions {
+        self.features = Some(names.to_vec());
+        self
+    }
+
+    /// Reads labels as these class names (class `i` is `names[i]`); a label
+    /// that is not one of them is an error.
+    pub fn with_class_names(mut self, names: &[String]) -> CsvOptions {
+        self.class_names = Some(names.to_vec());
+        self
     }
 
     /// Fixes the number of classes (labels at or above it are an error); no effect for
@@ -124,9 +150,15 @@ pub fn csv(path: &Path, options: &CsvOptions, policy: &FilePolicy) -> Result<Dat
         .iter()
         .map(|name_wanted| find_column(&name, &columns, name_wanted))
         .collect::<Result<Vec<usize>, DataError>>()?;
-    let feature_columns: Vec<usize> = (0..columns.len())
-        .filter(|c| !target_columns.contains(c))
-        .collect();
+    let feature_columns: Vec<usize> = match &options.features {
+        Some(wanted) => wanted
+            .iter()
+            .map(|w| find_column(&name, &columns, w))
+            .collect::<Result<_, DataError>>()?,
+        None => (0..columns.len())
+            .filter(|c| !target_columns.contains(c))
+            .collect(),
+    };
     if feature_columns.is_empty() {
         return Err(DataError::Content {
             path: name,
@@ -141,8 +173,7 @@ pub fn csv(path: &Path, options: &CsvOptions, policy: &FilePolicy) -> Result<Dat
     let what = || format!("the samples of {name}");
     let mut features = Vec::new();
     let mut targets = Vec::new();
-    let mut labels = Vec::new();
-    let mut largest: Option<LabelSite> = None;
+    let mut labels = LabelReader::default();
     while let Some(record) = reader.next_record()? {
         if record.len() != columns.len() {
             return Err(DataError::ColumnCount {
@@ -157,29 +188,9 @@ pub fn csv(path: &Path, options: &CsvOptions, policy: &FilePolicy) -> Result<Dat
             features.push(number(&name, &record.field(c))?);
         }
         match &options.target {
-            CsvTarget::Label { classes, .. } => {
-                let field = record.field(target_columns[0]);
-                let label = class_index(&name, &field)?;
-                let origin = || format!("{name}:{}:{}", field.line, field.column);
-                if let Some(classes) = *classes
-                    && label as usize >= classes
-                {
-                    return Err(DataError::LabelOutOfRange {
-                        origin: format!("{}: ", origin()),
-                        row: labels.len(),
-                        label: label.into(),
-                        classes,
-                    });
-                }
-                if largest.as_ref().is_none_or(|l| label > l.label) {
-                    largest = Some(LabelSite {
-                        origin: origin(),
-                        row: labels.len(),
-                        label,
-                    });
-                }
-                budget.grow(&mut labels, 1, &what)?;
-                labels.push(label);
+            CsvTarget::Label { .. } => {
+                budget.grow(&mut labels.ids, 1, &what)?;
+                labels.read(&record.field(target_columns[0]));
             }
             CsvTarget::Values { .. } => {
                 budget.grow(&mut targets, target_columns.len(), &what)?;
@@ -190,16 +201,25 @@ pub fn csv(path: &Path, options: &CsvOptions, policy: &FilePolicy) -> Result<Dat
         }
     }
 
+    let mut names = Names {
+        features: feature_columns
+            .iter()
+            .map(|&c| columns[c].clone())
+            .collect(),
+        ..Names::default()
+    };
     let (targets, classes_from) = match &options.target {
         CsvTarget::Label { classes, .. } => {
-            let inferred = largest.as_ref().map_or(0, |l| l.label as usize + 1);
+            let read = labels.finish(&name, *classes, options.class_names.as_deref())?;
+            names.classes = read.names;
             let targets = Targets::Classes {
-                labels,
-                classes: classes.unwrap_or(inferred),
+                labels: read.labels,
+                classes: read.classes,
             };
-            (targets, largest.filter(|_| classes.is_none()))
+            (targets, read.largest)
         }
         CsvTarget::Values { columns } => {
+            names.targets = columns.clone();
             let targets = Targets::Values {
                 values: targets,
                 width: columns.len(),
@@ -209,6 +229,7 @@ pub fn csv(path: &Path, options: &CsvOptions, policy: &FilePolicy) -> Result<Dat
     };
     let mut dataset = Dataset::new(features, vec![feature_columns.len()], targets)?;
     dataset.classes_from = classes_from;
+    dataset.names = names;
     Ok(dataset)
 }
 
@@ -286,30 +307,7 @@ fn number(path: &str, field: &Field) -> Result<f32, DataError> {
     }
 }
 
-/// A class index: a whole number from 0 (written as an integer or as e.g. `3.0`).
-fn class_index(path: &str, field: &Field) -> Result<u32, DataError> {
-    let text = field.text.trim();
-    let whole = text.parse::<u32>().ok().or_else(|| {
-        let value = text.parse::<f64>().ok()?;
-        let in_range = value >= 0.0 && value <= f64::from(u32::MAX) && value.fract() == 0.0;
-        in_range.then_some(value as u32)
-    });
-    match whole {
-        Some(label) if label as usize >= MAX_CLASSES => Err(field_error(
-            path,
-            field,
-            &format!("a class index below {MAX_CLASSES} (the most classes supported)"),
-        )),
-        Some(label) => Ok(label),
-        None => Err(field_error(
-            path,
-            field,
-            "a class index (a whole number from 0)",
-        )),
-    }
-}
-
-fn field_error(path: &str, field: &Field, expected: &str) -> DataError {
+pub(super) fn field_error(path: &str, field: &Field, expected: &str) -> DataError {
     DataError::Parse {
         path: path.to_string(),
         line: field.line,

@@ -48,6 +48,30 @@ pub enum DataError {
         suggestion: Option<String>,
     },
 
+    /// A label names a class the model does not know.
+    #[error(
+        "{origin}: label \"{}\" is not one of the classes: {}{}\nhelp: the classes are those of the data the model was trained on",
+        excerpt(label, 40), abbreviate(classes), did_you_mean(suggestion.as_deref())
+    )]
+    UnknownClass {
+        origin: String,
+        label: String,
+        classes: Vec<String>,
+        suggestion: Option<String>,
+    },
+
+    /// Labels written as names do not name as many classes as declared.
+    #[error(
+        "{path}: the labels name {found} classes ({}), but the data item declares {declared}\nhelp: correct `classes`, or leave it out to count the names",
+        abbreviate(names)
+    )]
+    ClassNameCount {
+        path: String,
+        names: Vec<String>,
+        found: usize,
+        declared: usize,
+    },
+
     /// A column named in the options occurs more than once in the CSV header.
     #[error(
         "{path}: column \"{column}\" appears twice in the header (columns {first} and {second}); \

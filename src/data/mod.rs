@@ -13,6 +13,7 @@ mod csv_reader;
 mod error;
 mod files;
 mod idx;
+mod labels;
 mod npy;
 mod npy_header;
 mod shapes;
@@ -50,6 +51,20 @@ pub struct Dataset {
     pub(crate) sample_shape: Vec<usize>,
     pub(crate) targets: Targets,
     pub(crate) classes_from: Option<LabelSite>,
+    pub(crate) names: Names,
+}
+
+/// What the columns of a data set read from a file were called. Each list
+/// is empty when the source names nothing (a generated set, an array file).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    /// One per feature value, in the order of a sample's values.
+    pub features: Vec<String>,
+    /// The class names, in the order of the class indices: the labels of a
+    /// CSV file written as names (`"setosa"`).
+    pub classes: Vec<String>,
+    /// The regression targets, in order.
+    pub targets: Vec<String>,
 }
 
 impl PartialEq for Dataset {
@@ -189,6 +204,7 @@ impl Dataset {
             sample_shape,
             targets,
             classes_from: None,
+            names: Names::default(),
         };
         dataset.validate()?;
         Ok(dataset)
@@ -214,6 +230,18 @@ impl Dataset {
     /// this one keeps it.
     pub fn classes_from(&self) -> Option<&LabelSite> {
         self.classes_from.as_ref()
+    }
+
+    /// What its columns were called in the file it was read from.
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The same data set with its columns named (see [`Names`]): the names
+    /// a model trained on it keeps, to read new samples by column name.
+    pub fn with_names(mut self, names: Names) -> Dataset {
+        self.names = names;
+        self
     }
 
     /// The features, the sample shape and the targets, taken apart.
@@ -290,6 +318,7 @@ impl Dataset {
             sample_shape: self.sample_shape.clone(),
             targets: self.targets.select(indices)?,
             classes_from: self.classes_from.clone(),
+            names: self.names.clone(),
         })
     }
 
