@@ -1,0 +1,17 @@
+//! The numbers people read after training: how a classifier confuses the
+//! classes (precision, recall, F1, ROC AUC) and how far a regression model
+//! misses (MAE, RMSE, R²), as text, JSON and a heat map.
+//!
+//! The definitions follow scikit-learn, so the numbers can be checked
+//! against it; each type documents its conventions for the cases that
+//! divide by zero. Everything here is a pure function of the labels and
+//! predictions, and none of it panics on what a data set may hold: out of
+//! range labels, NaN predictions, empty or mismatched inputs.
+//!
+//! ```text
+//! roc.rs:            the area under the ROC curve of a two-class scorer
+//! ```
+
+mod roc;
+
+pub use roc::roc_auc;
