@@ -9,9 +9,12 @@
 //! range labels, NaN predictions, empty or mismatched inputs.
 //!
 //! ```text
+//! classification.rs: the confusion matrix and per-class scores
 //! roc.rs:            the area under the ROC curve of a two-class scorer
 //! ```
 
+mod classification;
 mod roc;
 
+pub use classification::{AveragedScores, ClassMetrics, ClassScores};
 pub use roc::roc_auc;
