@@ -24,7 +24,9 @@ mod writers;
 
 pub use epochs::{done_json, done_text, epoch_json, epoch_line};
 pub use files::{ReportError, default_dir};
-pub use metrics::{AveragedScores, ClassMetrics, ClassScores, roc_auc};
+pub use metrics::{
+    AveragedScores, ClassMetrics, ClassScores, ColumnErrors, RegressionMetrics, roc_auc,
+};
 pub use predictions::predictions_csv;
 pub use summary::{describe_data, describe_layer, describe_train, summary_json, summary_table};
 pub use verdict::{Fit, Verdict, baseline_loss, judge};

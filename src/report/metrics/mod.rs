@@ -11,10 +11,13 @@
 //! ```text
 //! classification.rs: the confusion matrix and per-class scores
 //! roc.rs:            the area under the ROC curve of a two-class scorer
+//! regression.rs:     MAE, RMSE and R² per output column
 //! ```
 
 mod classification;
+mod regression;
 mod roc;
 
 pub use classification::{AveragedScores, ClassMetrics, ClassScores};
+pub use regression::{ColumnErrors, RegressionMetrics};
 pub use roc::roc_auc;
