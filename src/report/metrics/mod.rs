@@ -12,12 +12,22 @@
 //! classification.rs: the confusion matrix and per-class scores
 //! roc.rs:            the area under the ROC curve of a two-class scorer
 //! regression.rs:     MAE, RMSE and R² per output column
+//! render.rs:         text for the terminal, JSON for programs
 //! ```
 
 mod classification;
 mod regression;
+mod render;
 mod roc;
 
 pub use classification::{AveragedScores, ClassMetrics, ClassScores};
 pub use regression::{ColumnErrors, RegressionMetrics};
 pub use roc::roc_auc;
+
+/// The name of class (or column) `index`: the caller's, or the index itself.
+fn name_of(names: &[String], index: usize) -> String {
+    names
+        .get(index)
+        .cloned()
+        .unwrap_or_else(|| index.to_string())
+}
