@@ -13,14 +13,17 @@
 //! roc.rs:            the area under the ROC curve of a two-class scorer
 //! regression.rs:     MAE, RMSE and R² per output column
 //! render.rs:         text for the terminal, JSON for programs
+//! heatmap.rs:        the confusion matrix as SVG
 //! ```
 
 mod classification;
+mod heatmap;
 mod regression;
 mod render;
 mod roc;
 
 pub use classification::{AveragedScores, ClassMetrics, ClassScores};
+pub use heatmap::confusion_svg;
 pub use regression::{ColumnErrors, RegressionMetrics};
 pub use roc::roc_auc;
 
