@@ -5,6 +5,7 @@
 //! ```text
 //! summary.rs, epochs.rs: text and JSON for the terminal
 //! verdict.rs:  under-fitting / over-fitting / good fit, from the curves
+//! metrics/:    confusion matrix, precision/recall/F1, ROC AUC, MAE/RMSE/R²
 //! plot.rs, charts.rs: charts (plotters; bundled font) -> SVG and PNG
 //! html.rs:     the self-contained report page
 //! files.rs, writers.rs: the run directory, written atomically
@@ -14,6 +15,7 @@ pub mod charts;
 mod epochs;
 pub mod files;
 pub mod html;
+mod metrics;
 pub mod plot;
 mod predictions;
 mod summary;
@@ -22,6 +24,10 @@ mod writers;
 
 pub use epochs::{done_json, done_text, epoch_json, epoch_line};
 pub use files::{ReportError, default_dir};
+pub use metrics::{
+    AveragedScores, ClassMetrics, ClassScores, ColumnErrors, RegressionMetrics, confusion_svg,
+    roc_auc,
+};
 pub use predictions::predictions_csv;
 pub use summary::{describe_data, describe_layer, describe_train, summary_json, summary_table};
 pub use verdict::{Fit, Verdict, baseline_loss, judge};
