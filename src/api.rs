@@ -3,7 +3,7 @@
 use crate::check::{Checked, check_source};
 use crate::diag::{Diagnostic, Source, render};
 use crate::limits::{self, Deadline, Limits, OverBudget};
-use crate::runtime::{BackendKind, CompiledModel, RunError};
+use crate::runtime::{BackendKind, CompiledModel, RunError, checkpoint};
 use std::path::Path;
 
 /// Everything that can go wrong between source text and a trained model.
@@ -21,6 +21,11 @@ pub enum Error {
     Run(#[from] RunError),
     #[error(transparent)]
     OverBudget(#[from] OverBudget),
+    /// A model file too old to hold the program that wrote it.
+    #[error(
+        "{path} does not hold the program that wrote it (it was written by an older dlc)\nhelp: give the program too: `dlc predict PROGRAM.dl --model {path} ...`"
+    )]
+    NoProgram { path: String },
 }
 
 fn summary(diagnostics: &[Diagnostic]) -> String {
@@ -161,6 +166,25 @@ pub fn compile_with_options(source: &str, options: &Options) -> Result<CompiledM
 }
 
 /// Reads, checks and compiles a `.dl` file.
+/// A trained model from its model file (what every `dlc run` saves as
+/// `model.safetensors` in its run directory) or a checkpoint: the program
+/// it holds is compiled with `options`, its weights loaded, and its data
+/// preparation kept for [`CompiledModel::preparation`]. Nothing of the
+/// program's own data files is read.
+pub fn open_model(path: impl AsRef<Path>, options: &Options) -> Result<CompiledModel, Error> {
+    let path = path.as_ref();
+    let provenance = checkpoint::provenance(path, &options.limits.files).map_err(RunError::from)?;
+    let Some(program) = provenance.program else {
+        return Err(Error::NoProgram {
+            path: path.display().to_string(),
+        });
+    };
+    let mut model = compile_with_options(&program, options)?;
+    checkpoint::load_weights(&mut model, path, &program).map_err(RunError::from)?;
+    model.preparation = provenance.preparation;
+    Ok(model)
+}
+
 pub fn compile_file(path: impl AsRef<Path>) -> Result<CompiledModel, Error> {
     let path = path.as_ref();
     let source = std::fs::read_to_string(path).map_err(|source| Error::Io {

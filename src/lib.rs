@@ -165,6 +165,7 @@ pub mod report;
 
 pub use api::{
     Error, Options, check_with, compile, compile_file, compile_with, compile_with_options,
+    open_model,
 };
 pub use codegen::profile::summary as kernel_profile;
 pub use emit::{Stage, emit};

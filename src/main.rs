@@ -144,15 +144,22 @@ enum Command {
         #[arg(long)]
         interpret: bool,
     },
-    /// Loss and accuracy of a checkpoint in evaluation mode (running statistics, no dropout).
+    /// Loss, accuracy and per-class metrics of a trained model in evaluation
+    /// mode (running statistics, no dropout).
     Eval {
+        /// The model file (`runs/NAME/model.safetensors`), or the program
+        /// when `--model` names the model file.
         file: PathBuf,
-        /// The checkpoint to evaluate.
-        #[arg(long)]
-        checkpoint: PathBuf,
-        /// A CSV file like the program's data (default: the program's own data).
+        /// The model file or checkpoint, when FILE is the program (which
+        /// must have the same network).
+        #[arg(long, visible_alias = "checkpoint")]
+        model: Option<PathBuf>,
+        /// A CSV file like the training data, read by column name (default:
+        /// the program's own data).
         #[arg(long)]
         data: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Write a network, its initial state, a few batches and dlc's results
     /// for them, for the PyTorch comparison in `parity/`.
@@ -165,12 +172,17 @@ enum Command {
         #[arg(long, default_value_t = 5, value_parser = positive)]
         steps: usize,
     },
-    /// Predictions of a checkpoint for the samples of a CSV file, as CSV.
+    /// Predictions of a trained model for the samples of a CSV file, as CSV.
     Predict {
+        /// The model file (`runs/NAME/model.safetensors`), or the program
+        /// when `--model` names the model file.
         file: PathBuf,
-        #[arg(long)]
-        checkpoint: PathBuf,
-        /// Samples, one per row, with a header line (a label column is skipped).
+        /// The model file or checkpoint, when FILE is the program (which
+        /// must have the same network).
+        #[arg(long, visible_alias = "checkpoint")]
+        model: Option<PathBuf>,
+        /// Samples, one per row, with a header line: the feature columns are
+        /// found by name, and every other column is copied to the output.
         #[arg(long)]
         input: PathBuf,
         /// Where to write the predictions (default: standard output).
@@ -373,15 +385,16 @@ fn main() -> ExitCode {
         }
         Command::Eval {
             file,
-            checkpoint,
+            model,
             data,
-        } => cli::eval::eval(&file, &checkpoint, data.as_deref()),
+            format,
+        } => cli::eval::eval(&file, model.as_deref(), data.as_deref(), format),
         Command::Predict {
             file,
-            checkpoint,
+            model,
             input,
             output,
-        } => cli::predict::predict(&file, &checkpoint, &input, output.as_deref()),
+        } => cli::predict::predict(&file, model.as_deref(), &input, output.as_deref()),
     };
     ExitCode::from(code)
 }

@@ -138,7 +138,7 @@ fn eval_and_predict_use_a_checkpoint() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     let rows: Vec<&str> = out.lines().collect();
-    assert_eq!(rows[0], "class,p0,p1,p2");
+    assert_eq!(rows[0], "predicted,p_0,p_1,p_2");
     assert!(
         rows[1].starts_with("0,") && rows[2].starts_with("2,"),
         "setosa then virginica: {out}"

@@ -159,10 +159,16 @@ fn a_training_set_of_one_class_is_loaded_with_a_warning() {
 fn another_file_cannot_be_read_like_built_in_data() {
     let other = write("o.csv", b"a,b,y\n1,2,0\n");
     let spirals = spec("spirals(points: 10)", "", 2, 3);
-    let message = load_like(&spirals, &other, None, &FilePolicy::default())
-        .err()
-        .unwrap()
-        .to_string();
+    let loaded = load(&spirals, &FilePolicy::default()).unwrap();
+    let message = load_like(
+        &spirals,
+        &other,
+        &loaded.preparation,
+        &FilePolicy::default(),
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert_eq!(
         message,
         format!(

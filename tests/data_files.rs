@@ -90,8 +90,18 @@ fn no_access_refuses_every_loader() {
     let disabled =
         |e: DataError| matches!(e, DataError::AccessDisabled { path } if path == "d.csv");
     assert!(disabled(csv(name, &policy).unwrap_err()));
+    let preparation = data::Preparation {
+        features: vec!["a".into()],
+        target_columns: Vec::new(),
+        classes: Vec::new(),
+        labels_are_names: false,
+        raw_len: 1,
+        sample_shape: vec![1],
+        scale: None,
+        standardizer: None,
+    };
     assert!(disabled(
-        data::csv_features(name, &[], &policy).unwrap_err()
+        preparation.read_inputs(name, &policy).unwrap_err()
     ));
     assert!(disabled(data::idx(name, name, None, &policy).unwrap_err()));
     assert!(disabled(data::npy(name, name, None, &policy).unwrap_err()));

@@ -279,21 +279,61 @@ fn stub(name: &str) -> DataSpec {
     }
 }
 
-/// Replaces each `validation other` placeholder with the checked `other`.
-pub fn resolve_validation_sets(datas: &mut HashMap<String, DataSpec>) {
-    let names: Vec<(String, String)> = datas
+/// Replaces each `validation other` placeholder with the checked `other`,
+/// prepared as the training data is: its `reshape`, `scale` and
+/// `standardize` (with the training part's statistics) apply to `other`,
+/// since the network sees both the same way. A preparation of its own that
+/// differs is an error, not silently overridden.
+pub fn resolve_validation_sets(cx: &mut Cx, datas: &mut HashMap<String, DataSpec>) {
+    let mut names: Vec<(String, String)> = datas
         .iter()
         .filter_map(|(k, d)| match &d.validation {
             Validation::Data(v) => Some((k.clone(), v.name.clone())),
             _ => None,
         })
         .collect();
+    names.sort();
     for (owner, other) in names {
-        let resolved = datas.get(&other).cloned().map(|mut v| {
-            v.validation = Validation::None;
-            v
-        });
-        if let (Some(v), Some(d)) = (resolved, datas.get_mut(&owner)) {
+        let Some(training) = datas.get(&owner).cloned() else {
+            continue;
+        };
+        let Some(mut v) = datas.get(&other).cloned() else {
+            continue;
+        };
+        v.validation = Validation::None;
+        let own = [
+            (
+                "reshape",
+                v.reshape.is_some() && v.reshape != training.reshape,
+            ),
+            ("scale", v.scale.is_some() && v.scale != training.scale),
+            ("standardize", v.standardize && !training.standardize),
+        ];
+        for (setting, differs) in own {
+            if differs {
+                cx.err(
+                    Diagnostic::error(
+                        codes::CONFLICTING_SETTINGS,
+                        format!(
+                            "data `{other}` validates `{owner}` but sets its own `{setting}`"
+                        ),
+                        v.span,
+                    )
+                    .label(format!("`{setting}` differs from `{owner}`'s"))
+                    .secondary(training.span, format!("`{owner}` is prepared here"))
+                    .help(format!(
+                        "validation data is prepared as the training data is: remove `{setting}` from `{other}`"
+                    )),
+                );
+            }
+        }
+        v.reshape = training.reshape.clone();
+        v.scale = training.scale;
+        v.standardize = training.standardize;
+        if let Some(shape) = &v.reshape {
+            v.sample_shape = Some(shape.clone());
+        }
+        if let Some(d) = datas.get_mut(&owner) {
             d.validation = Validation::Data(Box::new(v));
         }
     }

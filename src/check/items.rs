@@ -133,7 +133,7 @@ pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
             datas.insert(d.name.name.clone(), spec);
         }
     }
-    data::resolve_validation_sets(&mut datas);
+    data::resolve_validation_sets(cx, &mut datas);
 
     let mut model_net = None;
     for n in &networks {

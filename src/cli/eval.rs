@@ -1,66 +1,111 @@
-//! `dlc eval`: loss and accuracy of a checkpoint, in evaluation mode.
+//! `dlc eval`: loss, accuracy and the metrics people read (confusion
+//! matrix, per-class precision, recall and F1, ROC AUC; MAE, RMSE, R²) of a
+//! trained model, in evaluation mode.
 
-use super::{compile_or_report, read};
-use dlc::checkpoint;
-use dlc::load::{load, load_like};
-use std::path::{Path, PathBuf};
+use crate::Format;
+use dlc::data::Dataset;
+use dlc::report::Metrics;
+use std::path::Path;
 
-pub fn eval(file: &PathBuf, checkpoint_path: &Path, data: Option<&Path>) -> u8 {
-    let Some(text) = read(file) else { return 2 };
-    let mut model = match compile_or_report(file, &text) {
+pub fn eval(file: &Path, model_file: Option<&Path>, data: Option<&Path>, format: Format) -> u8 {
+    let (mut model, _) = match super::open_trained(file, model_file) {
         Ok(m) => m,
         Err(code) => return code,
     };
-    if let Err(e) = checkpoint::load_weights(&mut model, checkpoint_path, &text) {
-        eprintln!("error: {e}");
-        return 2;
-    }
     let Some(spec) = model.model().data.clone() else {
-        eprintln!("error: {} has no data item to evaluate on", file.display());
+        eprintln!("error: the model's program has no data item to evaluate on");
         return 2;
     };
     let policy = model.data_policy();
-    let loaded = match load(&spec, &policy) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
+    let mut sets: Vec<(String, Dataset)> = Vec::new();
+    let preparation = match data {
+        Some(path) => {
+            let preparation = match super::preparation_of(&model) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            match dlc::load::load_like(&spec, path, &preparation, &policy) {
+                Ok(ds) => sets.push((path.display().to_string(), ds)),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            }
+            preparation
         }
-    };
-    let mut sets = Vec::new();
-    match data {
-        Some(path) => match load_like(&spec, path, loaded.standardizer.as_ref(), &policy) {
-            Ok(ds) => sets.push((path.display().to_string(), ds)),
+        None => match dlc::load::load(&spec, &policy) {
+            Ok(loaded) => {
+                if let Some(v) = loaded.validation {
+                    sets.push(("validation".to_string(), v));
+                }
+                sets.push(("training".to_string(), loaded.train));
+                loaded.preparation
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {e}\nhelp: give a file to evaluate on with --data FILE");
                 return 2;
             }
         },
-        None => {
-            if let Some(v) = loaded.validation {
-                sets.push(("validation".to_string(), v));
-            }
-            sets.push(("training".to_string(), loaded.train));
-        }
-    }
+    };
+    let names = if preparation.classes.is_empty() {
+        preparation.target_columns.clone()
+    } else {
+        preparation.classes.clone()
+    };
+    let mut json_sets = Vec::new();
     for (name, ds) in &sets {
         if let Err(e) = model.check_data(ds, name) {
             eprintln!("error: {e}");
             return 2;
         }
-        match model.evaluate(ds) {
-            Ok(ev) => {
+        let evaluation = model.evaluate(ds);
+        let outputs = model.predict(ds.features());
+        let (ev, outputs) = match (evaluation, outputs) {
+            (Ok(ev), Ok(o)) => (ev, o),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        };
+        let metrics = Metrics::of_outputs(
+            model.loss_kind(),
+            &outputs,
+            model.output_width(),
+            ds.targets(),
+        );
+        match format {
+            Format::Human => {
                 let acc = ev
                     .accuracy
                     .map(|a| format!(", accuracy {:.2}%", a * 100.0))
                     .unwrap_or_default();
                 println!("{name}: {} samples, loss {:.4}{acc}", ev.samples, ev.loss);
+                println!("{}", indent(&metrics.text(&names)));
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
+            Format::Json => json_sets.push(serde_json::json!({
+                "name": name,
+                "samples": ev.samples,
+                "loss": ev.loss,
+                "accuracy": ev.accuracy,
+                "metrics": metrics.to_json(&names),
+            })),
         }
     }
+    if format == Format::Json {
+        println!("{}", serde_json::json!({ "sets": json_sets }));
+    }
     0
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -13,7 +13,7 @@ pub struct LrFindArgs {
     pub interpret: bool,
 }
 
-pub fn lr_find(file: &PathBuf, args: LrFindArgs) -> u8 {
+pub fn lr_find(file: &std::path::Path, args: LrFindArgs) -> u8 {
     if args.start >= args.end {
         eprintln!(
             "error: the sweep must rise: --start {} is not below --end {}",

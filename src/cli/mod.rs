@@ -10,7 +10,6 @@ pub mod sanity;
 pub mod tune;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// `--max-memory`: a size, or `None` for no limit.
@@ -49,7 +48,7 @@ pub fn stderr_color() -> bool {
 }
 
 /// Reads a source file, or prints a one-line error and returns `None`.
-pub fn read(path: &PathBuf) -> Option<String> {
+pub fn read(path: &std::path::Path) -> Option<String> {
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(text),
@@ -92,6 +91,69 @@ pub fn compile_or_report(file: &std::path::Path, text: &str) -> Result<dlc::Comp
     }
 }
 
+/// A trained model for `eval` and `predict`: the model file alone, or the
+/// program with its model file or checkpoint. Returns the model and its
+/// program's text.
+pub fn open_trained(
+    file: &std::path::Path,
+    model_file: Option<&std::path::Path>,
+) -> Result<(dlc::CompiledModel, String), u8> {
+    let options = options(dlc::BackendKind::Jit);
+    let Some(model_file) = model_file else {
+        return match dlc::open_model(file, &options) {
+            Ok(m) => {
+                let text = m.source().to_string();
+                Ok((m, text))
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Err(2)
+            }
+        };
+    };
+    let Some(text) = read(file) else {
+        return Err(2);
+    };
+    let mut model = compile_or_report(file, &text)?;
+    if let Err(e) = dlc::checkpoint::load_weights(&mut model, model_file, &text) {
+        eprintln!("error: {e}");
+        return Err(2);
+    }
+    match dlc::checkpoint::provenance(model_file, &model.data_policy()) {
+        Ok(p) => {
+            if let Some(p) = p.preparation {
+                model.set_preparation(p);
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(2);
+        }
+    }
+    Ok((model, text))
+}
+
+/// The preparation of a trained model; for a checkpoint written before
+/// models kept it, recomputed from the program's training data.
+pub fn preparation_of(model: &dlc::CompiledModel) -> Result<dlc::data::Preparation, u8> {
+    if let Some(p) = model.preparation() {
+        return Ok(p.clone());
+    }
+    let Some(spec) = model.model().data.clone() else {
+        eprintln!(
+            "error: the model does not say how its samples were prepared, and its program has no data item to tell"
+        );
+        return Err(2);
+    };
+    match dlc::load::load(&spec, &model.data_policy()) {
+        Ok(l) => Ok(l.preparation),
+        Err(e) => {
+            eprintln!("error: cannot prepare the input as the training data was: {e}");
+            Err(2)
+        }
+    }
+}
+
 pub fn backend(interpret: bool) -> dlc::BackendKind {
     if interpret {
         dlc::BackendKind::Interpreter
@@ -104,7 +166,7 @@ pub fn backend(interpret: bool) -> dlc::BackendKind {
 /// On failure, prints why and gives the exit code: 1 when the program has
 /// errors, 2 for I/O and data errors.
 pub fn open_bench(
-    path: &PathBuf,
+    path: &std::path::Path,
     kind: dlc::BackendKind,
     what: &'static str,
 ) -> Result<(dlc::recipe::Bench, String), u8> {

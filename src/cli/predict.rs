@@ -1,73 +1,45 @@
-//! `dlc predict`: a checkpoint's predictions for new samples, as CSV.
+//! `dlc predict`: a trained model's predictions for new samples, as CSV.
 //!
-//! Classification: the predicted class, then one probability per class.
-//! Regression: the predicted values.
+//! The input's feature columns are found by name, in any order; its other
+//! columns (an `id`, say) are copied to the output beside the predictions.
 
-use super::{compile_or_report, read};
-use dlc::checkpoint;
-use dlc::load::{load, prepare_features};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-pub fn predict(file: &PathBuf, checkpoint_path: &Path, input: &Path, output: Option<&Path>) -> u8 {
+pub fn predict(file: &Path, model_file: Option<&Path>, input: &Path, output: Option<&Path>) -> u8 {
     let outputs: Vec<(&Path, &str)> = output.iter().map(|p| (*p, "--output")).collect();
     if let Err(code) = super::check_outputs(&outputs, &[]) {
         return code;
     }
-    let Some(text) = read(file) else { return 2 };
-    let mut model = match compile_or_report(file, &text) {
+    let (mut model, _) = match super::open_trained(file, model_file) {
         Ok(m) => m,
         Err(code) => return code,
     };
-    if let Err(e) = checkpoint::load_weights(&mut model, checkpoint_path, &text) {
-        eprintln!("error: {e}");
-        return 2;
-    }
-    // A label or target column left in the input file is skipped.
-    let ignore: Vec<&str> = model
-        .model()
-        .data
-        .as_ref()
-        .map_or(Vec::new(), |d| d.source.rule().target_columns());
-    let policy = model.data_policy();
-    let (mut features, width) = match dlc::data::csv_features(input, &ignore, &policy) {
-        Ok(f) => f,
+    let preparation = match super::preparation_of(&model) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mut inputs = match preparation.read_inputs(input, &model.data_policy()) {
+        Ok(i) => i,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
-    let want = model.input_len();
-    if width != want {
-        eprintln!(
-            "error: {} has {width} feature columns, but network `{}` takes {want} values per sample",
-            input.display(),
-            model.model().network.name
-        );
-        return 2;
-    }
-    if let Some(spec) = model.model().data.clone() {
-        // Standardisation needs the training data's statistics.
-        let standardizer = if spec.standardize {
-            match load(&spec, &policy) {
-                Ok(l) => l.standardizer,
-                Err(e) => {
-                    eprintln!("error: cannot prepare the input as the training data was: {e}");
-                    return 2;
-                }
-            }
-        } else {
-            None
-        };
-        prepare_features(&spec, standardizer.as_ref(), &mut features);
-    }
-    let outputs = match model.predict(&features) {
+    preparation.apply(&mut inputs.features);
+    let outputs = match model.predict(&inputs.features) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
-    let csv = dlc::report::predictions_csv(model.loss_kind(), &outputs, model.output_width());
+    let csv = dlc::report::predictions_csv(
+        model.loss_kind(),
+        &outputs,
+        model.output_width(),
+        &preparation,
+        &inputs.passthrough,
+    );
     match output {
         Some(path) => match dlc::outputs::write_atomically(path, csv.as_bytes()) {
             Ok(()) => 0,

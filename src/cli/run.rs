@@ -25,7 +25,7 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
+pub fn run(file: &Path, args: RunArgs) -> u8 {
     let Some(text) = read(file) else { return 2 };
     let dir = args
         .out
@@ -116,6 +116,7 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
     for warning in &loaded.warnings {
         eprintln!("warning: {warning}");
     }
+    model.set_preparation(loaded.preparation.clone());
     let mut stdout = std::io::stdout().lock();
     let mut epochs = Vec::new();
     let mut on_epoch = |m: &dlc::EpochMetrics| {
@@ -164,11 +165,23 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
                 &verdict,
                 None,
             );
+            // The model `eval` and `predict` read, whatever the program's
+            // `checkpoint` setting: its weights, program and preparation.
+            let model_file = written.as_ref().map(|d| d.join("model.safetensors"));
+            if let Some(path) = &model_file
+                && let Err(e) = model.save_model(path)
+            {
+                eprintln!("error: cannot save the model: {e}");
+                return 2;
+            }
             if args.json {
                 let mut done = dlc::report::done_json(&report);
                 done["verdict"] = verdict.to_json();
                 if let Some(d) = &written {
                     done["run_dir"] = serde_json::json!(d.display().to_string());
+                }
+                if let Some(m) = &model_file {
+                    done["model"] = serde_json::json!(m.display().to_string());
                 }
                 let _ = writeln!(std::io::stdout(), "{done}");
             } else {
@@ -176,6 +189,9 @@ pub fn run(file: &PathBuf, args: RunArgs) -> u8 {
                 println!("{}", verdict.text());
                 if let (Some(d), false) = (&written, args.quiet) {
                     eprintln!("report: {}", d.join("report.html").display());
+                }
+                if let (Some(m), false) = (&model_file, args.quiet) {
+                    eprintln!("model:  {}", m.display());
                 }
             }
             if written.is_none() { 2 } else { 0 }

@@ -2,7 +2,6 @@
 
 use super::{backend, open_bench};
 use dlc::recipe::{SanityOptions, sanity as run_checks};
-use std::path::PathBuf;
 
 pub struct SanityArgs {
     pub max_steps: Option<usize>,
@@ -12,7 +11,7 @@ pub struct SanityArgs {
 
 /// Exit code: 0 when every check passes, 1 when one fails or the program
 /// has errors, 2 for I/O and data errors.
-pub fn sanity(file: &PathBuf, args: SanityArgs) -> u8 {
+pub fn sanity(file: &std::path::Path, args: SanityArgs) -> u8 {
     let (bench, _) = match open_bench(file, backend(args.interpret), "check") {
         Ok(b) => b,
         Err(code) => return code,

@@ -18,7 +18,7 @@ pub struct TuneArgs {
     pub interpret: bool,
 }
 
-pub fn tune(file: &PathBuf, args: TuneArgs) -> u8 {
+pub fn tune(file: &std::path::Path, args: TuneArgs) -> u8 {
     let dir = args
         .out
         .clone()
@@ -110,7 +110,7 @@ pub fn tune(file: &PathBuf, args: TuneArgs) -> u8 {
     }
     let target = match (&args.write_to, args.write) {
         (Some(p), _) => Some(p.as_path()),
-        (None, true) => Some(file.as_path()),
+        (None, true) => Some(file),
         (None, false) => None,
     };
     match target {

@@ -233,22 +233,47 @@ pub fn csv(path: &Path, options: &CsvOptions, policy: &FilePolicy) -> Result<Dat
     Ok(dataset)
 }
 
-/// Features without targets, for prediction: every column except those
-/// named in `ignore` (a label column left in the file is skipped). Returns
-/// the values row-major and the number of feature columns.
-pub fn csv_features(
+/// A CSV file read for prediction: features and the other columns' text.
+pub(crate) struct Table {
+    pub features: Vec<f32>,
+    pub samples: usize,
+    /// Feature values per sample.
+    pub width: usize,
+    pub passthrough: Vec<(String, Vec<String>)>,
+}
+
+/// Reads the columns called `features`, in that order (every column not in
+/// `skip`, in file order, when `features` is empty), as numbers; every other
+/// column is kept as text.
+pub(crate) fn csv_table(
     path: &Path,
-    ignore: &[&str],
+    features: &[String],
+    skip: &[String],
     policy: &FilePolicy,
-) -> Result<(Vec<f32>, usize), DataError> {
+) -> Result<Table, DataError> {
     let (name, mut reader) = open_csv(path, ',', policy)?;
     let mut budget = Budget::new(policy.memory_limit());
     let columns = header_columns(&mut reader, &name, &mut budget)?;
-    let keep: Vec<usize> = (0..columns.len())
-        .filter(|&c| !ignore.contains(&columns[c].as_str()))
+    let feature_columns: Vec<usize> = if features.is_empty() {
+        (0..columns.len())
+            .filter(|&c| !skip.contains(&columns[c]))
+            .collect()
+    } else {
+        features
+            .iter()
+            .map(|f| find_column(&name, &columns, f))
+            .collect::<Result<_, DataError>>()?
+    };
+    let other: Vec<usize> = (0..columns.len())
+        .filter(|c| !feature_columns.contains(c))
         .collect();
     let what = || format!("the samples of {name}");
-    let mut features = Vec::new();
+    let mut values = Vec::new();
+    let mut passthrough: Vec<(String, Vec<String>)> = other
+        .iter()
+        .map(|&c| (columns[c].clone(), Vec::new()))
+        .collect();
+    let mut samples = 0;
     while let Some(record) = reader.next_record()? {
         if record.len() != columns.len() {
             return Err(DataError::ColumnCount {
@@ -258,12 +283,23 @@ pub fn csv_features(
                 found: record.len(),
             });
         }
-        budget.grow(&mut features, keep.len(), &what)?;
-        for &c in &keep {
-            features.push(number(&name, &record.field(c))?);
+        budget.grow(&mut values, feature_columns.len(), &what)?;
+        for &c in &feature_columns {
+            values.push(number(&name, &record.field(c))?);
         }
+        for (&c, (_, texts)) in other.iter().zip(&mut passthrough) {
+            let text = record.field(c).text;
+            budget.grow(texts, 1, &what)?;
+            texts.push(text.to_string());
+        }
+        samples += 1;
     }
-    Ok((features, keep.len()))
+    Ok(Table {
+        features: values,
+        samples,
+        width: feature_columns.len(),
+        passthrough,
+    })
 }
 
 /// The index of the header column called `wanted` (surrounding spaces ignored).

@@ -56,7 +56,7 @@ pub enum DataError {
     UnknownClass {
         origin: String,
         label: String,
-        classes: Vec<String>,
+        classes: Box<[String]>,
         suggestion: Option<String>,
     },
 

@@ -79,10 +79,10 @@ impl LabelReader {
             return Err(self.error(path, site, "a class label"));
         }
         if let Some(names) = names {
-            return self.as_known_names(path, names);
+            return self.into_named_classes(path, names);
         }
         if self.distinct.iter().all(|d| d.numeric) {
-            return self.as_indices(path, declared);
+            return self.into_class_indices(path, declared);
         }
         // Indices and names mixed is a typo in one or the other; read as
         // names, a stray `l` for `1` would silently become a class.
@@ -113,10 +113,10 @@ impl LabelReader {
                 declared,
             });
         }
-        self.as_known_names(path, &names)
+        self.into_named_classes(path, &names)
     }
 
-    fn as_known_names(self, path: &str, names: &[String]) -> Result<ReadLabels, DataError> {
+    fn into_named_classes(self, path: &str, names: &[String]) -> Result<ReadLabels, DataError> {
         let class_of: HashMap<&str, u32> = names
             .iter()
             .enumerate()
@@ -130,7 +130,7 @@ impl LabelReader {
                     return Err(DataError::UnknownClass {
                         origin: format!("{path}:{}:{}", site.line, site.column),
                         label: site.text.clone(),
-                        classes: names.to_vec(),
+                        classes: names.into(),
                         suggestion: closest_name(&site.text, names),
                     });
                 }
@@ -144,7 +144,11 @@ impl LabelReader {
         })
     }
 
-    fn as_indices(self, path: &str, declared: Option<usize>) -> Result<ReadLabels, DataError> {
+    fn into_class_indices(
+        self,
+        path: &str,
+        declared: Option<usize>,
+    ) -> Result<ReadLabels, DataError> {
         let mut remap = Vec::with_capacity(self.distinct.len());
         let mut largest: Option<&FirstSite> = None;
         for site in &self.distinct {

@@ -25,8 +25,8 @@ mod writers;
 pub use epochs::{done_json, done_text, epoch_json, epoch_line};
 pub use files::{ReportError, default_dir};
 pub use metrics::{
-    AveragedScores, ClassMetrics, ClassScores, ColumnErrors, RegressionMetrics, confusion_svg,
-    roc_auc,
+    AveragedScores, ClassMetrics, ClassScores, ColumnErrors, Metrics, RegressionMetrics,
+    confusion_svg, roc_auc,
 };
 pub use predictions::predictions_csv;
 pub use summary::{describe_data, describe_layer, describe_train, summary_json, summary_table};

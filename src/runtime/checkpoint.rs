@@ -95,6 +95,10 @@ pub enum CheckpointError {
         reason: String,
     },
     #[error(
+        "cannot resume from {path}: it is a model file, which holds the weights but not the optimizer's state\nhelp: resume from the checkpoint a `checkpoint` setting writes; `dlc eval` and `dlc predict` read model files"
+    )]
+    WeightsOnly { path: PathBuf },
+    #[error(
         "cannot resume from checkpoint {path}: the optimizer differs: {reason}\nhelp: resuming needs the state of the optimizer that wrote the checkpoint; `dlc eval` and `dlc predict` read only its weights and running statistics"
     )]
     OptimizerDiffers { path: PathBuf, reason: String },
@@ -202,7 +206,27 @@ pub fn save(
     source: &str,
     seed: u64,
 ) -> Result<(), CheckpointError> {
-    let slots = slots(m);
+    write(m, path, source, seed, false)
+}
+
+/// Writes the model file: the weights evaluation and prediction use (after
+/// early stopping's restore), the program and the data preparation, and
+/// none of the optimizer's state. It loads as a checkpoint's weights do.
+pub fn save_model(m: &CompiledModel, path: &Path, seed: u64) -> Result<(), CheckpointError> {
+    write(m, path, &m.source, seed, true)
+}
+
+fn write(
+    m: &CompiledModel,
+    path: &Path,
+    source: &str,
+    seed: u64,
+    weights_only: bool,
+) -> Result<(), CheckpointError> {
+    let mut slots = slots(m);
+    if weights_only {
+        slots.retain(|s| !s.is_optimizer());
+    }
     let stop = m.run.early_stop.as_ref();
     // Once restored, the model holds the best epoch's weights.
     let restored = stop.and_then(|s| s.last_buffers.as_ref());
@@ -211,14 +235,14 @@ pub fn save(
         _ => m.epoch,
     };
     let best = stop
-        .filter(|s| s.best_epoch != weights_epoch)
+        .filter(|s| s.best_epoch != weights_epoch && !weights_only)
         .and_then(|s| s.best_buffers.as_ref());
     let mut sections: Vec<(&str, &[f32], &[f32])> =
         vec![("", &m.buffers.params, &m.buffers.states)];
     if let Some(b) = best {
         sections.push(("best.", &b.params, &b.states));
     }
-    if let Some(l) = restored {
+    if let Some(l) = restored.filter(|_| !weights_only) {
         sections.push(("last.", &l.params, &l.states));
     }
     let mut tensors = Vec::new();
@@ -249,13 +273,25 @@ pub fn save(
     if let Some(t) = &m.model.train {
         meta.insert("optimizer".into(), t.optimizer.kind.rule().keyword().into());
     }
+    // What `predict` and `eval` need without the program's files: the
+    // program, and how its samples were prepared.
+    meta.insert("program".into(), source.to_string());
+    if let Some(p) = &m.preparation {
+        meta.insert("preparation".into(), p.to_json());
+    }
+    if let Some(d) = &m.model.data {
+        meta.insert("data_seed".into(), d.seed.to_string());
+    }
+    if weights_only {
+        meta.insert("contents".into(), "weights".into());
+    }
     if let Some(e) = m.run.epochs {
         meta.insert("run_epochs".into(), e.to_string());
     }
     if let Some(f) = m.run.first_loss {
         meta.insert("first_loss".into(), format!("{f:?}"));
     }
-    if let Some(s) = stop {
+    if let Some(s) = stop.filter(|_| !weights_only) {
         meta.insert("early_stop.metric".into(), s.metric.keyword().into());
         meta.insert("early_stop.best".into(), format!("{:?}", s.best));
         meta.insert("early_stop.best_epoch".into(), s.best_epoch.to_string());
@@ -573,6 +609,9 @@ pub fn load(
 ) -> Result<CheckpointInfo, CheckpointError> {
     let slots = slots(m);
     let opened = Opened::read(m, &slots, path, source)?;
+    if opened.file.metadata.get("contents").map(String::as_str) == Some("weights") {
+        return Err(CheckpointError::WeightsOnly { path: path.into() });
+    }
     let info = opened.info.clone();
     let base = Snapshot::of(&m.buffers)?;
     let main = opened.section("", &slots, &base)?;
@@ -635,4 +674,72 @@ pub fn check_destination(path: &Path, policy: &FilePolicy) -> Result<(), Checkpo
         .check_path(path, true)
         .map_err(CheckpointError::Refused)?;
     crate::outputs::output_file(&path, "checkpoint").map_err(CheckpointError::Destination)
+}
+
+/// What a model file (or a checkpoint) says about itself before any
+/// program is compiled: the program that wrote it, and how its samples
+/// were prepared (files written before the model file existed hold neither).
+pub struct Provenance {
+    pub program: Option<String>,
+    pub preparation: Option<crate::data::Preparation>,
+}
+
+/// Reads the provenance of the file at `path` under `policy`. The file's
+/// size is bounded by the policy's memory limit, or 4 GiB.
+pub fn provenance(path: &Path, policy: &FilePolicy) -> Result<Provenance, CheckpointError> {
+    let opened = policy.open(path).map_err(CheckpointError::Refused)?;
+    let size = opened.len();
+    let limit = policy.max_alloc_bytes.unwrap_or(4 << 30);
+    let corrupt = |reason: String| CheckpointError::Corrupt {
+        path: path.into(),
+        reason,
+    };
+    let file = match tensor_file::read_from(opened, size, limit) {
+        Ok(f) => f,
+        Err(ReadError::Io(source)) => {
+            return Err(CheckpointError::Io {
+                action: "read",
+                path: path.into(),
+                source,
+            });
+        }
+        Err(ReadError::TooLarge { size, limit }) => {
+            return Err(corrupt(format!(
+                "it is {size} bytes, more than the {limit} bytes this model file may take"
+            )));
+        }
+        Err(ReadError::Corrupt(reason)) => return Err(corrupt(reason)),
+        Err(ReadError::NotFinite {
+            tensor,
+            index,
+            value,
+        }) => {
+            return Err(CheckpointError::NotFinite {
+                path: path.into(),
+                tensor,
+                index,
+                value,
+            });
+        }
+    };
+    if !matches!(
+        file.metadata.get("format").map(String::as_str),
+        Some(FORMAT) | Some(FORMAT_1)
+    ) {
+        return Err(corrupt(format!(
+            "it was not written by dlc (no `format: {FORMAT}` in its metadata)"
+        )));
+    }
+    let preparation = file
+        .metadata
+        .get("preparation")
+        .map(|p| {
+            crate::data::Preparation::from_json(p)
+                .map_err(|e| corrupt(format!("its metadata `preparation` is damaged: {e}")))
+        })
+        .transpose()?;
+    Ok(Provenance {
+        program: file.metadata.get("program").cloned(),
+        preparation,
+    })
 }

@@ -7,7 +7,7 @@
 //! validation fraction that leaves a part empty.
 
 use crate::check::{DataSpec, Validation};
-use crate::data::{self, DataError, Dataset, FilePolicy, Standardizer};
+use crate::data::{self, DataError, Dataset, FilePolicy, Preparation, Standardizer};
 use std::path::Path;
 
 /// The training set and, if the program asks for one, the validation set.
@@ -17,6 +17,9 @@ pub struct Loaded {
     /// With `standardize`: the training part's statistics, for preparing
     /// new samples the same way.
     pub standardizer: Option<Standardizer>,
+    /// Everything needed to prepare a new sample as these were, which a
+    /// model saved after training on them keeps.
+    pub preparation: Preparation,
     /// Data that is legal but probably not what was meant (a training set of
     /// a single class), one sentence each.
     pub warnings: Vec<String>,
@@ -34,9 +37,15 @@ pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
             (t, Some(v))
         }
         Validation::Data(other) => {
-            let mut v = source(other, policy)?;
-            require_samples(&v, other)?;
-            prepare(&mut v, other)?;
+            // Read as the training file was: its columns by name, its class
+            // names, its preparation (the checker made `other`'s the same).
+            let mut other = (**other).clone();
+            let names = all.names();
+            let class_names = (!names.classes.is_empty()).then_some(&names.classes[..]);
+            other.source.rule_mut().read_like(&names.features, class_names);
+            let mut v = source(&other, policy)?;
+            require_samples(&v, &other)?;
+            prepare(&mut v, &other)?;
             (all, Some(v))
         }
     };
@@ -53,61 +62,67 @@ pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
         }
     }
     let warnings = single_class(&train, spec).into_iter().collect();
+    let preparation = preparation_of(spec, &train, standardizer.clone());
     Ok(Loaded {
         train,
         validation,
         standardizer,
+        preparation,
         warnings,
     })
 }
 
+/// What preparing a new sample as `train`'s were takes.
+pub fn preparation_of(
+    spec: &DataSpec,
+    train: &Dataset,
+    standardizer: Option<Standardizer>,
+) -> Preparation {
+    let mut preparation = Preparation::of_dataset(train);
+    preparation.target_columns = spec
+        .source
+        .rule()
+        .target_columns()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    Preparation {
+        scale: spec.scale.map(|s| s as f32),
+        standardizer,
+        ..preparation
+    }
+}
+
 /// Another file of the same kind as the program's data (a test set, say),
-/// prepared exactly as the training data was.
+/// read and prepared exactly as the training data was: its feature columns
+/// by name, its class names, its scale and statistics from `preparation`.
 pub fn load_like(
     spec: &DataSpec,
     path: &Path,
-    standardizer: Option<&Standardizer>,
+    preparation: &Preparation,
     policy: &FilePolicy,
 ) -> Result<Dataset, DataError> {
     let mut other = spec.clone();
-    if let Err(kind) = other
-        .source
-        .rule_mut()
-        .read_instead(&path.display().to_string())
-    {
+    let rule = other.source.rule_mut();
+    if let Err(kind) = rule.read_instead(&path.display().to_string()) {
         return Err(DataError::NotLikeData {
             path: path.display().to_string(),
             data: spec.name.clone(),
             kind,
         });
     }
+    let class_names = preparation
+        .labels_are_names
+        .then_some(&preparation.classes[..]);
+    rule.read_like(&preparation.features, class_names);
     let mut ds = source(&other, policy)?;
     require_samples(&ds, &other)?;
-    prepare(&mut ds, &other)?;
-    if let Some(s) = standardizer {
-        s.apply(&mut ds)?;
+    if let Some(shape) = &spec.reshape {
+        data::reshape(&mut ds, shape)?;
     }
-    Ok(ds)
-}
-
-/// Scales and standardises raw samples (laid out one after another) as the
-/// training data was, for prediction.
-pub fn prepare_features(
-    spec: &DataSpec,
-    standardizer: Option<&Standardizer>,
-    features: &mut [f32],
-) {
-    if let Some(f) = spec.scale {
-        features.iter_mut().for_each(|x| *x *= f as f32);
-    }
-    if let Some(s) = standardizer {
-        let width = s.mean.len().max(1);
-        for sample in features.chunks_exact_mut(width) {
-            for ((x, m), d) in sample.iter_mut().zip(&s.mean).zip(&s.std) {
-                *x = (*x - m) / d;
-            }
-        }
-    }
+    let (mut features, shape, targets) = ds.into_parts();
+    preparation.apply(&mut features);
+    Dataset::new(features, shape, targets)
 }
 
 /// `data d (o.csv)`: the data item, and its files.

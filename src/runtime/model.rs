@@ -80,11 +80,45 @@ pub struct CompiledModel {
     /// Bytes the model and its run planned to use, not counting the data
     /// (0 when not estimated).
     pub(crate) planned_bytes: u64,
+    /// How the samples it trained on were prepared: set by training, or
+    /// read from a model file; saved with the model.
+    pub(crate) preparation: Option<crate::data::Preparation>,
 }
 
 /// What a caller may read of a compiled model; the fields stay private so
 /// that the buffers, the layout and the step count cannot disagree.
 impl CompiledModel {
+    /// How the samples it was trained on were prepared (see
+    /// [`crate::data::Preparation`]): set by training or by
+    /// [`crate::open_model`], `None` before either.
+    pub fn preparation(&self) -> Option<&crate::data::Preparation> {
+        self.preparation.as_ref()
+    }
+
+    /// Records how the samples it trains on were prepared, for a caller
+    /// that loads the program's data itself (`dlc::load::load`).
+    pub fn set_preparation(&mut self, preparation: crate::data::Preparation) {
+        self.preparation = Some(preparation);
+    }
+
+    /// Writes the model file: its weights (after early stopping's restore),
+    /// its program and its data preparation, from which
+    /// [`crate::open_model`] makes it again. Written to a temporary file
+    /// and renamed, so a failure leaves no half-written file.
+    pub fn save_model(&self, path: &std::path::Path) -> Result<(), RunError> {
+        let seed = self
+            .run
+            .seed
+            .or(self.model.train.as_ref().map(|t| t.seed))
+            .unwrap_or(0);
+        Ok(super::checkpoint::save_model(self, path, seed)?)
+    }
+
+    /// The program text it was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     /// The checked program it was compiled from.
     pub fn model(&self) -> &Model {
         &self.model
@@ -190,6 +224,7 @@ impl CompiledModel {
             run: RunState::default(),
             limits: Limits::none(),
             planned_bytes: 0,
+            preparation: None,
         })
     }
 
@@ -210,6 +245,7 @@ impl CompiledModel {
             run: self.run.clone(),
             limits: self.limits.clone(),
             planned_bytes: self.planned_bytes,
+            preparation: self.preparation.clone(),
         }
     }
 

@@ -108,6 +108,7 @@ impl CompiledModel {
     ) -> Result<TrainReport, RunError> {
         let spec = self.model.data.clone().ok_or(RunError::NoTrainPlan)?;
         let loaded = super::load::load(&spec, &self.data_policy())?;
+        self.preparation = Some(loaded.preparation.clone());
         let mut report =
             self.train_on(&loaded.train, loaded.validation.as_ref(), options, on_epoch)?;
         report.warnings = loaded.warnings;
@@ -155,6 +156,15 @@ impl CompiledModel {
             super::checkpoint::check_destination(std::path::Path::new(path), &self.limits.files)?;
         }
         self.check_data(train, "training")?;
+        // Data handed over ready keeps its own names; data the program
+        // loaded keeps the preparation `train` recorded.
+        if self
+            .preparation
+            .as_ref()
+            .is_none_or(|p| p.sample_shape != train.sample_shape())
+        {
+            self.preparation = Some(crate::data::Preparation::of_dataset(train));
+        }
         if let Some(v) = val {
             self.check_data(v, "validation")?;
         }

@@ -14,6 +14,10 @@ pub struct Csv {
     pub target: CsvTarget,
     /// Declared classes of a label column; counted from the labels otherwise.
     pub classes: Option<usize>,
+    /// Set only to read a file like a trained model's data (see
+    /// [`Rule::read_like`]); a program cannot write them.
+    pub features: Option<Vec<String>>,
+    pub class_names: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +65,8 @@ impl Definition for Csv {
             path,
             target,
             classes,
+            features: None,
+            class_names: None,
         })
     }
 }
@@ -137,6 +143,11 @@ impl Rule for Csv {
         Ok(())
     }
 
+    fn read_like(&mut self, features: &[String], class_names: Option<&[String]>) {
+        self.features = (!features.is_empty()).then(|| features.to_vec());
+        self.class_names = class_names.map(<[String]>::to_vec);
+    }
+
     fn empty_detail(&self) -> &'static str {
         " (the file has a header line but no rows)"
     }
@@ -151,6 +162,12 @@ impl Rule for Csv {
         };
         if let Some(c) = self.classes {
             options = options.with_classes(c);
+        }
+        if let Some(f) = &self.features {
+            options = options.with_features(f);
+        }
+        if let Some(names) = &self.class_names {
+            options = options.with_class_names(names);
         }
         data::csv(Path::new(&self.path), &options, policy)
     }

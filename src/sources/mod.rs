@@ -91,6 +91,13 @@ pub trait Rule {
         Err(format!("is the built-in `{}` set", self.keyword()))
     }
 
+    /// Reads its file as a trained model's data was read: these feature
+    /// columns by name, and labels as these class names (when the training
+    /// file wrote names). Sources without named columns ignore it.
+    fn read_like(&mut self, features: &[String], class_names: Option<&[String]>) {
+        let _ = (features, class_names);
+    }
+
     /// Why a set of this source can have no sample, for the error that says it does.
     fn empty_detail(&self) -> &'static str {
         ""

@@ -14,16 +14,19 @@
 //! regression.rs:     MAE, RMSE and R² per output column
 //! render.rs:         text for the terminal, JSON for programs
 //! heatmap.rs:        the confusion matrix as SVG
+//! outputs.rs:        a network's outputs on a data set, read as its loss reads them
 //! ```
 
 mod classification;
 mod heatmap;
+mod outputs;
 mod regression;
 mod render;
 mod roc;
 
 pub use classification::{AveragedScores, ClassMetrics, ClassScores};
 pub use heatmap::confusion_svg;
+pub use outputs::Metrics;
 pub use regression::{ColumnErrors, RegressionMetrics};
 pub use roc::roc_auc;
 

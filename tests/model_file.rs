@@ -1,0 +1,168 @@
+//! The model file every run saves: it carries the program and the data
+//! preparation, so `predict` and `eval` need nothing else, and new samples
+//! are read by column name.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dlc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dlc"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("dlc runs")
+}
+
+fn ok(o: Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn folder(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dlc-model-file-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The rows of a CSV file (no quoting in these files).
+fn rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// `rows` with its columns in the order `order` (indices into the header),
+/// an `id` column first.
+fn reordered(rows: &[Vec<String>], order: &[usize]) -> String {
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let id = if i == 0 {
+            "id".to_string()
+        } else {
+            format!("row{i}")
+        };
+        let cells: Vec<&str> = order.iter().map(|&c| row[c].as_str()).collect();
+        out += &format!("{id},{}\n", cells.join(","));
+    }
+    out
+}
+
+/// Column `name` of a CSV text.
+fn column(text: &str, name: &str) -> Vec<String> {
+    let rows = rows(text);
+    let at = rows[0].iter().position(|c| c == name).unwrap();
+    rows[1..].iter().map(|r| r[at].clone()).collect()
+}
+
+#[test]
+fn predictions_need_only_the_model_file_and_read_columns_by_name() {
+    let dir = folder("wine");
+    let wine = std::fs::read_to_string("examples/data/wine.csv").unwrap();
+    std::fs::write(dir.join("train.csv"), &wine).unwrap();
+    std::fs::write(
+        dir.join("wine.dl"),
+        r#"data wine = csv("train.csv", label: "cultivar") {
+    standardize
+    scale      0.5
+    validation 0.2
+}
+network net(x: [13]) -> 3 {
+    dense 16
+    relu
+    dropout 0.1
+    dense 3
+}
+train net on wine {
+    loss      cross_entropy
+    optimizer adam(lr: 0.01)
+    batch     16
+    epochs    15
+}
+"#,
+    )
+    .unwrap();
+    ok(dlc(&dir, &["run", "wine.dl", "-q", "--out", "runs/wine"]));
+    let model = "runs/wine/model.safetensors";
+    assert!(dir.join(model).is_file());
+
+    let table = rows(&wine);
+    let width = table[0].len();
+    let in_order: Vec<usize> = (0..width).collect();
+    std::fs::write(dir.join("same.csv"), reordered(&table[..41], &in_order)).unwrap();
+    let original = ok(dlc(&dir, &["predict", model, "--input", "same.csv"]));
+
+    // The training file is gone, the columns come in another order, and the
+    // label column (class names) is still there: the predictions do not change.
+    std::fs::remove_file(dir.join("train.csv")).unwrap();
+    let mut shuffled: Vec<usize> = (0..width).rev().collect();
+    shuffled.swap(0, 5);
+    std::fs::write(dir.join("moved.csv"), reordered(&table[..41], &shuffled)).unwrap();
+    let moved = ok(dlc(&dir, &["predict", model, "--input", "moved.csv"]));
+    let predicted = |text: &str| -> Vec<(String, String, String)> {
+        let p = column(text, "predicted");
+        let ids = column(text, "id");
+        let p0 = column(text, "p_class_0");
+        ids.into_iter()
+            .zip(p)
+            .zip(p0)
+            .map(|((a, b), c)| (a, b, c))
+            .collect()
+    };
+    assert_eq!(predicted(&original), predicted(&moved));
+    // The classes are named as the file named them, and the model is right
+    // on most of the rows it trained on.
+    let truth = column(&original, "cultivar");
+    let classes = column(&original, "predicted");
+    let right = truth.iter().zip(&classes).filter(|(t, p)| t == p).count();
+    assert!(right >= 36, "{right} of 40 right:\n{original}");
+    assert!(
+        classes.iter().all(|c| c.starts_with("class_")),
+        "{original}"
+    );
+
+    // A column the model needs is missing: an error naming it.
+    std::fs::write(
+        dir.join("short.csv"),
+        reordered(&table[..3], &in_order[1..]),
+    )
+    .unwrap();
+    let o = dlc(&dir, &["predict", model, "--input", "short.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("column \"alcohol\" not found"), "{e}");
+
+    // `eval` reads labels by name too, from the moved file.
+    let report = ok(dlc(&dir, &["eval", model, "--data", "moved.csv"]));
+    assert!(report.contains("moved.csv: 40 samples"), "{report}");
+    assert!(
+        report.contains("class_0") && report.contains("macro avg"),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_regression_model_names_its_targets() {
+    let dir = folder("diabetes");
+    std::fs::copy("examples/data/diabetes.csv", dir.join("d.csv")).unwrap();
+    std::fs::write(
+        dir.join("d.dl"),
+        r#"data d = csv("d.csv", target: "progression") { standardize; validation 0.2 }
+network net(x: [10]) -> 1 { dense 16; relu; dense 1 }
+train net on d { loss mse; optimizer adam(lr: 0.01); batch 32; epochs 5 }
+"#,
+    )
+    .unwrap();
+    ok(dlc(&dir, &["run", "d.dl", "-q", "--out", "runs/d"]));
+    let report = ok(dlc(&dir, &["eval", "runs/d/model.safetensors"]));
+    assert!(report.contains("R²") || report.contains("r2"), "{report}");
+    let out = ok(dlc(
+        &dir,
+        &["predict", "runs/d/model.safetensors", "--input", "d.csv"],
+    ));
+    let header = out.lines().next().unwrap();
+    assert!(header.ends_with(",predicted_progression"), "{header}");
+    assert_eq!(out.lines().count(), 443);
+    let _ = std::fs::remove_dir_all(&dir);
+}
