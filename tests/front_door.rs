@@ -78,18 +78,33 @@ fn command_sources() -> Vec<(String, String)> {
     }
     files
         .into_iter()
-        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect()
 }
 
 #[test]
 fn the_command_uses_only_the_front_door() {
     let public = front_door();
-    for name in ["compile", "CompiledModel", "check", "data", "diag", "checkpoint"] {
+    for name in [
+        "compile",
+        "CompiledModel",
+        "check",
+        "data",
+        "diag",
+        "checkpoint",
+    ] {
         assert!(public.contains(name), "`{name}` not found in {public:?}");
     }
     for internal in ["ir", "codegen", "autodiff", "runtime", "interp", "syntax"] {
-        assert!(!public.contains(internal), "`{internal}` is public: {public:?}");
+        assert!(
+            !public.contains(internal),
+            "`{internal}` is public: {public:?}"
+        );
     }
     let mut outside = Vec::new();
     for (file, text) in command_sources() {
@@ -108,6 +123,7 @@ fn the_command_uses_only_the_front_door() {
 
 #[test]
 fn the_segment_reader_sees_grouped_and_plain_paths() {
-    let text = "use dlc::{data::Dataset, Limits};\nlet x = dlc::runtime::train::argmax(r);\nmydlc::x";
+    let text =
+        "use dlc::{data::Dataset, Limits};\nlet x = dlc::runtime::train::argmax(r);\nmydlc::x";
     assert_eq!(first_segments(text), ["data", "Limits", "runtime"]);
 }
