@@ -4,8 +4,8 @@
 //! with the cause named.
 
 use dlc::BackendKind;
-use dlc::recipe::Bench;
 use dlc::recipe::sanity::{CHANCE_TOLERANCE, InitialLoss, initial_loss, measure_initial_loss};
+use dlc::recipe::{Bench, SanityOptions, sanity};
 use std::path::{Path, PathBuf};
 
 /// How close to chance the default initialisation starts, for every seed:
@@ -221,5 +221,30 @@ fn a_regressor_is_judged_by_its_outputs_scale() {
         check.advice.iter().any(|a| a.contains("`dense3`")),
         "{}",
         check.text()
+    );
+}
+
+#[test]
+fn the_gradient_check_says_how_many_coordinates_it_skipped_on_kinks() {
+    // Zero weights and biases put every ReLU of the first layer exactly at
+    // its kink, for every sample.
+    let text = "data d = moons(points: 64)\n\
+                network net(x: [2]) -> 2 { dense 8, init: zeros; relu; dense 2 }\n\
+                train net on d { loss cross_entropy; optimizer adam(lr: 0.01); batch 16; epochs 1 }\n";
+    let bench = Bench::new(text, BackendKind::Jit, "check").unwrap();
+    let options = SanityOptions {
+        max_steps: 1,
+        ..SanityOptions::default()
+    };
+    let report = sanity(&bench, &options, &mut |_| {}).unwrap();
+    let grads = report.check("gradients").unwrap();
+    // dense1's weight and bias: every coordinate checked sits on a kink.
+    let skipped = 2 * options.grad_coords;
+    assert!(
+        grads.summary.contains(&format!(
+            "{skipped} coordinates skipped: {skipped} on kinks"
+        )),
+        "{}",
+        grads.text()
     );
 }
