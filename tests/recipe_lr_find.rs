@@ -94,3 +94,45 @@ fn suggestion_trains_digits_mlp() {
     eprintln!("digits_mlp: lr {lr}, validation accuracy {acc}");
     assert!(acc >= 0.96, "lr {lr}: validation accuracy {acc}");
 }
+
+/// `dlc lr-find` on the XOR example, its plot written into `dir`.
+fn lr_find_command(dir: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dlc"));
+    c.args(["lr-find", "examples/xor.dl", "--steps", "60", "--out"])
+        .arg(dir);
+    c
+}
+
+#[test]
+fn the_command_prints_its_result_on_stdout_and_then_the_plot_path_on_stderr() {
+    let dir = std::env::temp_dir().join(format!("dlc-lr-find-order-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Both streams into one file, as a terminal or `2>&1` joins them.
+    let joined = dir.join("joined.txt");
+    let file = std::fs::File::create(&joined).unwrap();
+    let status = lr_find_command(&dir)
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&joined).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let last = *lines.last().unwrap();
+    assert!(lines.len() > 2 && lines[0].starts_with("swept "), "{text}");
+    assert!(
+        last.starts_with("plot: ") && last.ends_with("lr_find.svg"),
+        "{text}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("plot: ")).count(),
+        1,
+        "{text}"
+    );
+
+    // Apart, the result is all on stdout and the path alone on stderr.
+    let out = lr_find_command(&dir).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), lines[..lines.len() - 1]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), last);
+}

@@ -97,8 +97,13 @@ fn the_model_keeps_the_weights_from_before_the_failing_step() {
     assert_eq!(model.buffers().params, one_epoch.buffers().params);
     assert_eq!(model.buffers().states, one_epoch.buffers().states);
     assert_eq!(model.steps_taken(), 1);
+    // Which layer overflows first depends on how far step 1 moved each
+    // layer's weights, which their initial scales decide; that it is named
+    // is checked below (`the_first_layer_to_overflow_is_named_with_its_line`).
     match d.stage() {
-        Some(Stage::Forward(site)) => assert_eq!(site.layer, "dense1", "{d}"),
+        Some(Stage::Forward(site)) => {
+            assert!(["dense1", "dense2"].contains(&site.layer.as_str()), "{d}")
+        }
         other => panic!("expected the forward pass, got {other:?}"),
     }
 }

@@ -75,7 +75,7 @@ fn learning_rate(cx: &mut Cx, t: &TrainSpec) {
                     "learning rate {} is unusually large for `{name}`",
                     t.optimizer.lr
                 ),
-                t.span,
+                t.optimizer.rate_span(),
             )
             .label("training will likely diverge")
             .help("`dlc tune` finds a working rate"),

@@ -5,7 +5,8 @@
 //!   network.rs: statements and blocks expanded into a graph of layers
 //!   crate::layers: each layer kind's arguments, shape rule and parameters
 //!   data.rs / train.rs: sources and settings, with defaults
-//!   init.rs:    initialisation chosen from the activation that follows
+//!   init.rs:    initialisation chosen from the activation that follows;
+//!               the output layers drawn small
 //!   lints.rs:   warnings for legal but suspicious programs
 //! ```
 //!
@@ -23,6 +24,7 @@ mod network;
 mod train;
 
 pub use crate::bind::{Cx, did_you_mean, distance};
+pub use init::{OUTPUT_GAIN, output_layers};
 pub use model::*;
 
 use crate::diag::Diagnostic;

@@ -138,6 +138,18 @@ impl Loss {
 pub struct Optimizer {
     pub kind: OptimizerKind,
     pub lr: f64,
+    /// The optimizer as written (`adam(lr: 0.5)`); the train item's span
+    /// for the default.
+    pub span: Span,
+    /// The `lr:` argument, when it is written.
+    pub lr_span: Option<Span>,
+}
+
+impl Optimizer {
+    /// Where a remark about the rate points: its argument, else the call.
+    pub fn rate_span(&self) -> Span {
+        self.lr_span.unwrap_or(self.span)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -99,7 +99,7 @@ pub fn check_network(
     }
     let mut layers = g.layers;
     make_names_unique(&mut layers);
-    init::assign(&mut layers, &g.inits);
+    init::assign(&mut layers, out, &g.inits);
     Some(Network {
         name: decl.name.name.clone(),
         input_shape: layers[0].shape.clone(),

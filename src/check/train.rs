@@ -39,6 +39,8 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
                 nesterov: false,
             }),
             lr: 0.01,
+            span: decl.span,
+            lr_span: None,
         },
         schedule: Schedule {
             kind: ScheduleKind::Constant,
@@ -221,8 +223,14 @@ fn optimizer(cx: &mut Cx, a: &mut Args, s: &Setting) -> Option<Optimizer> {
     let lr = o.real(cx, "lr", None, |v| v > 0.0, "must be positive");
     let kind = (entry.bind)(cx, &mut o);
     let ok = o.finish(cx);
-    let (lr, kind) = (lr?.0, kind?);
-    ok.then_some(Optimizer { kind, lr })
+    let ((lr, lr_span), kind) = (lr?, kind?);
+    ok.then_some(Optimizer {
+        kind,
+        lr,
+        span,
+        // A default rate comes with the call's span.
+        lr_span: (lr_span != span).then_some(lr_span),
+    })
 }
 
 /// `constant`, `step(every: 10, gamma: 0.5)`, `exponential(gamma: 0.95)`,

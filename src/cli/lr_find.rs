@@ -2,6 +2,7 @@
 
 use super::{backend, open_bench};
 use dlc::recipe::{LrFind, LrFindOptions, format_number, lr_find as sweep};
+use std::io::Write;
 use std::path::PathBuf;
 
 pub struct LrFindArgs {
@@ -46,7 +47,11 @@ pub fn lr_find(file: &std::path::Path, args: LrFindArgs) -> u8 {
             return 2;
         }
     };
+    // The result goes to stdout; the plot's path follows it on stderr, as
+    // `dlc tune` and `dlc run` give their report's path. Stdout is flushed
+    // first so that the two streams read in order where they meet.
     print!("{}", describe(&found, bench.plan.optimizer.lr));
+    let _ = std::io::stdout().flush();
     match dlc::report::write_lr_find(&dir, &file.display().to_string(), &found) {
         Ok(_) => {
             eprintln!("plot: {}", dir.join("lr_find.svg").display());

@@ -19,3 +19,22 @@ pub enum Init {
     },
     Const(f64),
 }
+
+impl Init {
+    /// How the summary and the messages name it, in the words of the
+    /// language: `he normal`, `xavier uniform`, `normal(std: 0.025)`, `zeros`.
+    pub fn describe(&self) -> String {
+        let number = crate::syntax::format_number;
+        match *self {
+            Init::He { slope: 0.0 } => "he normal".into(),
+            Init::He { slope } => format!("he normal (slope {})", number(slope)),
+            Init::Xavier => "xavier uniform".into(),
+            Init::Lecun => "lecun normal".into(),
+            Init::Normal { std } => format!("normal(std: {})", number(std)),
+            Init::Uniform { limit } => format!("uniform(limit: {})", number(limit)),
+            Init::Const(0.0) => "zeros".into(),
+            Init::Const(1.0) => "ones".into(),
+            Init::Const(c) => format!("constant {}", number(c)),
+        }
+    }
+}

@@ -29,6 +29,8 @@ pub use metrics::{
     confusion_svg, roc_auc,
 };
 pub use predictions::predictions_csv;
-pub use summary::{describe_data, describe_layer, describe_train, summary_json, summary_table};
+pub use summary::{
+    describe_data, describe_init, describe_layer, describe_train, summary_json, summary_table,
+};
 pub use verdict::{Fit, Verdict, baseline_loss, judge};
 pub use writers::{RunRecord, grid_rows, write_lr_find, write_run, write_tune};

@@ -1,6 +1,7 @@
 //! The summary of a checked model: one row per layer (name, kind, output
-//! shape, parameters), the totals, and one line each for the data and the
-//! training plan. `dlc check` prints it; the run report embeds it.
+//! shape, parameters, how its parameters start), the totals, and one line
+//! each for the data and the training plan. `dlc check` prints it; the run
+//! report embeds it.
 
 use crate::check::*;
 use serde_json::{Value, json};
@@ -29,6 +30,22 @@ pub fn describe_layer(layer: &Layer) -> String {
     layer.op.rule().describe(layer)
 }
 
+/// How a layer's parameters start, in one cell: its weight's initialisation
+/// (a bias always starts at zero), or for a layer without a weight its
+/// first parameter's; empty for a layer without parameters.
+pub fn describe_init(layer: &Layer) -> String {
+    layer
+        .params
+        .iter()
+        .find(|t| t.name == "weight")
+        .or(layer.params.first())
+        .map(|t| t.init.describe())
+        .unwrap_or_default()
+}
+
+/// The column whose cells are right-aligned (numbers).
+const PARAMS_COLUMN: usize = 3;
+
 /// The summary as aligned text.
 pub fn summary_table(model: &Model) -> String {
     let net = &model.network;
@@ -37,6 +54,7 @@ pub fn summary_table(model: &Model) -> String {
         "kind".into(),
         "output".into(),
         "params".into(),
+        "init".into(),
     ]];
     for l in &net.layers {
         rows.push([
@@ -44,9 +62,11 @@ pub fn summary_table(model: &Model) -> String {
             describe_layer(l),
             shape(&l.shape),
             thousands(l.parameter_count()),
+            describe_init(l),
         ]);
     }
-    let widths: Vec<usize> = (0..4)
+    let columns = rows[0].len();
+    let widths: Vec<usize> = (0..columns)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
@@ -63,18 +83,18 @@ pub fn summary_table(model: &Model) -> String {
         let mut line = String::from("  ");
         for (c, cell) in r.iter().enumerate() {
             let pad = " ".repeat(widths[c] - cell.chars().count());
-            if c == 3 {
+            if c == PARAMS_COLUMN {
                 line += &pad;
                 line += cell;
             } else {
                 line += cell;
                 line += &pad;
-                line += "  ";
             }
+            line += "  ";
         }
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "{}", line.trim_end());
         if i == 0 {
-            let total: usize = widths.iter().sum::<usize>() + 6;
+            let total: usize = widths.iter().sum::<usize>() + 2 * (columns - 1);
             let _ = writeln!(out, "  {}", "-".repeat(total));
         }
     }
@@ -185,11 +205,17 @@ pub fn summary_json(model: &Model) -> Value {
         .layers
         .iter()
         .map(|l| {
+            let init: serde_json::Map<String, Value> = l
+                .params
+                .iter()
+                .map(|t| (t.name.clone(), t.init.describe().into()))
+                .collect();
             json!({
                 "name": l.name,
                 "kind": describe_layer(l),
                 "shape": l.shape,
                 "params": l.parameter_count(),
+                "init": init,
             })
         })
         .collect();

@@ -9,7 +9,9 @@
 //!
 //! A coordinate where the one-sided differences disagree sits on a kink
 //! (a ReLU at exactly 0, a tie in a max pool): there the central difference
-//! is no derivative, so it is skipped and counted.
+//! is no derivative, so it is skipped and counted. So are the coordinates
+//! of a tensor the loss does not depend on (it has no gradient to compare).
+//! The summary says how many were skipped and why.
 
 use super::{Check, SanityOptions};
 use crate::autodiff::differentiate;
@@ -101,15 +103,20 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
         .flatten()
         .flat_map(|v| vals[v.index()].iter())
         .fold(0.0f64, |m, a| m.max(a.abs()));
-    let (mut worst, mut worst_at, mut checked, mut kinks) = (0.0f64, String::new(), 0usize, 0usize);
+    let (mut worst, mut worst_at, mut checked) = (0.0f64, String::new(), 0usize);
+    let mut skipped = Skipped::default();
     let mut perturbed = params.clone();
     for (p, grad) in grads.iter().enumerate() {
-        let Some(grad) = grad else { continue };
+        let len = params[p].len();
+        let coords = options.grad_coords.max(1);
+        let Some(grad) = grad else {
+            skipped.unused += len.min(coords);
+            continue;
+        };
         let analytic = &vals[grad.index()];
         let scale = analytic.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-        let len = params[p].len();
-        let stride = (len / options.grad_coords.max(1)).max(1);
-        for k in (0..len).step_by(stride).take(options.grad_coords.max(1)) {
+        let stride = (len / coords).max(1);
+        for k in (0..len).step_by(stride).take(coords) {
             let w = params[p][k];
             perturbed[p][k] = w + STEP;
             let plus = run(&fwd, &perturbed).map_err(interp)?[loss.index()][0];
@@ -126,7 +133,7 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
             if (forward_d - backward_d).abs()
                 > 1e-3 * forward_d.abs().max(backward_d.abs()).max(floor)
             {
-                kinks += 1;
+                skipped.kinks += 1;
                 continue;
             }
             let a = analytic[k];
@@ -183,12 +190,14 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
         "{checked} coordinates on {n} samples: worst relative error {worst:.1e} (limit {F64_TOLERANCE:.0e}); \
          back end vs f64 {backend_worst:.1e} (limit {BACKEND_TOLERANCE:.0e})"
     );
-    if kinks > 0 {
-        summary += &format!("; {kinks} on kinks skipped");
-    }
+    summary += &skipped.text();
     let mut advice = Vec::new();
     if checked == 0 {
-        advice.push("every checked coordinate sat on a kink: nothing was compared".into());
+        advice.push(
+            "every coordinate was skipped (on a kink, or in a tensor the loss does not depend on): \
+             nothing was compared"
+                .into(),
+        );
     }
     if worst > F64_TOLERANCE {
         advice.push(format!(
@@ -208,4 +217,66 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
         advice,
         notes: Vec::new(),
     })
+}
+
+/// Coordinates the finite-difference comparison passed over, by why.
+#[derive(Default)]
+struct Skipped {
+    /// On a kink: the one-sided differences disagree.
+    kinks: usize,
+    /// In a tensor the loss does not depend on (it has no gradient).
+    unused: usize,
+}
+
+impl Skipped {
+    /// `; 3 coordinates skipped: 3 on kinks (...)`, or nothing.
+    fn text(&self) -> String {
+        let mut why = Vec::new();
+        if self.kinks > 0 {
+            why.push(format!(
+                "{} on kinks (the one-sided differences disagree)",
+                self.kinks
+            ));
+        }
+        if self.unused > 0 {
+            why.push(format!(
+                "{} in tensors the loss does not depend on",
+                self.unused
+            ));
+        }
+        match self.kinks + self.unused {
+            0 => String::new(),
+            1 => format!("; 1 coordinate skipped: {}", why.join(", ")),
+            n => format!("; {n} coordinates skipped: {}", why.join(", ")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Skipped;
+
+    #[test]
+    fn skipped_coordinates_are_counted_by_why_and_only_when_there_are_some() {
+        assert_eq!(Skipped::default().text(), "");
+        let one = Skipped {
+            kinks: 1,
+            unused: 0,
+        }
+        .text();
+        assert!(
+            one.starts_with("; 1 coordinate skipped: 1 on kinks"),
+            "{one}"
+        );
+        let both = Skipped {
+            kinks: 2,
+            unused: 6,
+        }
+        .text();
+        assert!(
+            both.starts_with("; 8 coordinates skipped: 2 on kinks")
+                && both.ends_with(", 6 in tensors the loss does not depend on"),
+            "{both}"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! 1. `initial.rs`: the loss of the fresh network against what chance gives
 //!    (ln C for C classes, ln 2 for a binary output, the targets' mean square
-//!    for regression); far above it, the initial scale is wrong.
+//!    for regression); more than 15% away from it, the outputs start too large.
 //! 2. `gradient.rs`: every tensor's gradient on a small batch against central
 //!    finite differences of the loss, in f64 on the reference interpreter,
 //!    and the back end's own gradients against those.
@@ -21,7 +21,7 @@ mod overfit;
 use super::{Bench, RecipeError};
 
 pub use gradient::gradient_check;
-pub use initial::initial_loss;
+pub use initial::{CHANCE_TOLERANCE, InitialLoss, initial_loss, measure_initial_loss};
 pub use overfit::overfit;
 
 /// How much work the checks may do.
