@@ -116,7 +116,9 @@ enum Command {
         interpret: bool,
     },
     /// Tune the learning rate and weight decay: a coarse grid around the
-    /// finder's suggestion, then a finer grid around the best points.
+    /// finder's suggestion, then a finer grid around the best points; the
+    /// winner replaces the program's values only if it also does better at
+    /// the program's own epochs, over a few seeds.
     Tune {
         file: PathBuf,
         /// Epochs of each coarse grid point.
@@ -131,10 +133,16 @@ enum Command {
         /// Steps of the learning-rate sweep.
         #[arg(long, default_value_t = 200, value_parser = sweep_steps)]
         finder_steps: usize,
-        /// Write the winning values into FILE.
+        /// Seeds the winner is confirmed with (default: 3 below 5000 training samples, else 1).
+        #[arg(long, value_parser = positive)]
+        confirm_seeds: Option<usize>,
+        /// Print nothing but errors and the final result.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Write the chosen values into FILE (left as it is when its own are kept).
         #[arg(long, conflicts_with = "write_to")]
         write: bool,
-        /// Write the program with the winning values to a new file.
+        /// Write the program with the chosen values to a new file.
         #[arg(long, value_name = "NEW")]
         write_to: Option<PathBuf>,
         /// Where to write the report (default: runs/<file stem>/tune).
@@ -362,6 +370,8 @@ fn main() -> ExitCode {
             fine_epochs,
             top,
             finder_steps,
+            confirm_seeds,
+            quiet,
             write,
             write_to,
             out,
@@ -374,9 +384,11 @@ fn main() -> ExitCode {
                 top,
                 threads: grid_threads,
                 finder_steps,
+                confirm_seeds,
                 write,
                 write_to,
                 out,
+                quiet,
                 interpret,
             },
         ),

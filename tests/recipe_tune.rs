@@ -1,9 +1,13 @@
 //! The tuner: run-time decay equals the compiled one, the grid is complete
-//! and deterministic, both threads work, and the winner is the best point.
+//! and deterministic, both threads work, the winner is the best point (or
+//! the program's own on a tie), and no rate above W0109's limit is tried.
 
 use dlc::BackendKind;
-use dlc::recipe::{Bench, GridPoint, Setting, Stage, TuneOptions, train_setting, tune};
+use dlc::recipe::{
+    Bench, GridPoint, Progress, Setting, Stage, TuneOptions, choice, train_setting, tune,
+};
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 fn bench(path: &str) -> (Bench, String) {
@@ -106,8 +110,10 @@ fn options(threads: usize) -> TuneOptions {
 fn grid_is_complete_deterministic_and_uses_every_thread() {
     let (b, _) = bench("tests/programs/tune_small.dl");
     let threads = Mutex::new(HashSet::new());
-    let note = |p: &GridPoint| {
-        if p.stage == Stage::Coarse {
+    let note = |p: &Progress| {
+        if let Progress::Point(p) = p
+            && p.stage == Stage::Coarse
+        {
             threads.lock().unwrap().insert(std::thread::current().id());
         }
     };
@@ -178,8 +184,8 @@ fn grid_is_complete_deterministic_and_uses_every_thread() {
             best_coarse.setting.lr
         );
     }
-    // The winner is the fine point, or the program's own setting, with the
-    // lowest validation loss.
+    // The winner is the fine point with the lowest validation loss, or the
+    // program's own setting when it ties with that (or is it).
     let winner = two.best();
     assert_ne!(winner.stage, Stage::Coarse);
     let program: Vec<&GridPoint> = two
@@ -194,7 +200,11 @@ fn grid_is_complete_deterministic_and_uses_every_thread() {
         .chain(&program)
         .map(|p| p.score())
         .fold(f64::INFINITY, f64::min);
-    assert_eq!(winner.score(), lowest);
+    let program_ties = choice::ties(program[0].score(), lowest) || program[0].score() == lowest;
+    assert_eq!(winner.stage == Stage::Program, program_ties);
+    if !program_ties {
+        assert_eq!(winner.score(), lowest);
+    }
     let val = winner
         .curve
         .iter()
@@ -203,14 +213,8 @@ fn grid_is_complete_deterministic_and_uses_every_thread() {
     assert_eq!(winner.score(), val);
 }
 
-#[test]
-fn command_writes_the_winner_where_told() {
-    let dir = std::env::temp_dir().join(format!("dlc-tune-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let original = std::fs::read_to_string("tests/programs/tune_small.dl").unwrap();
-    let copy = dir.join("small.dl");
-    std::fs::write(&copy, &original).unwrap();
-    let new = dir.join("small_tuned.dl");
+/// `dlc tune` on `program` with a small grid and the given extra arguments.
+fn run_tune(program: &Path, report: &Path, extra: &[&str]) -> std::process::Output {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_dlc"))
         .args([
             "tune",
@@ -223,37 +227,63 @@ fn command_writes_the_winner_where_told() {
             "--finder-steps",
             "60",
         ])
-        .arg(&copy)
-        .arg("--write-to")
-        .arg(&new)
+        .args(extra)
+        .arg(program)
         .arg("--out")
-        .arg(dir.join("report"))
+        .arg(report)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
         Some(0),
-        "{stdout}\n{}",
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dlc-tune-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn command_writes_the_confirmed_setting_where_told() {
+    let dir = temp_dir("write");
+    // A rate far too low for 20 epochs: the tuner's setting is confirmed.
+    let original = std::fs::read_to_string("tests/programs/tune_small.dl")
+        .unwrap()
+        .replace("sgd(lr: 0.1,", "sgd(lr: 0.003,");
+    assert!(original.contains("sgd(lr: 0.003,"));
+    let copy = dir.join("small.dl");
+    std::fs::write(&copy, &original).unwrap();
+    let new = dir.join("small_tuned.dl");
+    let out = run_tune(
+        &copy,
+        &dir.join("report"),
+        &["--write-to", new.to_str().unwrap()],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         std::fs::read_to_string(&copy).unwrap(),
         original,
         "--write-to leaves the program alone"
     );
     let tuned = std::fs::read_to_string(&new).unwrap();
-    let winner = stdout
+    let decision = stdout
         .lines()
-        .find(|l| l.starts_with("winner: learning rate "))
-        .unwrap();
-    let rate = winner["winner: learning rate ".len()..]
+        .find(|l| l.starts_with("tuned: learning rate "))
+        .unwrap_or_else(|| panic!("no confirmed setting:\n{stdout}"));
+    let rate = decision["tuned: learning rate ".len()..]
         .split(',')
         .next()
         .unwrap();
     assert!(
         tuned.contains(&format!("optimizer sgd(lr: {rate}, momentum: 0.9)")),
-        "{winner}\n{tuned}"
+        "{decision}\n{tuned}"
     );
     // Outside the optimizer line (and an added l2 line), nothing changed.
     let kept: Vec<&str> = tuned
@@ -267,27 +297,35 @@ fn command_writes_the_winner_where_told() {
     assert_eq!(kept, before);
     assert!(dir.join("report/report.html").exists() && dir.join("report/tune.csv").exists());
 
-    // --write edits the file itself.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dlc"))
-        .args([
-            "tune",
-            "--epochs",
-            "1",
-            "--fine-epochs",
-            "1",
-            "--top",
-            "1",
-            "--finder-steps",
-            "60",
-            "--write",
-        ])
-        .arg(&copy)
-        .arg("--out")
-        .arg(dir.join("report"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // --write edits the file itself; -q prints the decision alone.
+    let out = run_tune(&copy, &dir.join("report"), &["--write", "-q"]);
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), tuned);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{decision}\n")
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn command_keeps_the_program_when_its_own_setting_wins() {
+    let dir = temp_dir("keep");
+    let original = std::fs::read_to_string("tests/programs/tune_small.dl").unwrap();
+    let copy = dir.join("small.dl");
+    std::fs::write(&copy, &original).unwrap();
+    let out = run_tune(&copy, &dir.join("report"), &["--write", "--threads", "1"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("the program's settings are kept: "),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), original);
+    // Each point is listed once, in the table; progress names stages only.
+    assert!(!stderr.contains(" lr "), "{stderr}");
+    let html = std::fs::read_to_string(dir.join("report/report.html")).unwrap();
+    assert!(html.contains("on 1 thread;"), "the report's subtitle");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -324,4 +362,36 @@ fn coarse_grid_grows_past_an_edge_and_never_loses_to_the_program() {
         .expect("the program's own setting is trained");
     assert_eq!(program.epochs, o.fine_epochs);
     assert!(t.best().score() <= program.score());
+}
+
+#[test]
+fn no_rate_above_the_large_rate_warning_is_tried_or_proposed() {
+    let (b, text) = bench("tests/programs/tune_small.dl");
+    // Factors far above the finder's suggestion: most would exceed sgd's limit.
+    let o = TuneOptions {
+        rate_factors: vec![1.0, 100.0, 1000.0],
+        extensions: 1,
+        ..options(2)
+    };
+    let t = tune(&b, &o, &|_| {}).unwrap();
+    let limit = b.plan.optimizer.kind.rule().large_rate();
+    assert_eq!(t.rate_limit, limit);
+    assert!(
+        t.points
+            .iter()
+            .filter(|p| p.stage != Stage::Program)
+            .all(|p| p.setting.lr <= limit),
+        "a rate above {limit}"
+    );
+    assert!(
+        t.points.iter().any(|p| p.setting.lr == limit),
+        "the rates beyond the limit are tried at the limit"
+    );
+    assert!(t.proposal.setting.lr <= limit);
+    let written = dlc::recipe::write_setting(&text, t.proposal.setting.lr, None).unwrap();
+    let checked = dlc::check_with(&written, &dlc::Options::default());
+    assert!(
+        checked.diagnostics.iter().all(|d| d.code != "W0109"),
+        "{written}"
+    );
 }

@@ -72,6 +72,10 @@ pub struct Context {
     /// Whether a one-sample batch must be skipped (batch statistics of a
     /// single sample are undefined), as the training loop does.
     pub skips_single: bool,
+    /// The program as written, and how it was compiled: the tuner confirms
+    /// its winner on programs compiled from this text as `dlc run` would.
+    pub source: String,
+    pub options: crate::Options,
 }
 
 impl std::ops::Deref for Bench {
@@ -102,7 +106,6 @@ impl Bench {
         options: &crate::Options,
         what: &'static str,
     ) -> Result<Bench, RecipeError> {
-        let backend = options.backend;
         let checked = crate::check_with(source, options);
         let model = match checked.model {
             Some(m) if !checked.has_errors() => m,
@@ -123,7 +126,7 @@ impl Bench {
             source,
             loaded.train,
             loaded.validation,
-            backend,
+            options,
             what,
         )
     }
@@ -134,7 +137,7 @@ impl Bench {
         source: &str,
         train: Dataset,
         validation: Option<Dataset>,
-        backend: BackendKind,
+        options: &crate::Options,
         what: &'static str,
     ) -> Result<Bench, RecipeError> {
         let plan = model.train.clone().ok_or(RecipeError::NoTrainPlan(what))?;
@@ -150,7 +153,7 @@ impl Bench {
                 *rate = 0.0;
             }
         }
-        let mut compiled = CompiledModel::new(stripped, source, backend)?;
+        let mut compiled = CompiledModel::new(stripped, source, options.backend)?;
         compiled.check_data(&train, "training")?;
         if let Some(v) = &validation {
             compiled.check_data(v, "validation")?;
@@ -187,6 +190,8 @@ impl Bench {
                 data_seed,
                 decayed,
                 skips_single,
+                source: source.to_string(),
+                options: options.clone(),
             },
         })
     }

@@ -5,6 +5,8 @@
 //!   sanity/:    initial loss, whole-network gradient check, overfit a small sample
 //!   lr_find.rs: sweep the rate exponentially, suggest one and a safe range
 //!   tune.rs:    grid over rate and decay on forks of the one model, on every core
+//!   choice.rs:  the grid's proposal; ties keep the program's values
+//!   confirm.rs: the proposal against the program at the program's own budget
 //!   edit.rs:    write the winning values back into the program text, by spans
 //! ```
 //!
@@ -14,6 +16,8 @@
 //! every setting (see `bench.rs`).
 
 mod bench;
+pub mod choice;
+pub mod confirm;
 pub mod edit;
 pub mod lr_find;
 pub mod sanity;
@@ -22,11 +26,13 @@ pub mod tune;
 
 pub use crate::syntax::format_number;
 pub use bench::{Bench, DecayKind, Setting};
+pub use choice::{Axis, Proposal};
+pub use confirm::{Confirmation, Keep, Outcome};
 pub use edit::{EditError, write_setting};
 pub use lr_find::{LrFind, LrFindOptions, lr_find};
 pub use sanity::{Check, SanityOptions, SanityReport, sanity};
 pub use steps::{RunCurve, Stepper, train_setting};
-pub use tune::{GridPoint, Stage, TuneOptions, TuneResult, tune};
+pub use tune::{GridPoint, Progress, Stage, TuneOptions, TuneResult, tune};
 
 use crate::runtime::RunError;
 

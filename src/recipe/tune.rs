@@ -1,4 +1,5 @@
-//! The tuner (`dlc tune`): a grid over learning rate and decay.
+//! The tuner (`dlc tune`): a grid over learning rate and decay, and a
+//! confirmation of its winner at the program's own budget.
 //!
 //! 1. The learning-rate finder gives a centre rate (its suggestion, or the
 //!    program's rate if the loss never fell).
@@ -11,14 +12,26 @@
 //!    apart and decays a factor √10 apart (decay 0 pairs with a tenth of the
 //!    smallest decay tried), each trained `fine_epochs` epochs; beside them,
 //!    the program's own setting, trained as long.
+//! 4. The proposal (`choice.rs`): the lowest score of step 3, where a tie
+//!    keeps the program's value.
+//! 5. The confirmation (`confirm.rs`): the program as written and with the
+//!    proposal, each trained as `dlc run` would, from a few seeds; the
+//!    proposal is chosen only if it does better by more than the noise.
+//!
+//! No rate above the optimizer's W0109 limit ([`Rule::large_rate`]) is
+//! tried: a larger one is tried at the limit instead, so the tuner never
+//! writes a rate its own checker calls unusually large.
 //!
 //! A point's score is its best validation loss over its epochs (its best
-//! training loss without validation data); the winner is the fine point,
-//! or the program's own setting, with the lowest score: the tuner never
-//! proposes a setting that did worse than the one the program has. Every point trains from the same initialisation
-//! (the plan's seed) on a fork of one compiled model; the points are shared
-//! out to one thread per core, and the results do not depend on how.
+//! training loss without validation data). Every point trains from the
+//! same initialisation (the plan's seed) on a fork of one compiled model;
+//! the points are shared out to one thread per core, and the results do
+//! not depend on how.
+//!
+//! [`Rule::large_rate`]: crate::optimizers::Rule::large_rate
 
+use super::choice::{Proposal, propose, same};
+use super::confirm::{Confirmation, confirm, seeds};
 use super::{
     Bench, DecayKind, LrFind, LrFindOptions, RecipeError, Setting, lr_find, train_setting,
 };
@@ -39,6 +52,8 @@ pub struct TuneOptions {
     pub top: usize,
     /// Columns the coarse grid may grow by when its best rate is at an edge.
     pub extensions: usize,
+    /// Seeds of the confirmation; `None`: as [`seeds`] decides by the data's size.
+    pub confirm_seeds: Option<usize>,
     /// Threads; 0: one per core.
     pub threads: usize,
 }
@@ -53,6 +68,7 @@ impl Default for TuneOptions {
             decays: None,
             top: 2,
             extensions: 2,
+            confirm_seeds: None,
             threads: 0,
         }
     }
@@ -74,6 +90,26 @@ impl Stage {
             Stage::Program => "program",
         }
     }
+}
+
+/// What the tuner is doing, for a caller that shows progress.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'a> {
+    /// A stage of the grid begins: `points` settings, `epochs` epochs each.
+    Stage {
+        stage: Stage,
+        points: usize,
+        epochs: usize,
+    },
+    /// A point of the grid finished (from any thread, in any order).
+    Point(&'a GridPoint),
+    /// The confirmation begins: the program and `proposal`, each trained
+    /// from every seed for the program's `epochs`.
+    Confirming {
+        proposal: Setting,
+        epochs: usize,
+        seeds: &'a [u64],
+    },
 }
 
 /// One trained point of the grid.
@@ -115,22 +151,44 @@ pub struct TuneResult {
     /// The rate the coarse grid is centred on.
     pub center: f64,
     pub points: Vec<GridPoint>,
-    /// Index of the winning point in `points`.
+    /// Index in `points` of the grid's winner: the proposal's point.
     pub winner: usize,
+    pub proposal: Proposal,
+    /// `None` when the proposal is the program's own setting.
+    pub confirmation: Option<Confirmation>,
+    /// The program's rate and decay, as written.
+    pub program: Setting,
     pub decay_kind: DecayKind,
+    /// The largest rate tried: the optimizer's W0109 limit.
+    pub rate_limit: f64,
     pub threads: usize,
 }
 
 impl TuneResult {
+    /// The grid's winner.
     pub fn best(&self) -> &GridPoint {
         &self.points[self.winner]
+    }
+
+    /// Whether the confirmation found the proposal better than the program.
+    pub fn confirmed(&self) -> bool {
+        self.confirmation.as_ref().is_some_and(|c| c.keep.is_none())
+    }
+
+    /// The setting to write: the proposal once confirmed, else the program's.
+    pub fn chosen(&self) -> Setting {
+        if self.confirmed() {
+            self.proposal.setting
+        } else {
+            self.program
+        }
     }
 }
 
 pub fn tune(
     bench: &Bench,
     options: &TuneOptions,
-    on_point: &(dyn Fn(&GridPoint) + Sync),
+    on_progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<TuneResult, RecipeError> {
     if options.rate_factors.is_empty() || options.coarse_epochs == 0 || options.fine_epochs == 0 {
         return Err(RecipeError::Options(
@@ -140,6 +198,8 @@ pub fn tune(
     let finder = lr_find(bench, &options.finder)?;
     let center = finder.suggestion.unwrap_or(bench.plan.optimizer.lr);
     let kind = bench.decay_kind();
+    let rate_limit = bench.plan.optimizer.kind.rule().large_rate();
+    let capped = |lr: f64| lr.min(rate_limit);
     let decays = options
         .decays
         .clone()
@@ -153,40 +213,30 @@ pub fn tune(
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let coarse: Vec<Setting> = options
-        .rate_factors
-        .iter()
-        .flat_map(|f| {
-            decays.iter().map(move |&d| Setting {
-                lr: center * f,
-                decay: d,
-            })
-        })
-        .collect();
-    let mut points = run_grid(
-        bench,
-        &coarse,
-        Stage::Coarse,
-        options.coarse_epochs,
-        threads,
-        on_point,
-    )?;
+    let grid = |settings: &[Setting], stage, epochs| {
+        on_progress(&Progress::Stage {
+            stage,
+            points: settings.len(),
+            epochs,
+        });
+        run_grid(bench, settings, stage, epochs, threads, on_progress)
+    };
+    let mut coarse: Vec<Setting> = Vec::new();
+    for f in &options.rate_factors {
+        for &decay in &decays {
+            push_new(&mut coarse, capped(center * f), decay);
+        }
+    }
+    let mut points = grid(&coarse, Stage::Coarse, options.coarse_epochs)?;
     for _ in 0..options.extensions {
-        let Some(rate) = edge_rate(&points) else {
+        let Some(rate) = edge_rate(&points, rate_limit) else {
             break;
         };
         let column: Vec<Setting> = decays
             .iter()
             .map(|&decay| Setting { lr: rate, decay })
             .collect();
-        points.extend(run_grid(
-            bench,
-            &column,
-            Stage::Coarse,
-            options.coarse_epochs,
-            threads,
-            on_point,
-        )?);
+        points.extend(grid(&column, Stage::Coarse, options.coarse_epochs)?);
     }
 
     let mut ranked: Vec<&GridPoint> = points.iter().filter(|p| p.score().is_finite()).collect();
@@ -209,10 +259,7 @@ pub fn tune(
         };
         for lr in [r / step, r, r * step] {
             for &decay in &around_decay {
-                let s = Setting { lr, decay };
-                if !fine.iter().any(|f| same(f, &s)) {
-                    fine.push(s);
-                }
+                push_new(&mut fine, capped(lr), decay);
             }
         }
     }
@@ -225,16 +272,12 @@ pub fn tune(
                 .copied()
                 .fold(f64::INFINITY, f64::min)
             / 10.0;
-        fine.push(Setting { lr, decay: 0.0 });
+        fine.push(Setting {
+            lr: capped(lr),
+            decay: 0.0,
+        });
     }
-    let fine_points = run_grid(
-        bench,
-        &fine,
-        Stage::Fine,
-        options.fine_epochs,
-        threads,
-        on_point,
-    )?;
+    let fine_points = grid(&fine, Stage::Fine, options.fine_epochs)?;
     if fine_points.is_empty() {
         return Err(RecipeError::Options(
             "no point of the fine grid finished".into(),
@@ -242,31 +285,47 @@ pub fn tune(
     }
     let first_fine = points.len();
     points.extend(fine_points);
-    points.extend(run_grid(
-        bench,
-        &[bench.program_setting()],
-        Stage::Program,
-        options.fine_epochs,
-        threads,
-        on_point,
-    )?);
-    // Listed first among equals, a fine point wins a tie with the program.
-    let winner = (first_fine..points.len())
-        .min_by(|&a, &b| points[a].score().total_cmp(&points[b].score()))
-        .unwrap_or(first_fine);
+    let program = bench.program_setting();
+    points.extend(grid(&[program], Stage::Program, options.fine_epochs)?);
+    let proposal = propose(&points, first_fine..points.len(), program);
+    let confirmation = if proposal.is_program(&program) {
+        None
+    } else {
+        let seeds = seeds(bench, options.confirm_seeds);
+        on_progress(&Progress::Confirming {
+            proposal: proposal.setting,
+            epochs: bench.plan.epochs,
+            seeds: &seeds,
+        });
+        Some(confirm(bench, proposal.setting, &seeds, threads)?)
+    };
     Ok(TuneResult {
         finder,
         center,
         points,
-        winner,
+        winner: proposal.point,
+        proposal,
+        confirmation,
+        program,
         decay_kind: kind,
+        rate_limit,
         threads,
     })
 }
 
+/// Adds a setting unless the grid has it already (rates capped at the
+/// limit can coincide).
+fn push_new(settings: &mut Vec<Setting>, lr: f64, decay: f64) {
+    let s = Setting { lr, decay };
+    if !settings.iter().any(|f| same(f, &s)) {
+        settings.push(s);
+    }
+}
+
 /// A rate one step beyond the coarse grid, when its best point's rate is
-/// the largest or the smallest of the grid (and not the only one).
-fn edge_rate(points: &[GridPoint]) -> Option<f64> {
+/// the largest or the smallest of the grid (and not the only one); never
+/// above `limit`.
+fn edge_rate(points: &[GridPoint], limit: f64) -> Option<f64> {
     let best = points
         .iter()
         .filter(|p| p.score().is_finite())
@@ -277,19 +336,13 @@ fn edge_rate(points: &[GridPoint]) -> Option<f64> {
     if low == high {
         None
     } else if rate == high {
-        Some(rate * 3.0)
+        (rate < limit).then(|| (rate * 3.0).min(limit))
     } else if rate == low {
         Some(rate / 3.0)
     } else {
         None
     }
 }
-
-fn same(a: &Setting, b: &Setting) -> bool {
-    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs());
-    close(a.lr, b.lr) && close(a.decay, b.decay)
-}
-
 /// Trains every setting, each on a fork, spread over `threads` threads:
 /// thread k takes settings k, k + threads, ... (the points of a grid cost
 /// about the same, and a fixed share keeps every thread busy).
@@ -299,7 +352,7 @@ fn run_grid(
     stage: Stage,
     epochs: usize,
     threads: usize,
-    on_point: &(dyn Fn(&GridPoint) + Sync),
+    on_progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<Vec<GridPoint>, RecipeError> {
     let results: Mutex<Vec<Option<GridPoint>>> = Mutex::new(vec![None; settings.len()]);
     let failure: Mutex<Option<RunError>> = Mutex::new(None);
@@ -326,7 +379,7 @@ fn run_grid(
                                 curve: curve.epochs,
                                 diverged: curve.diverged,
                             };
-                            on_point(&point);
+                            on_progress(&Progress::Point(&point));
                             if let Ok(mut r) = results.lock() {
                                 r[i] = Some(point);
                             }

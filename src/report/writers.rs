@@ -292,9 +292,10 @@ pub fn write_tune(
     let page = Page {
         title: format!("dlc tune {name}"),
         subtitle: format!(
-            "{} grid points on {} threads; winner: learning rate {}, {} {}, {} epochs",
+            "{} grid points on {} thread{}; winner: learning rate {}, {} {}, {} epochs",
             t.points.len(),
             t.threads,
+            if t.threads == 1 { "" } else { "s" },
             format_number(best.setting.lr),
             t.decay_kind.keyword(),
             format_number(best.setting.decay),
