@@ -340,42 +340,14 @@ impl Opened {
             .open(path)
             .map_err(CheckpointError::Refused)?;
         let size = opened.len();
-        let file = match tensor_file::read_from(opened, size, size_limit(slots)) {
-            Ok(f) => f,
-            Err(ReadError::Io(source)) => {
-                return Err(CheckpointError::Io {
-                    action: "read",
-                    path: path.into(),
-                    source,
-                });
-            }
-            Err(ReadError::TooLarge { size, limit }) => {
-                return Err(CheckpointError::TooLarge {
-                    path: path.into(),
-                    network,
-                    size,
-                    limit,
-                });
-            }
-            Err(ReadError::Corrupt(reason)) => {
-                return Err(CheckpointError::Corrupt {
-                    path: path.into(),
-                    reason,
-                });
-            }
-            Err(ReadError::NotFinite {
-                tensor,
-                index,
-                value,
-            }) => {
-                return Err(CheckpointError::NotFinite {
-                    path: path.into(),
-                    tensor,
-                    index,
-                    value,
-                });
-            }
-        };
+        let file = tensor_file::read_from(opened, size, size_limit(slots)).map_err(|e| {
+            read_error(path, e, |size, limit| CheckpointError::TooLarge {
+                path: path.into(),
+                network: network.clone(),
+                size,
+                limit,
+            })
+        })?;
         let (info, stop, first_loss) =
             read_metadata(&file.metadata, source).map_err(|reason| CheckpointError::Corrupt {
                 path: path.into(),
@@ -694,34 +666,13 @@ pub fn provenance(path: &Path, policy: &FilePolicy) -> Result<Provenance, Checkp
         path: path.into(),
         reason,
     };
-    let file = match tensor_file::read_from(opened, size, limit) {
-        Ok(f) => f,
-        Err(ReadError::Io(source)) => {
-            return Err(CheckpointError::Io {
-                action: "read",
-                path: path.into(),
-                source,
-            });
-        }
-        Err(ReadError::TooLarge { size, limit }) => {
-            return Err(corrupt(format!(
+    let file = tensor_file::read_from(opened, size, limit).map_err(|e| {
+        read_error(path, e, |size, limit| {
+            corrupt(format!(
                 "it is {size} bytes, more than the {limit} bytes this model file may take"
-            )));
-        }
-        Err(ReadError::Corrupt(reason)) => return Err(corrupt(reason)),
-        Err(ReadError::NotFinite {
-            tensor,
-            index,
-            value,
-        }) => {
-            return Err(CheckpointError::NotFinite {
-                path: path.into(),
-                tensor,
-                index,
-                value,
-            });
-        }
-    };
+            ))
+        })
+    })?;
     if !matches!(
         file.metadata.get("format").map(String::as_str),
         Some(FORMAT) | Some(FORMAT_1)
@@ -742,4 +693,35 @@ pub fn provenance(path: &Path, policy: &FilePolicy) -> Result<Provenance, Checkp
         program: file.metadata.get("program").cloned(),
         preparation,
     })
+}
+
+/// A file that could not be read as tensors, as a checkpoint error;
+/// `too_large` says why a file over its size limit is refused.
+fn read_error(
+    path: &Path,
+    e: ReadError,
+    too_large: impl FnOnce(u64, u64) -> CheckpointError,
+) -> CheckpointError {
+    match e {
+        ReadError::Io(source) => CheckpointError::Io {
+            action: "read",
+            path: path.into(),
+            source,
+        },
+        ReadError::TooLarge { size, limit } => too_large(size, limit),
+        ReadError::Corrupt(reason) => CheckpointError::Corrupt {
+            path: path.into(),
+            reason,
+        },
+        ReadError::NotFinite {
+            tensor,
+            index,
+            value,
+        } => CheckpointError::NotFinite {
+            path: path.into(),
+            tensor,
+            index,
+            value,
+        },
+    }
 }
