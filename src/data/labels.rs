@@ -149,10 +149,10 @@ impl LabelReader {
         path: &str,
         declared: Option<usize>,
     ) -> Result<ReadLabels, DataError> {
+        // `remap[id]` is the class of `distinct[id]`.
         let mut remap = Vec::with_capacity(self.distinct.len());
-        let mut largest: Option<&FirstSite> = None;
         for site in &self.distinct {
-            let label = match class_index(&site.text) {
+            match class_index(&site.text) {
                 Some(label) if label as usize >= MAX_CLASSES => {
                     return Err(self.error(
                         path,
@@ -160,44 +160,36 @@ impl LabelReader {
                         &format!("a class index below {MAX_CLASSES} (the most classes supported)"),
                     ));
                 }
-                Some(label) => label,
+                Some(label) => remap.push(label),
                 None => {
                     return Err(self.error(path, site, "a class index (a whole number from 0)"));
                 }
-            };
-            remap.push(label);
-            // The first row of the largest label, in row order.
-            let replaces = largest.is_none_or(|l| {
-                let best = remap[self.index[&l.text] as usize];
-                label > best || (label == best && site.row < l.row)
-            });
-            if replaces {
-                largest = Some(site);
             }
         }
-        let site_of = |s: &FirstSite| LabelSite {
+        let sites = || self.distinct.iter().zip(remap.iter().copied());
+        let site_of = |(s, label): (&FirstSite, u32)| LabelSite {
             origin: format!("{path}:{}:{}", s.line, s.column),
             row: s.row,
-            label: remap[self.index[&s.text] as usize],
+            label,
         };
-        let largest = largest.map(site_of);
-        if let (Some(classes), Some(l)) = (declared, &largest)
-            && l.label as usize >= classes
-        {
+        // The first row of the largest label (`1` and `1.0` are one label).
+        let largest = sites()
+            .min_by_key(|&(s, label)| (std::cmp::Reverse(label), s.row))
+            .map(site_of);
+        if let Some(classes) = declared {
             // The first row whose label is out of range.
-            let first = self
-                .distinct
-                .iter()
-                .filter(|s| remap[self.index[&s.text] as usize] as usize >= classes)
-                .min_by_key(|s| s.row)
-                .map(site_of)
-                .unwrap_or_else(|| l.clone());
-            return Err(DataError::LabelOutOfRange {
-                origin: format!("{}: ", first.origin),
-                row: first.row,
-                label: first.label.into(),
-                classes,
-            });
+            let first = sites()
+                .filter(|&(_, label)| label as usize >= classes)
+                .min_by_key(|&(s, _)| s.row)
+                .map(site_of);
+            if let Some(first) = first {
+                return Err(DataError::LabelOutOfRange {
+                    origin: format!("{}: ", first.origin),
+                    row: first.row,
+                    label: first.label.into(),
+                    classes,
+                });
+            }
         }
         Ok(ReadLabels {
             labels: self.ids.iter().map(|&id| remap[id as usize]).collect(),

@@ -84,12 +84,7 @@ impl Preparation {
             features.iter_mut().for_each(|x| *x *= f);
         }
         if let Some(s) = &self.standardizer {
-            let width = s.mean.len().max(1);
-            for sample in features.chunks_exact_mut(width) {
-                for ((x, m), d) in sample.iter_mut().zip(&s.mean).zip(&s.std) {
-                    *x = (*x - m) / d;
-                }
-            }
+            s.apply_to_values(features);
         }
     }
 

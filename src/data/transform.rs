@@ -81,12 +81,18 @@ impl Standardizer {
                 ),
             ));
         }
-        for sample in dataset.features.chunks_exact_mut(width.max(1)) {
+        self.apply_to_values(&mut dataset.features);
+        Ok(())
+    }
+
+    /// Standardises samples of `mean.len()` values each, laid out one
+    /// after another.
+    pub fn apply_to_values(&self, features: &mut [f32]) {
+        for sample in features.chunks_exact_mut(self.mean.len().max(1)) {
             for ((x, m), s) in sample.iter_mut().zip(&self.mean).zip(&self.std) {
                 *x = (*x - m) / s;
             }
         }
-        Ok(())
     }
 }
 
