@@ -171,7 +171,7 @@ pub use codegen::profile::summary as kernel_profile;
 pub use emit::{Stage, emit};
 pub use limits::Limits;
 pub use runtime::{
-    BackendKind, CompiledModel, EpochMetrics, Evaluation, RunError, StepHook, StepProgress,
-    StopReason, TrainOptions, TrainReport,
+    BackendKind, CHECKPOINT_INTERVAL, CompiledModel, EpochMetrics, Evaluation, RunError, StepHook,
+    StepProgress, StopReason, TrainOptions, TrainReport,
 };
 pub use runtime::{checkpoint, load, parity};

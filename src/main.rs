@@ -55,9 +55,18 @@ enum Command {
         /// Train this many epochs in all (overrides the program; at least 1).
         #[arg(long, value_parser = positive_epochs)]
         epochs: Option<usize>,
-        /// Seed of initialisation and dropout (overrides the program).
+        /// Seed of initialisation and dropout (overrides the `train` item's `seed`).
         #[arg(long)]
         seed: Option<u64>,
+        /// Seed of the validation split and of each epoch's order (overrides
+        /// the `data` item's `seed`).
+        #[arg(long)]
+        data_seed: Option<u64>,
+        /// The least time between two of the program's checkpoints, in
+        /// seconds (default: 1, or 20 times a write's time if longer; 0
+        /// writes one after every epoch). The last epoch is always written.
+        #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+        checkpoint_every: Option<std::time::Duration>,
         /// Print nothing but errors and the final result.
         #[arg(long, short)]
         quiet: bool,
@@ -236,6 +245,13 @@ fn positive_epochs(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A time in seconds: finite and not negative.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    let s: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    std::time::Duration::try_from_secs_f64(s)
+        .map_err(|_| format!("must be a number of seconds, at least 0, found {text}"))
+}
+
 /// A count of something (threads, samples, steps, points): at least 1.
 fn positive(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -288,6 +304,13 @@ fn set_threads(threads: Option<usize>) {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends quietly, as other command-line tools do,
+    // instead of failing on a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restores the default action of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     // `dlc tune` trains grid points side by side, one thread per core (or
     // --threads): the matrix products of each then run on one thread.
@@ -311,6 +334,8 @@ fn main() -> ExitCode {
             file,
             epochs,
             seed,
+            data_seed,
+            checkpoint_every,
             quiet,
             json,
             resume,
@@ -322,6 +347,8 @@ fn main() -> ExitCode {
             RunArgs {
                 epochs,
                 seed,
+                data_seed,
+                checkpoint_every,
                 quiet,
                 json,
                 resume: match resume_from {

@@ -319,3 +319,24 @@ fn an_adam_checkpoint_evaluates_in_an_sgd_program_but_does_not_resume() {
     );
     let _ = std::fs::remove_dir_all(ckpt.parent().unwrap());
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::process::Stdio;
+    let o = dlc(&["run", "-q", "examples/iris.dl", "--epochs", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = std::env::temp_dir().join(format!("dlc-cli-run-{}", std::process::id()));
+    let model = dir.join("runs/model.safetensors");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dlc"))
+        .arg("eval")
+        .arg(&model)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away at once, as `| head -0` would.
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let e = stderr(&o);
+    assert!(!e.contains("panicked"), "{e}");
+}

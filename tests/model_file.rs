@@ -166,3 +166,37 @@ train net on d { loss mse; optimizer adam(lr: 0.01); batch 32; epochs 5 }
     assert_eq!(out.lines().count(), 443);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_run_that_restored_an_earlier_epoch_saves_a_model_that_loads() {
+    let dir = folder("restored");
+    std::fs::create_dir_all(dir.join("examples/data")).unwrap();
+    std::fs::copy("examples/data/wine.csv", dir.join("examples/data/wine.csv")).unwrap();
+    let program = std::fs::read_to_string("examples/wine.dl")
+        .unwrap()
+        .replace(
+            "epochs     60",
+            "epochs     60\n    checkpoint \"ck.safetensors\"",
+        );
+    std::fs::write(dir.join("wine.dl"), program).unwrap();
+    let done = ok(dlc(&dir, &["run", "-q", "--json", "wine.dl"]));
+    let done: serde_json::Value = serde_json::from_str(done.lines().last().unwrap()).unwrap();
+    let (best, last) = (&done["best"]["epoch"], &done["final"]["epoch"]);
+    assert_ne!(
+        best, last,
+        "the run should restore an earlier epoch: {done}"
+    );
+    // The model file and the checkpoint hold the same (restored) weights.
+    let from_model = ok(dlc(&dir, &["eval", "runs/wine/model.safetensors"]));
+    let from_checkpoint = ok(dlc(
+        &dir,
+        &["eval", "wine.dl", "--checkpoint", "ck.safetensors"],
+    ));
+    assert_eq!(from_model, from_checkpoint);
+    let args = ["--input", "examples/data/wine.csv"];
+    let predicted = ok(dlc(
+        &dir,
+        &[&["predict", "runs/wine/model.safetensors"][..], &args].concat(),
+    ));
+    assert_eq!(column(&predicted, "predicted").len(), 178);
+}

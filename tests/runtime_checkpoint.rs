@@ -4,7 +4,7 @@
 //! nothing.
 
 mod checkpoint_support;
-use checkpoint_support::rewrite;
+use checkpoint_support::{metadata, rewrite};
 use dlc::runtime::checkpoint;
 use dlc::{BackendKind, TrainOptions};
 use std::path::{Path, PathBuf};
@@ -237,6 +237,8 @@ fn a_run_resumed_after_any_epoch_equals_the_unbroken_run_early_stopping_included
     // A seed given to the first run only: the resumed run keeps it.
     let options = TrainOptions {
         seed: Some(5),
+        // A checkpoint after every epoch, to resume from each.
+        checkpoint_interval: Some(std::time::Duration::ZERO),
         ..Default::default()
     };
     let mut straight = dlc::compile_with(&src, BackendKind::Jit).unwrap();
@@ -676,4 +678,35 @@ fn early_stopping_on_another_metric_does_not_resume() {
         "{err}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn checkpoints_are_written_at_most_once_per_interval_and_always_at_the_end() {
+    let dir = temp_dir("interval");
+    let ckpt = dir.join("c.safetensors");
+    let src = program(&ckpt);
+    let epochs_seen_with_file = |interval: std::time::Duration| {
+        let _ = std::fs::remove_file(&ckpt);
+        let mut m = dlc::compile_with(&src, BackendKind::Jit).unwrap();
+        let mut seen = Vec::new();
+        let options = TrainOptions {
+            checkpoint_interval: Some(interval),
+            ..Default::default()
+        };
+        m.train(&options, &mut |e| {
+            if ckpt.exists() {
+                seen.push(e.epoch);
+            }
+        })
+        .unwrap();
+        assert_eq!(metadata(&ckpt)["epoch"], "5", "the last epoch is written");
+        seen
+    };
+    // An interval longer than the run: only the end is written.
+    assert!(epochs_seen_with_file(std::time::Duration::from_secs(3600)).is_empty());
+    // No interval: each epoch's file is there when the next one ends.
+    assert_eq!(
+        epochs_seen_with_file(std::time::Duration::ZERO),
+        [2, 3, 4, 5]
+    );
 }

@@ -70,6 +70,17 @@ fn iris_reaches_95_percent_on_validation() {
 }
 
 #[test]
+fn wine_reaches_95_percent_on_validation_with_every_data_seed_tried() {
+    for data_seed in ["1", "2", "3"] {
+        let (_, done) = run("examples/wine.dl", &["--data-seed", data_seed]);
+        assert!(
+            best(&done, "val_acc") >= 0.95,
+            "data seed {data_seed}: {done}"
+        );
+    }
+}
+
+#[test]
 fn digits_mlp_reaches_96_percent_stops_early_and_restores_the_best_epoch() {
     let (epochs, done) = run("examples/digits_mlp.dl", &[]);
     assert!(best(&done, "val_acc") >= 0.96, "{done}");

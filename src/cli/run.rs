@@ -17,23 +17,20 @@ pub enum Resume {
 pub struct RunArgs {
     pub epochs: Option<usize>,
     pub seed: Option<u64>,
+    pub data_seed: Option<u64>,
+    /// The least time between two checkpoints (`TrainOptions::checkpoint_interval`).
+    pub checkpoint_every: Option<std::time::Duration>,
     pub quiet: bool,
     pub json: bool,
     pub resume: Option<Resume>,
     pub interpret: bool,
-    /// The run directory (default: `runs/<file stem>`).
+    /// The run directory (default: `runs/<file stem>`, with the seeds that
+    /// differ from the program's).
     pub out: Option<PathBuf>,
 }
 
 pub fn run(file: &Path, args: RunArgs) -> u8 {
     let Some(text) = read(file) else { return 2 };
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| dlc::report::default_dir(file));
-    if let Err(code) = super::check_outputs(&[], &[(&dir, "the run directory (--out)")]) {
-        return code;
-    }
     let name = file.display().to_string();
     let color = stderr_color();
     let options = super::options(super::backend(args.interpret));
@@ -50,16 +47,29 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
         }
     };
     let compile_seconds = compile_start.elapsed().as_secs_f64();
+    // Runs with seeds other than the program's keep their own files: the
+    // run directory and the checkpoint are named for those seeds.
+    let program_seeds = (model.seed(), model.data_seed());
+    let differs = |run: u64, program: u64| (run != program).then_some(run);
+    let asked = (
+        args.seed.and_then(|s| differs(s, program_seeds.0)),
+        args.data_seed.and_then(|d| differs(d, program_seeds.1)),
+    );
+    if let Some(d) = args.data_seed {
+        model.set_data_seed(d);
+    }
     let checkpoint = model
         .model()
         .train
         .as_ref()
-        .and_then(|t| t.checkpoint.clone());
-    if let Some(Err(e)) =
-        checkpoint.map(|p| checkpoint::check_destination(p.as_ref(), &model.limits().files))
-    {
-        eprintln!("error: {e}");
-        return 2;
+        .and_then(|t| t.checkpoint.clone())
+        .map(|p| dlc::report::seeded_path(p.as_ref(), asked.0, asked.1));
+    if let Some(p) = &checkpoint {
+        if let Err(e) = checkpoint::check_destination(p, &model.limits().files) {
+            eprintln!("error: {e}");
+            return 2;
+        }
+        model.set_checkpoint(Some(p.display().to_string()));
     }
     if model.model().train.is_none() {
         eprintln!(
@@ -80,6 +90,20 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
             Err(code) => return code,
         }
     }
+    let seed = args
+        .seed
+        .filter(|_| resumed_from.is_none())
+        .unwrap_or(model.seed());
+    let dir = args.out.clone().unwrap_or_else(|| {
+        dlc::report::default_run_dir(
+            file,
+            differs(seed, program_seeds.0),
+            differs(model.data_seed(), program_seeds.1),
+        )
+    });
+    if let Err(code) = super::check_outputs(&[], &[(&dir, "the run directory (--out)")]) {
+        return code;
+    }
     if !args.quiet && !args.json {
         eprintln!("compiled {name} in {:.1} ms", compile_seconds * 1e3);
     }
@@ -88,6 +112,7 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
         epochs: Some(total),
         // A seed re-initialises the model: a resumed run keeps its own.
         seed: args.seed.filter(|_| resumed_from.is_none()),
+        checkpoint_interval: args.checkpoint_every,
         on_step: bar.clone().map(|bar| {
             dlc::StepHook(std::sync::Arc::new(move |p: &dlc::StepProgress| {
                 let per = p.steps_per_epoch as u64;
@@ -271,6 +296,15 @@ help: name the file with --resume-from CHECKPOINT"
             "error: {shown} was trained with seed {}; --seed {seed} would start another run
 help: resume without --seed",
             info.seed
+        );
+        return Err(2);
+    }
+    if let (Some(asked), Some(ran)) = (args.data_seed, info.data_seed)
+        && asked != ran
+    {
+        eprintln!(
+            "error: {shown} was trained with data seed {ran}; --data-seed {asked} would split and order the data another way
+help: resume without --data-seed"
         );
         return Err(2);
     }

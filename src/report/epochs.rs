@@ -53,6 +53,8 @@ pub fn done_json(r: &TrainReport) -> Value {
     o.insert("event".into(), json!("done"));
     o.insert("epochs".into(), json!(r.epochs.len()));
     o.insert("seconds".into(), json!(r.seconds));
+    o.insert("seed".into(), json!(r.seed));
+    o.insert("data_seed".into(), json!(r.data_seed));
     match &r.stop {
         StopReason::Completed => o.insert("stopped".into(), json!("completed")),
         StopReason::EarlyStop {

@@ -29,6 +29,31 @@ pub fn default_dir(program: &Path) -> PathBuf {
     Path::new("runs").join(stem)
 }
 
+/// Where `dlc run` writes unless told otherwise: [`default_dir`], named for
+/// the seeds that differ from the program's (see [`seeded_path`]).
+pub fn default_run_dir(program: &Path, seed: Option<u64>, data_seed: Option<u64>) -> PathBuf {
+    seeded_path(&default_dir(program), seed, data_seed)
+}
+
+/// `path` with the seeds of a run that are not the program's in its name,
+/// before the extension: `runs/wine-seed3`, `ck-seed3-data1.safetensors`.
+/// Runs with other seeds so keep their own files; without either it is
+/// `path` itself.
+pub fn seeded_path(path: &Path, seed: Option<u64>, data_seed: Option<u64>) -> PathBuf {
+    let mut name = path.file_stem().unwrap_or_default().to_os_string();
+    if let Some(s) = seed {
+        name.push(format!("-seed{s}"));
+    }
+    if let Some(d) = data_seed {
+        name.push(format!("-data{d}"));
+    }
+    if let Some(ext) = path.extension() {
+        name.push(".");
+        name.push(ext);
+    }
+    path.with_file_name(name)
+}
+
 /// Creates `dir` and its parents as needed.
 pub fn create_dir(dir: &Path) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {

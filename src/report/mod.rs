@@ -23,7 +23,7 @@ pub mod verdict;
 mod writers;
 
 pub use epochs::{done_json, done_text, epoch_json, epoch_line};
-pub use files::{ReportError, default_dir};
+pub use files::{ReportError, default_dir, default_run_dir, seeded_path};
 pub use metrics::{
     AveragedScores, ClassMetrics, ClassScores, ColumnErrors, Metrics, RegressionMetrics,
     confusion_svg, roc_auc,

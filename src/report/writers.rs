@@ -103,7 +103,7 @@ pub fn write_run(dir: &Path, r: &RunRecord) -> Result<Vec<PathBuf>, ReportError>
             },
             Section {
                 heading: "Model".into(),
-                blocks: vec![Block::Pre(summary_table(r.model))],
+                blocks: vec![Block::Pre(summary_table(&as_run(r)))],
             },
             Section {
                 heading: "Program".into(),
@@ -113,6 +113,19 @@ pub fn write_run(dir: &Path, r: &RunRecord) -> Result<Vec<PathBuf>, ReportError>
     };
     written.push(write_atomic(dir, "report.html", render(&page).as_bytes())?);
     Ok(written)
+}
+
+/// The program as it ran: with the seeds the run used, which `--seed`
+/// may have overridden.
+fn as_run(r: &RunRecord) -> Model {
+    let mut model = r.model.clone();
+    if let (Some(rep), Some(t)) = (r.report, &mut model.train) {
+        t.seed = rep.seed;
+    }
+    if let (Some(rep), Some(d)) = (r.report, &mut model.data) {
+        d.seed = rep.data_seed;
+    }
+    model
 }
 
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {

@@ -11,10 +11,12 @@
 //!
 //! The metadata (format `dlc-checkpoint-2`) records the format, the network,
 //! a hash of the source, the optimizer, `epoch` (epochs trained),
-//! `weights_epoch`, `step`, `seed`, `run_epochs` (the epochs the run trains
-//! towards), `first_loss`, and early stopping's memory (`early_stop.metric`,
-//! `.best`, `.best_epoch`, `.waited`, `.stopped`). Keys come in a fixed
-//! order, so identical runs write identical files.
+//! `weights_epoch`, `step`, `seed`, `data_seed` (of the split and order),
+//! `run_epochs` (the epochs the run trains towards), `first_loss`, early
+//! stopping's memory (`early_stop.metric`, `.best`, `.best_epoch`,
+//! `.waited`, `.stopped`), the program and the data's preparation; a model
+//! file says `contents: weights`. Keys come in a fixed order, so identical
+//! runs write identical files.
 //!
 //! Nothing that is not finite is ever written, and a file holding such a
 //! value is refused. Files are written to a temporary name beside the
@@ -114,6 +116,8 @@ pub struct CheckpointInfo {
     pub weights_epoch: usize,
     pub step: u64,
     pub seed: u64,
+    /// The seed of the data's split and order (not in older files).
+    pub data_seed: Option<u64>,
     /// The epochs the run was training towards (not in the first format).
     pub run_epochs: Option<usize>,
     /// Early stopping ended the run.
@@ -550,7 +554,13 @@ fn read_metadata(
             })
         }
     };
-    if weights_epoch != epoch && stop.as_ref().is_none_or(|s| s.best_epoch != weights_epoch) {
+    // A model file keeps no early stopping state: its weights may be those
+    // of the best epoch, restored, without it.
+    let weights_only = meta.get("contents").map(String::as_str) == Some("weights");
+    if weights_epoch != epoch
+        && !weights_only
+        && stop.as_ref().is_none_or(|s| s.best_epoch != weights_epoch)
+    {
         return Err(inconsistent(format!(
             "it holds the weights of epoch {weights_epoch} after {epoch} epochs, which is not the best epoch"
         )));
@@ -561,6 +571,7 @@ fn read_metadata(
         weights_epoch,
         step,
         seed,
+        data_seed: parse(meta, "data_seed")?,
         run_epochs: parse::<u64>(meta, "run_epochs")?.map(|e| e as usize),
         stopped_early: stop.as_ref().is_some_and(|s| s.stopped),
         same_source: meta.get("source_hash") == Some(&source_hash(source)),
@@ -613,6 +624,9 @@ pub fn load(
     m.epoch = info.epoch;
     m.step = info.step;
     m.run.seed = Some(info.seed);
+    if let Some(d) = info.data_seed {
+        m.set_data_seed(d);
+    }
     m.run.epochs = info.run_epochs;
     m.run.first_loss = opened.first_loss;
     m.run.early_stop = stop;
@@ -636,6 +650,10 @@ pub fn load_weights(
     opened.no_others(&slots, &["", "best.", "last."], true)?;
     m.buffers.params = weights.params;
     m.buffers.states = weights.states;
+    // Evaluating on the program's data splits it as training did.
+    if let Some(d) = opened.info.data_seed {
+        m.set_data_seed(d);
+    }
     Ok(opened.info)
 }
 

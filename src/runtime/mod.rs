@@ -24,5 +24,6 @@ pub mod train;
 
 pub use model::{BackendKind, CompiledModel, RunError};
 pub use train::{
-    EpochMetrics, Evaluation, StepHook, StepProgress, StopReason, TrainOptions, TrainReport,
+    CHECKPOINT_COST_FACTOR, CHECKPOINT_INTERVAL, EpochMetrics, Evaluation, StepHook, StepProgress,
+    StopReason, TrainOptions, TrainReport,
 };

@@ -106,12 +106,16 @@ impl CompiledModel {
     /// [`crate::open_model`] makes it again. Written to a temporary file
     /// and renamed, so a failure leaves no half-written file.
     pub fn save_model(&self, path: &std::path::Path) -> Result<(), RunError> {
-        let seed = self
-            .run
+        Ok(super::checkpoint::save_model(self, path, self.seed())?)
+    }
+
+    /// The seed of initialisation and dropout: the run's (given to
+    /// [`Self::train`], or resumed), else the program's (0 without a plan).
+    pub fn seed(&self) -> u64 {
+        self.run
             .seed
             .or(self.model.train.as_ref().map(|t| t.seed))
-            .unwrap_or(0);
-        Ok(super::checkpoint::save_model(self, path, seed)?)
+            .unwrap_or(0)
     }
 
     /// The program text it was compiled from.
@@ -122,6 +126,29 @@ impl CompiledModel {
     /// The checked program it was compiled from.
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// Sets the seed of the data's validation split and of each epoch's
+    /// order (the program's `seed` data setting), before loading and
+    /// training. A checkpoint or model file records it, and loading one
+    /// sets it back, so that evaluation splits the data as training did.
+    pub fn set_data_seed(&mut self, seed: u64) {
+        if let Some(d) = &mut self.model.data {
+            d.seed = seed;
+        }
+    }
+
+    /// Sets the file the training plan's checkpoints go to, in place of
+    /// the program's `checkpoint` setting; `None` writes none.
+    pub fn set_checkpoint(&mut self, path: Option<String>) {
+        if let Some(t) = &mut self.model.train {
+            t.checkpoint = path;
+        }
+    }
+
+    /// The seed of the data's split and order (0 without a `data` item).
+    pub fn data_seed(&self) -> u64 {
+        self.model.data.as_ref().map_or(0, |d| d.seed)
     }
 
     /// Where each parameter and state tensor lies in the buffers.

@@ -12,7 +12,7 @@ use crate::data::{Batcher, Dataset, Targets};
 use crate::ir::StepScalars;
 use crate::limits::alloc;
 use crate::rng::Rng;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What one epoch measured.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +60,11 @@ pub struct TrainReport {
     pub seconds: f64,
     /// What the data's preparation found suspicious (a single class, say).
     pub warnings: Vec<String>,
+    /// The seed of initialisation and dropout the run used (the program's,
+    /// `TrainOptions::seed`, or a resumed run's own).
+    pub seed: u64,
+    /// The seed of the data's split and order the run used.
+    pub data_seed: u64,
 }
 
 /// Options a caller may override; the program's plan gives the rest.
@@ -73,7 +78,22 @@ pub struct TrainOptions {
     pub seed: Option<u64>,
     /// Called after every optimizer step, for progress bars.
     pub on_step: Option<StepHook>,
+    /// The least time between two of the run's checkpoints, when the plan
+    /// names a `checkpoint` file. By default [`CHECKPOINT_INTERVAL`], or
+    /// [`CHECKPOINT_COST_FACTOR`] times the time a write takes when that is
+    /// longer, so that writing never dominates a run of short epochs;
+    /// `Duration::ZERO` writes after every epoch. The run's last epoch is
+    /// always written, whatever the interval.
+    pub checkpoint_interval: Option<Duration>,
 }
+
+/// The default least time between two checkpoints of a run: a run killed
+/// loses at most this much training, plus the epoch under way.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// By default a checkpoint is written at most once per this many times the
+/// last write took: writes then cost at most about 1/20 of the run.
+pub const CHECKPOINT_COST_FACTOR: u32 = 20;
 
 /// Where training is within the run, after a step.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -187,7 +207,7 @@ impl CompiledModel {
             epochs,
             batch,
             steps_per_epoch: probe.batches_per_epoch(),
-            data_seed: self.model.data.as_ref().map_or(0, |d| d.seed),
+            data_seed: self.data_seed(),
             // Batch statistics of a single sample are undefined: skip such a
             // last batch, as a 1-sample batch norm cannot train.
             skip_single: batch > 1
@@ -221,12 +241,15 @@ impl CompiledModel {
             states: alloc::copy_of(&self.buffers.states, "the epoch's snapshot of the state")?,
         };
         let start = Instant::now();
+        let mut writes = CheckpointWrites::new();
         let mut report = TrainReport {
             epochs: Vec::new(),
             stop: StopReason::Completed,
             best_epoch: None,
             seconds: 0.0,
             warnings: Vec::new(),
+            seed,
+            data_seed: run.data_seed,
         };
         // `epochs` counts the whole run: a model resumed from a checkpoint
         // continues where it stopped (and a run that stopped early is over).
@@ -345,8 +368,8 @@ impl CompiledModel {
                 break;
             }
             // The last epoch's checkpoint is written below, after restore-best.
-            if e + 1 < epochs {
-                self.save_checkpoint(&run.plan, seed)?;
+            if e + 1 < epochs && writes.due(options.checkpoint_interval) {
+                writes.time(|| self.save_checkpoint(&run.plan, seed))?;
             }
         }
         if let (Some(rule), Some(state)) = (&run.plan.early_stop, &self.run.early_stop)
@@ -654,4 +677,59 @@ struct Failed {
     lr: f64,
     first: f32,
     loss: f32,
+}
+
+/// When a run's next checkpoint is due: after the interval since the last
+/// write (or the run's start).
+struct CheckpointWrites {
+    last: Instant,
+    cost: Duration,
+}
+
+impl CheckpointWrites {
+    fn new() -> Self {
+        CheckpointWrites {
+            last: Instant::now(),
+            cost: Duration::ZERO,
+        }
+    }
+
+    fn due(&self, interval: Option<Duration>) -> bool {
+        let least =
+            interval.unwrap_or_else(|| CHECKPOINT_INTERVAL.max(self.cost * CHECKPOINT_COST_FACTOR));
+        self.last.elapsed() >= least
+    }
+
+    fn time<T>(&mut self, write: impl FnOnce() -> T) -> T {
+        let began = Instant::now();
+        let out = write();
+        self.last = Instant::now();
+        self.cost = self.last - began;
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after(elapsed: Duration, cost: Duration) -> CheckpointWrites {
+        CheckpointWrites {
+            last: Instant::now() - elapsed,
+            cost,
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_is_due_after_the_interval_or_twenty_writes_worth() {
+        let ms = Duration::from_millis;
+        assert!(!after(ms(500), ms(1)).due(None));
+        assert!(after(ms(1100), ms(1)).due(None));
+        // A write of 100 ms waits 2 s, so writing stays near 1/20 of the run.
+        assert!(!after(ms(1500), ms(100)).due(None));
+        assert!(after(ms(2100), ms(100)).due(None));
+        // An interval given is the interval.
+        assert!(after(ms(0), ms(100)).due(Some(Duration::ZERO)));
+        assert!(!after(ms(1500), ms(1)).due(Some(ms(2000))));
+    }
 }
