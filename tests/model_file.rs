@@ -199,4 +199,17 @@ fn a_run_that_restored_an_earlier_epoch_saves_a_model_that_loads() {
         &[&["predict", "runs/wine/model.safetensors"][..], &args].concat(),
     ));
     assert_eq!(column(&predicted, "predicted").len(), 178);
+    let warned = |o: &Output| String::from_utf8_lossy(&o.stderr).contains("no longer prepares");
+    assert!(!warned(&dlc(
+        &dir,
+        &["eval", "runs/wine/model.safetensors"]
+    )));
+    // The training file edited after the run: eval says its numbers are not
+    // those of the model's own preparation.
+    let csv = dir.join("examples/data/wine.csv");
+    let edited = std::fs::read_to_string(&csv)
+        .unwrap()
+        .replace(",1065,", ",9065,");
+    std::fs::write(&csv, edited).unwrap();
+    assert!(warned(&dlc(&dir, &["eval", "runs/wine/model.safetensors"])));
 }

@@ -39,6 +39,15 @@ pub fn eval(file: &Path, model_file: Option<&Path>, data: Option<&Path>, format:
                     sets.push(("validation".to_string(), v));
                 }
                 sets.push(("training".to_string(), loaded.train));
+                if model
+                    .preparation()
+                    .is_some_and(|kept| kept != &loaded.preparation)
+                {
+                    eprintln!(
+                        "warning: the program's data no longer prepares as it did in training (its file changed?): these numbers use statistics refitted on it as it is now
+help: `--data FILE` evaluates a file with the model's own preparation"
+                    );
+                }
                 loaded.preparation
             }
             Err(e) => {
