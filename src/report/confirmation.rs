@@ -30,7 +30,7 @@ pub struct Decision {
     /// A word for programs: `confirmed`, `program_best_on_grid`,
     /// `diverged`, `not_lower`, `tie`, `noise`, `lower_accuracy`.
     pub reason: &'static str,
-    /// The reason in a sentence.
+    /// The reason, as a clause that follows "kept: ...:".
     pub text: String,
 }
 
@@ -41,7 +41,7 @@ impl Decision {
         } else {
             "the program's own"
         };
-        format!("{whose}, {}", setting_text(t.decay_kind, &t.chosen()))
+        format!("{whose} ({})", setting_text(t.decay_kind, &t.chosen()))
     }
 
     pub fn to_json(&self) -> Value {
@@ -61,7 +61,7 @@ pub fn decision(t: &TuneResult) -> Decision {
             proposal_kept: false,
             reason: "program_best_on_grid",
             text: format!(
-                "The program's own setting did best on the grid, or tied with the best within \
+                "the program's own setting did best on the grid, or tied with the best within \
                  {}%: there was nothing to confirm.",
                 choice::TIE * 100.0
             ),
@@ -80,42 +80,35 @@ pub fn decision(t: &TuneResult) -> Decision {
         None => (
             "confirmed",
             format!(
-                "The proposal is kept: {against}, lower by {:.4}, more than the noise between \
-                 seeds and more than {}%.",
+                "{against}, lower by {:.4}, more than the noise between seeds and more than {}%.",
                 c.gain(),
                 choice::TIE * 100.0
             ),
         ),
         Some(Keep::Diverged) => (
             "diverged",
-            "The program's setting is kept: with the proposal, training diverged at the \
-             program's budget."
-                .to_string(),
+            "with the proposal, training diverged at the program's budget.".to_string(),
         ),
-        Some(Keep::NotLower) => (
-            "not_lower",
-            format!("The program's setting is kept: {against}, which is not lower."),
-        ),
+        Some(Keep::NotLower) => ("not_lower", format!("{against}, which is not lower.")),
         Some(Keep::Tie) => (
             "tie",
             format!(
-                "The program's setting is kept: {against}, lower by less than {}%: a tie.",
+                "{against}, lower by less than {}%: a tie.",
                 choice::TIE * 100.0
             ),
         ),
         Some(Keep::Noise { noise }) => (
             "noise",
             format!(
-                "The program's setting is kept: {against}, lower by {:.4}, within the noise \
-                 between seeds (standard error {noise:.4}).",
+                "{against}, lower by {:.4}, within the noise between seeds (standard error \
+                 {noise:.4}).",
                 c.gain()
             ),
         ),
         Some(Keep::LowerAccuracy) => (
             "lower_accuracy",
             format!(
-                "The program's setting is kept: {against}, but its mean {measure} accuracy is \
-                 lower, {} against {}.",
+                "{against}, but its mean {measure} accuracy is lower, {} against {}.",
                 mean_accuracy(&c.proposed).map_or("-".into(), pct),
                 mean_accuracy(&c.program).map_or("-".into(), pct)
             ),
@@ -163,7 +156,7 @@ pub(super) fn confirmation_json(c: &Confirmation, t: &TuneResult) -> Value {
 /// seed, the means last.
 pub(super) fn confirmation_blocks(t: &TuneResult, decided: &Decision) -> Vec<Block> {
     let mut blocks = vec![Block::Text(format!(
-        "Kept: {}. {}",
+        "Kept: {}: {}",
         decided.kept_setting(t),
         decided.text
     ))];

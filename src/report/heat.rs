@@ -154,8 +154,8 @@ impl HeatMap {
         ))?;
         area.draw(&Text::new(
             self.measure.clone(),
-            (x0, top - 22),
-            text(13).color(&BLACK),
+            (4, top - 20),
+            text(12).color(&BLACK),
         ))?;
         let left = |size| text(size).pos(Pos::new(HPos::Left, VPos::Center));
         if let Some((lo, hi)) = self.span() {

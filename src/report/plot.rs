@@ -149,22 +149,31 @@ fn power_label(v: f64) -> String {
     crate::syntax::format_number(value)
 }
 
-/// A round number: `m` times ten to the `k`, as the program text writes it.
+/// A round number: `m` times ten to the `k`, as the program text writes it,
+/// but whole numbers below a million in full (`20000`, not `2e4`).
 fn round_label(m: u32, k: i32) -> String {
+    if (0..6).contains(&k) {
+        return (u64::from(m) * 10u64.pow(k as u32)).to_string();
+    }
     // Parsed from its decimal text, `5e-3` is the double nearest 0.005.
     let value: f64 = format!("{m}e{k}").parse().unwrap_or(0.0);
     crate::syntax::format_number(value)
 }
 
 /// The ticks of a logarithmic axis over `[lo, hi]` (in log10 units): at 1,
-/// 2 and 5 times each power of ten over up to three decades, at the powers
-/// alone beyond; as (position, label).
+/// 2, 3 and 5 times each power of ten over up to one and a half decades, at
+/// 1, 2 and 5 up to three, at the powers alone beyond; as (position, label).
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
     if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
         return Vec::new();
     }
     let (first, last) = (lo.floor() as i32, hi.ceil() as i32);
-    let mantissas: &[u32] = if hi - lo <= 3.0 { &[1, 2, 5] } else { &[1] };
+    // About three to eight labels, whatever the span.
+    let mantissas: &[u32] = match hi - lo {
+        d if d <= 1.5 => &[1, 2, 3, 5],
+        d if d <= 3.0 => &[1, 2, 5],
+        _ => &[1],
+    };
     (first..=last)
         .flat_map(|k| mantissas.iter().map(move |&m| (m, k)))
         .map(|(m, k)| (f64::from(m).log10() + f64::from(k), round_label(m, k)))
@@ -357,6 +366,9 @@ mod tests {
         // Six decades: the powers alone.
         let t = labels(-5.5, 0.5);
         assert_eq!(t, ["1e-5", "1e-4", "0.001", "0.01", "0.1", "1"]);
+        // A decade of large losses: whole numbers, with 3 between 2 and 5.
+        let t = labels(2400f64.log10(), 28000f64.log10());
+        assert_eq!(t, ["3000", "5000", "10000", "20000"]);
         for (at, label) in log_ticks(-5.5, 0.5) {
             let value: f64 = label.parse().unwrap();
             assert!((value.log10() - at).abs() < 1e-9, "{label} drawn at {at}");

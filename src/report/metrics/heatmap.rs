@@ -151,18 +151,33 @@ pub fn confusion_svg(metrics: &ClassMetrics, class_names: &[String]) -> String {
     svg + "</svg>\n"
 }
 
+/// The bands the colour scale is drawn in: plain rectangles rather than a
+/// gradient, which would need an `url(#id)` reference that breaks when two
+/// drawings on one page share the id.
+const SCALE_BANDS: usize = 20;
+
 /// The legend of the colours: a bar from the full share (top, dark) to
 /// none (bottom, light), labelled 100%, 50% and 0%.
 fn colour_scale(x: f64, top: f64, height: f64) -> String {
-    let mut s = format!(
-        "<g class=\"legend\"><title>colour: the share of the true class's samples</title>\n\
-         <defs><linearGradient id=\"confusion-scale\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">\
-         <stop offset=\"0\" stop-color=\"{}\"/><stop offset=\"1\" stop-color=\"{}\"/>\
-         </linearGradient></defs>\n\
-         <rect x=\"{}\" y=\"{}\" width=\"{LEGEND_WIDTH}\" height=\"{}\" \
-         fill=\"url(#confusion-scale)\" stroke=\"#999\"/>\n",
-        fill(0.0),
-        fill(1.0),
+    let mut s = String::from(
+        "<g class=\"legend\"><title>colour: the share of the true class's samples</title>\n",
+    );
+    let band = height / SCALE_BANDS as f64;
+    for i in 0..SCALE_BANDS {
+        // Band i from the top, coloured by the share at its middle.
+        let share = 1.0 - (i as f64 + 0.5) / SCALE_BANDS as f64;
+        let _ = write!(
+            s,
+            "<rect class=\"band\" x=\"{}\" y=\"{}\" width=\"{LEGEND_WIDTH}\" height=\"{}\" fill=\"{}\"/>",
+            px(x),
+            px(top + i as f64 * band),
+            px(band + 0.5),
+            fill(share),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n<rect x=\"{}\" y=\"{}\" width=\"{LEGEND_WIDTH}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>",
         px(x),
         px(top),
         px(height),
@@ -280,13 +295,21 @@ mod tests {
             .descendants()
             .find(|n| n.attribute("class") == Some("legend"))
             .expect("a colour legend");
-        let stops: Vec<&str> = legend
+        let bands: Vec<&str> = legend
             .descendants()
-            .filter(|n| n.has_tag_name("stop"))
-            .filter_map(|n| n.attribute("stop-color"))
+            .filter(|n| n.attribute("class") == Some("band"))
+            .filter_map(|n| n.attribute("fill"))
             .collect();
-        // The bar's ends are the colours of an empty and of a full row share.
-        assert_eq!(stops, [fill(0.0), fill(1.0)]);
+        // Dark at the top, light at the bottom: the colours of the shares at
+        // the middles of the first and last bands.
+        let last = (SCALE_BANDS as f64 - 0.5) / SCALE_BANDS as f64;
+        assert_eq!(bands.len(), SCALE_BANDS);
+        assert_eq!(bands[0], fill(last));
+        assert_eq!(bands[SCALE_BANDS - 1], fill(1.0 - last));
+        assert!(
+            !svg.contains("url("),
+            "the scale refers to nothing outside itself"
+        );
         let labels: Vec<&str> = legend
             .descendants()
             .filter(|n| n.has_tag_name("text"))
