@@ -257,3 +257,68 @@ fn section(page: &str, title: &str) -> String {
     let rest = &page[start + heading.len()..];
     rest[..rest.find("<h2>").unwrap_or(rest.len())].to_string()
 }
+
+/// The tune report in Chromium: both heat maps with their colour scale, the
+/// winner outlined in one of them, and the confirmation with its decision.
+#[test]
+fn tune_report_renders_in_chromium() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("note: {CHROMIUM} is not installed; skipping the browser rendering test");
+        return;
+    }
+    let work = std::env::temp_dir().join(format!("dlc-html-tune-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dlc"))
+        .args([
+            "tune",
+            "tests/programs/tune_small.dl",
+            "--epochs",
+            "1",
+            "--fine-epochs",
+            "1",
+            "--top",
+            "1",
+            "--finder-steps",
+            "60",
+            "-q",
+            "--out",
+        ])
+        .arg(work.join("tune"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::canonicalize(work.join("tune/report.html")).unwrap();
+    let parsed = dom(&page, &work);
+    // plotters writes each text on lines of its own.
+    let grid = section(&parsed, "Grid").replace('\n', "");
+    assert_eq!(grid.matches("<svg").count(), 2, "two heat maps");
+    // Each map's scale is headed by what its colours measure.
+    assert_eq!(grid.matches(">validation loss</text>").count(), 2, "{grid}");
+    assert_eq!(
+        grid.matches(">winner</text>").count(),
+        1,
+        "one winner marked"
+    );
+    let confirmation = section(&parsed, "Confirmation");
+    assert!(confirmation.contains("Kept: "), "{confirmation}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("tune/tune.json")).unwrap())
+            .unwrap();
+    if let Some(seeds) = json["confirmation"]["seeds"].as_array() {
+        // One row per seed and the means.
+        assert_eq!(
+            confirmation.matches("<tr").count(),
+            seeds.len() + 2,
+            "{confirmation}"
+        );
+    }
+    let shot = screenshot(&page, &work);
+    let (_, _, colours, light) = look(&shot);
+    assert!(colours > 200 && light < 0.97, "the page looks blank");
+    let _ = std::fs::remove_dir_all(&work);
+}
