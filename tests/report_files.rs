@@ -113,6 +113,23 @@ fn run_writes_metrics_curves_and_report() {
             .contains(&json["verdict"]["fit"].as_str().unwrap())
     );
     assert_eq!(json["done"]["epochs"], 6);
+    // The final model on the validation set: the confusion matrix counts
+    // every validation sample, and its accuracy is the last epoch's (no
+    // early stopping, so the last epoch's weights are kept).
+    let fin = &json["final_metrics"];
+    assert_eq!(fin["set"], "validation");
+    let counted: u64 = fin["metrics"]["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|c| c.as_u64().unwrap()))
+        .sum();
+    assert_eq!(counted, fin["samples"].as_u64().unwrap());
+    assert!(
+        (fin["accuracy"].as_f64().unwrap() - json["epochs"][5]["val_acc"].as_f64().unwrap()).abs()
+            < 1e-9
+    );
+    assert!(fin["metrics"]["macro_f1"].as_f64().is_some());
 
     for chart in ["loss", "accuracy"] {
         assert_svg(&dir.join(format!("{chart}.svg")));
@@ -134,8 +151,13 @@ fn run_writes_metrics_curves_and_report() {
         html.contains("total: 1,218 trainable parameters"),
         "the summary table"
     );
-    assert_eq!(html.matches("<svg").count(), 2);
+    assert_eq!(
+        html.matches("<svg").count(),
+        3,
+        "loss, accuracy and the confusion matrix"
+    );
     assert!(html.contains("Verdict: "));
+    assert!(html.contains("<h2>Final model</h2>"));
     // Self-contained: nothing is fetched.
     for outside in ["src=", "href=", "@import", "url("] {
         assert!(
@@ -192,6 +214,32 @@ fn regression_runs_have_no_accuracy_chart() {
     assert!(!dir.join("accuracy.svg").exists());
     let csv = rows(&std::fs::read_to_string(dir.join("metrics.csv")).unwrap());
     assert_eq!(csv[1][2], "", "no training accuracy for regression");
+    // The final model's errors beside its loss, which is the last epoch's
+    // validation loss (the weights of the last epoch are kept).
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let fin = &json["final_metrics"];
+    assert_eq!(fin["set"], "validation");
+    let loss = fin["loss"].as_f64().unwrap();
+    let last = json["epochs"][1]["val_loss"].as_f64().unwrap();
+    assert!(
+        (loss - last).abs() <= 1e-6 * last.max(1.0),
+        "{loss} against {last}"
+    );
+    // With one output, the mean squared error is the square of the RMSE.
+    let rmse = fin["metrics"]["rmse"].as_f64().unwrap();
+    assert!(
+        (rmse * rmse - loss).abs() <= 1e-3 * loss,
+        "{rmse} squared against {loss}"
+    );
+    assert!(fin["metrics"]["mae"].as_f64().unwrap() <= rmse);
+    assert!(fin["metrics"]["r2"].as_f64().is_some());
+    assert!(
+        !json["final_metrics"]["metrics"]
+            .as_object()
+            .unwrap()
+            .contains_key("confusion")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -253,12 +301,31 @@ fn tune_writes_grid_heat_maps_and_report() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("tune.json")).unwrap()).unwrap();
     assert_eq!(json["points"].as_array().unwrap().len(), csv.len() - 1);
     assert!(json["winner"]["lr"].as_f64().unwrap() > 0.0);
+    // The decision is always recorded; the confirmation when there was one,
+    // with one loss per seed on each side.
+    let kept = json["decision"]["kept"].as_str().unwrap();
+    assert!(["proposal", "program"].contains(&kept), "{kept}");
+    let confirmation = &json["confirmation"];
+    if confirmation.is_null() {
+        assert_eq!(json["decision"]["reason"], "program_best_on_grid");
+    } else {
+        let seeds = confirmation["seeds"].as_array().unwrap().len();
+        assert!(seeds >= 1);
+        for side in ["program", "proposal"] {
+            assert_eq!(
+                confirmation[side]["losses"].as_array().unwrap().len(),
+                seeds
+            );
+        }
+        assert_eq!(confirmation["kept"], kept);
+    }
     for map in ["grid_coarse", "grid_fine", "lr_find"] {
         assert_svg(&dir.join(format!("{map}.svg")));
         assert_png(&dir.join(format!("{map}.png")), (800, 480));
     }
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<table") && html.contains("class=\"best\""));
+    assert!(html.contains("<h2>Confirmation</h2>") && html.contains("Kept: "));
     assert_eq!(
         html.matches("<svg").count(),
         4,

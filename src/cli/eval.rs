@@ -4,7 +4,6 @@
 
 use crate::Format;
 use dlc::data::Dataset;
-use dlc::report::Metrics;
 use std::path::Path;
 
 pub fn eval(file: &Path, model_file: Option<&Path>, data: Option<&Path>, format: Format) -> u8 {
@@ -67,35 +66,31 @@ help: `--data FILE` evaluates a file with the model's own preparation"
             eprintln!("error: {e}");
             return 2;
         }
-        let evaluation = model.evaluate(ds);
-        let outputs = model.predict(ds.features());
-        let (ev, outputs) = match (evaluation, outputs) {
-            (Ok(ev), Ok(o)) => (ev, o),
-            (Err(e), _) | (_, Err(e)) => {
+        let measured = match dlc::report::measure(&mut model, ds) {
+            Ok(m) => m,
+            Err(e) => {
                 eprintln!("error: {e}");
                 return 2;
             }
         };
-        let metrics = Metrics::of_outputs(
-            model.loss_kind(),
-            &outputs,
-            model.output_width(),
-            ds.targets(),
-        );
+        let metrics = &measured.metrics;
         match format {
             Format::Human => {
-                let acc = ev
+                let acc = measured
                     .accuracy
                     .map(|a| format!(", accuracy {:.2}%", a * 100.0))
                     .unwrap_or_default();
-                println!("{name}: {} samples, loss {:.4}{acc}", ev.samples, ev.loss);
+                println!(
+                    "{name}: {} samples, loss {:.4}{acc}",
+                    measured.samples, measured.loss
+                );
                 println!("{}", indent(&metrics.text(&names)));
             }
             Format::Json => json_sets.push(serde_json::json!({
                 "name": name,
-                "samples": ev.samples,
-                "loss": ev.loss,
-                "accuracy": ev.accuracy,
+                "samples": measured.samples,
+                "loss": measured.loss,
+                "accuracy": measured.accuracy,
                 "metrics": metrics.to_json(&names),
             })),
         }

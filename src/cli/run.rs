@@ -180,6 +180,14 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
                 final_train.as_ref().ok(),
                 baseline,
             );
+            // The numbers people read, of the weights that were kept.
+            let measured = dlc::report::measure_final_model(
+                &mut model,
+                &loaded.train,
+                loaded.validation.as_ref(),
+            )
+            .map_err(|e| eprintln!("warning: cannot measure the final model: {e}"))
+            .ok();
             let written = write_report(
                 &dir,
                 &name,
@@ -189,6 +197,7 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
                 Some(&report),
                 &verdict,
                 None,
+                measured.as_ref(),
             );
             // The model `eval` and `predict` read, whatever the program's
             // `checkpoint` setting: its weights, program and preparation.
@@ -202,6 +211,9 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
             if args.json {
                 let mut done = dlc::report::done_json(&report);
                 done["verdict"] = verdict.to_json();
+                if let Some(m) = &measured {
+                    done["final_metrics"] = m.to_json();
+                }
                 if let Some(d) = &written {
                     done["run_dir"] = serde_json::json!(d.display().to_string());
                 }
@@ -211,6 +223,9 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
                 let _ = writeln!(std::io::stdout(), "{done}");
             } else {
                 println!("{}", dlc::report::done_text(&report));
+                if let Some(m) = &measured {
+                    println!("{}", m.summary_line());
+                }
                 println!("{}", verdict.text());
                 if let (Some(d), false) = (&written, args.quiet) {
                     eprintln!("report: {}", d.join("report.html").display());
@@ -251,6 +266,7 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
                     None,
                     &verdict,
                     Some(e.render(&name)),
+                    None,
                 );
                 if let (Some(d), false) = (written, args.quiet) {
                     eprintln!("report: {}", d.join("report.html").display());
@@ -372,6 +388,7 @@ fn write_report(
     report: Option<&dlc::TrainReport>,
     verdict: &Verdict,
     error: Option<String>,
+    measured: Option<&dlc::report::FinalMeasurement>,
 ) -> Option<PathBuf> {
     let record = RunRecord {
         name,
@@ -381,6 +398,7 @@ fn write_report(
         report,
         verdict,
         error,
+        measured,
     };
     match write_run(dir, &record) {
         Ok(_) => Some(dir.to_path_buf()),

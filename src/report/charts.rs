@@ -15,21 +15,55 @@ fn series(name: &str, color: plotters::style::RGBColor, points: Vec<(f64, f64)>)
     })
 }
 
-/// Training and validation loss by epoch.
-pub fn loss_chart(title: &str, epochs: &[EpochMetrics]) -> Chart {
-    let train = epochs
+/// The epoch whose weights a run kept, to mark on its curves: `kept` is the
+/// epoch early stopping restored (or the best), `last` the last trained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeptEpoch {
+    pub kept: usize,
+    pub last: usize,
+}
+
+impl KeptEpoch {
+    fn marker(self) -> (f64, String) {
+        let label = if self.kept == self.last {
+            format!("final weights: epoch {}", self.kept)
+        } else {
+            format!("restored weights: epoch {}", self.kept)
+        };
+        (self.kept as f64, label)
+    }
+}
+
+/// Whether losses this far apart need a logarithmic axis: when they are
+/// all positive and span more than a decade, the late epochs would be a
+/// flat line at the bottom of a linear one.
+pub fn spans_decades(values: impl Iterator<Item = f64>) -> bool {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    lo > 0.0 && hi / lo > 10.0
+}
+
+/// Training and validation loss by epoch, the kept epoch marked.
+pub fn loss_chart(title: &str, epochs: &[EpochMetrics], kept: Option<KeptEpoch>) -> Chart {
+    let train: Vec<(f64, f64)> = epochs
         .iter()
         .map(|m| (m.epoch as f64, m.train_loss))
         .collect();
-    let val = epochs
+    let val: Vec<(f64, f64)> = epochs
         .iter()
         .filter_map(|m| m.val_loss.map(|l| (m.epoch as f64, l)))
         .collect();
+    let log_y = spans_decades(train.iter().chain(&val).map(|p| p.1));
     Chart {
         title: format!("{title}: loss"),
         x_label: "epoch".into(),
-        y_label: "loss".into(),
+        y_label: if log_y { "loss (log scale)" } else { "loss" }.into(),
+        log_y,
         series: training_and_validation(train, val),
+        markers: kept.map(KeptEpoch::marker).into_iter().collect(),
         ..Chart::default()
     }
 }
@@ -46,7 +80,11 @@ fn training_and_validation(train: Vec<(f64, f64)>, val: Vec<(f64, f64)>) -> Vec<
 }
 
 /// Training and validation accuracy by epoch, in percent; `None` for regression.
-pub fn accuracy_chart(title: &str, epochs: &[EpochMetrics]) -> Option<Chart> {
+pub fn accuracy_chart(
+    title: &str,
+    epochs: &[EpochMetrics],
+    kept: Option<KeptEpoch>,
+) -> Option<Chart> {
     let train: Vec<(f64, f64)> = epochs
         .iter()
         .filter_map(|m| m.train_acc.map(|a| (m.epoch as f64, a * 100.0)))
@@ -63,6 +101,7 @@ pub fn accuracy_chart(title: &str, epochs: &[EpochMetrics]) -> Option<Chart> {
         x_label: "epoch".into(),
         y_label: "accuracy (%)".into(),
         series: training_and_validation(train, val),
+        markers: kept.map(KeptEpoch::marker).into_iter().collect(),
         // Accuracy rises to the top right.
         legend: Legend::LowerRight,
         ..Chart::default()
@@ -101,10 +140,13 @@ pub fn lr_chart(title: &str, f: &LrFind) -> Chart {
         y_max: Some((2.0 * first).max(lowest * 1.5)),
         // The flat start leaves room at the upper left; the tail fills the right.
         legend: Legend::UpperLeft,
+        ..Chart::default()
     }
 }
 
-/// One heat map per stage: the best validation loss of each (rate, decay).
+/// One heat map per stage: the best validation loss of each (rate, decay),
+/// the winner marked in its stage's map (the program's own point in the
+/// fine map, when its setting is one of the fine grid's).
 pub fn tune_heatmaps(title: &str, t: &TuneResult) -> Vec<HeatMap> {
     [Stage::Coarse, Stage::Fine]
         .into_iter()
@@ -120,6 +162,16 @@ pub fn tune_heatmaps(title: &str, t: &TuneResult) -> Vec<HeatMap> {
             let index = |v: &[f64], x: f64| {
                 v.iter()
                     .position(|&y| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()))
+            };
+            let winner = t.best();
+            let winner_here =
+                winner.stage == stage || (winner.stage == Stage::Program && stage == Stage::Fine);
+            let mark = match (
+                index(&rates, winner.setting.lr),
+                index(&decays, winner.setting.decay),
+            ) {
+                (Some(c), Some(r)) if winner_here => Some((r, c)),
+                _ => None,
             };
             let mut values = vec![vec![None; rates.len()]; decays.len()];
             for p in &points {
@@ -147,6 +199,9 @@ pub fn tune_heatmaps(title: &str, t: &TuneResult) -> Vec<HeatMap> {
                 columns: rates.iter().map(|&r| format_number(r)).collect(),
                 rows: decays.iter().map(|&d| format_number(d)).collect(),
                 values,
+                // Short enough for the room beside the grid.
+                measure: measure.trim_start_matches("best ").into(),
+                mark,
             })
         })
         .collect()

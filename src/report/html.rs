@@ -20,8 +20,10 @@ pub enum Block {
     Text(String),
     /// Preformatted text (program text, summary table).
     Pre(String),
-    /// An SVG document, drawn inline.
+    /// An SVG chart, drawn inline as wide as the page allows.
     Svg(String),
+    /// An SVG drawing at its own size (the confusion matrix).
+    Figure(String),
     Table {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
@@ -44,6 +46,8 @@ pre { background: #fff; border: 1px solid #ddd; padding: 12px; overflow-x: auto;
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 .chart { background: #fff; border: 1px solid #ddd; flex: 1 1 480px; max-width: 800px; }
 .chart svg { display: block; width: 100%; height: auto; }
+.figure { display: inline-block; background: #fff; border: 1px solid #ddd; margin: 0 0 12px 0; }
+.figure svg { display: block; max-width: 100%; height: auto; }
 table { border-collapse: collapse; background: #fff; font-size: 14px; }
 th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
 th { background: #f0f0f0; }
@@ -89,19 +93,21 @@ pub fn render(page: &Page) -> String {
     s
 }
 
+/// An SVG document without its XML declaration, which has no place inline.
+fn inline(svg: &str) -> &str {
+    let body = svg.trim_start();
+    match body.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(body, |(_, r)| r.trim_start()),
+        None => body,
+    }
+}
+
 fn render_block(block: &Block) -> String {
     match block {
         Block::Text(t) => format!("<p>{}</p>\n", escape(t)),
         Block::Pre(t) => format!("<pre>{}</pre>\n", escape(t)),
-        Block::Svg(svg) => {
-            // The document's own XML declaration, if any, has no place inline.
-            let body = svg.trim_start();
-            let body = match body.strip_prefix("<?xml") {
-                Some(rest) => rest.split_once("?>").map_or(body, |(_, r)| r.trim_start()),
-                None => body,
-            };
-            format!("<div class=\"chart\">{body}</div>\n")
-        }
+        Block::Svg(svg) => format!("<div class=\"chart\">{}</div>\n", inline(svg)),
+        Block::Figure(svg) => format!("<div class=\"figure\">{}</div>\n", inline(svg)),
         Block::Table {
             header,
             rows,

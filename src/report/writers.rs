@@ -5,14 +5,18 @@
 //! dlc lr-find: lr_find.csv, lr_find.svg/.png
 //! dlc tune:    tune.csv, tune.json, lr_find.*, grid_coarse.*, grid_fine.*, report.html
 //! ```
+//!
+//! The tuner's files are written by [`super::tune_report`].
 
-use super::charts::{accuracy_chart, loss_chart, lr_chart, tune_heatmaps};
+use super::charts::{KeptEpoch, accuracy_chart, loss_chart, lr_chart};
 use super::files::{ReportError, create_dir, metrics_csv, write_atomic};
+use super::final_section::final_section;
 use super::html::{Block, Page, Section, render};
+use super::measure::FinalMeasurement;
 use super::verdict::Verdict;
 use super::{done_json, epoch_json, summary_table};
 use crate::check::Model;
-use crate::recipe::{LrFind, TuneResult};
+use crate::recipe::LrFind;
 use crate::runtime::{EpochMetrics, TrainReport};
 use crate::syntax::format_number;
 use serde_json::json;
@@ -29,15 +33,18 @@ pub struct RunRecord<'a> {
     pub report: Option<&'a TrainReport>,
     pub verdict: &'a Verdict,
     pub error: Option<String>,
+    /// The final model measured on the validation (or training) set; `None`
+    /// when training stopped with an error or the measurement failed.
+    pub measured: Option<&'a FinalMeasurement>,
 }
 
-fn pretty(v: &serde_json::Value) -> Vec<u8> {
+pub(super) fn pretty(v: &serde_json::Value) -> Vec<u8> {
     let mut text = serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string());
     text.push('\n');
     text.into_bytes()
 }
 
-fn stem(name: &str) -> String {
+pub(super) fn stem(name: &str) -> String {
     Path::new(name)
         .file_stem()
         .map_or_else(|| name.to_string(), |s| s.to_string_lossy().into_owned())
@@ -57,19 +64,24 @@ pub fn write_run(dir: &Path, r: &RunRecord) -> Result<Vec<PathBuf>, ReportError>
         "done": r.report.map(done_json),
         "error": r.error,
         "verdict": r.verdict.to_json(),
+        "final_metrics": r.measured.map(FinalMeasurement::to_json),
     });
     written.push(write_atomic(dir, "metrics.json", &pretty(&metrics))?);
     let mut charts = Vec::new();
-    let loss = loss_chart(&title, r.epochs);
+    let kept = kept_epoch(r);
+    let loss = loss_chart(&title, r.epochs, kept);
     let loss_svg = loss.svg()?;
     written.push(write_atomic(dir, "loss.svg", loss_svg.as_bytes())?);
     written.push(write_atomic(dir, "loss.png", &loss.png()?)?);
     charts.push(Block::Svg(loss_svg));
-    if let Some(acc) = accuracy_chart(&title, r.epochs) {
+    if let Some(acc) = accuracy_chart(&title, r.epochs, kept) {
         let acc_svg = acc.svg()?;
         written.push(write_atomic(dir, "accuracy.svg", acc_svg.as_bytes())?);
         written.push(write_atomic(dir, "accuracy.png", &acc.png()?)?);
         charts.push(Block::Svg(acc_svg));
+    }
+    if let Some(note) = modes_note(r.model) {
+        charts.push(Block::Text(note));
     }
     let mut outcome = vec![Block::Verdict(r.verdict.clone())];
     if let Some(e) = &r.error {
@@ -85,31 +97,37 @@ pub fn write_run(dir: &Path, r: &RunRecord) -> Result<Vec<PathBuf>, ReportError>
             Some(rep) => super::done_text(rep).lines().collect::<Vec<_>>().join("; "),
             None => format!("{} epochs before the error", r.epochs.len()),
         },
-        sections: vec![
-            Section {
+        sections: [
+            Some(Section {
                 heading: "Verdict".into(),
                 blocks: outcome,
-            },
-            Section {
+            }),
+            r.measured
+                .zip(kept)
+                .map(|(m, k)| final_section(m, Some(k.kept), k.last)),
+            Some(Section {
                 heading: "Curves".into(),
                 blocks: charts,
-            },
-            Section {
+            }),
+            Some(Section {
                 heading: "Epochs".into(),
                 blocks: vec![Block::Folded(
                     format!("every epoch's numbers ({} rows)", r.epochs.len()),
                     Box::new(epochs_table(r.epochs)),
                 )],
-            },
-            Section {
+            }),
+            Some(Section {
                 heading: "Model".into(),
                 blocks: vec![Block::Pre(summary_table(&as_run(r)))],
-            },
-            Section {
+            }),
+            Some(Section {
                 heading: "Program".into(),
                 blocks: vec![Block::Pre(r.source.to_string())],
-            },
-        ],
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
     };
     written.push(write_atomic(dir, "report.html", render(&page).as_bytes())?);
     Ok(written)
@@ -126,6 +144,43 @@ fn as_run(r: &RunRecord) -> Model {
         d.seed = rep.data_seed;
     }
     model
+}
+
+/// The epoch whose weights the run kept (the restored one, or the last),
+/// and the last trained; `None` before any epoch or after an error.
+fn kept_epoch(r: &RunRecord) -> Option<KeptEpoch> {
+    let last = r.epochs.last()?.epoch;
+    let report = r.report?;
+    Some(KeptEpoch {
+        kept: report.best_epoch.unwrap_or(last),
+        last,
+    })
+}
+
+/// Why the training curve may sit above the validation curve: it is
+/// measured as the batches were trained. Said when the network has a layer
+/// that behaves differently in training (dropout, batch statistics).
+fn modes_note(model: &Model) -> Option<String> {
+    let layers = &model.network.layers;
+    let dropout = layers.iter().any(|l| l.op.rule().dropout_rate().is_some());
+    let batch = layers.iter().any(|l| l.op.rule().uses_batch_statistics());
+    let (training, evaluation) = match (dropout, batch) {
+        (false, false) => return None,
+        (true, false) => ("dropout on", "dropout off"),
+        (false, true) => (
+            "normalised with each batch's statistics",
+            "the running statistics",
+        ),
+        (true, true) => (
+            "dropout on, normalised with each batch's statistics",
+            "dropout off, the running statistics",
+        ),
+    };
+    Some(format!(
+        "The training curves are measured in training mode, on the batches as they were \
+         trained ({training}); the validation curves in evaluation mode ({evaluation}). The \
+         two are not measured alike, so a gap between them is not by itself over-fitting."
+    ))
 }
 
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
@@ -186,169 +241,4 @@ pub fn write_lr_find(
         write_atomic(dir, "lr_find.png", &chart.png()?)?,
     ];
     Ok((written, svg))
-}
-
-/// The grid as table rows: stage, rate, decay, epochs, best epoch, val loss, val acc, train loss.
-pub fn grid_rows(t: &TuneResult) -> (Vec<String>, Vec<Vec<String>>) {
-    let header = [
-        "stage",
-        "learning rate",
-        t.decay_kind.keyword(),
-        "epochs",
-        "best epoch",
-        "best val loss",
-        "val acc",
-        "train loss",
-    ]
-    .map(String::from)
-    .to_vec();
-    let rows = t
-        .points
-        .iter()
-        .map(|p| {
-            let best = p.best();
-            let status = |f: &dyn Fn(&EpochMetrics) -> Option<String>| match (p.diverged, best) {
-                (Some(e), _) => format!("diverged (epoch {e})"),
-                (None, Some(m)) => f(m).unwrap_or_else(|| "-".into()),
-                (None, None) => "-".into(),
-            };
-            vec![
-                p.stage.name().to_string(),
-                format_number(p.setting.lr),
-                format_number(p.setting.decay),
-                p.epochs.to_string(),
-                status(&|m| Some(m.epoch.to_string())),
-                status(&|m| m.val_loss.map(|l| format!("{l:.4}"))),
-                status(&|m| m.val_acc.map(pct)),
-                status(&|m| Some(format!("{:.4}", m.train_loss))),
-            ]
-        })
-        .collect();
-    (header, rows)
-}
-
-/// Everything `dlc tune` found; `tuned` is the program with the winner written in.
-pub fn write_tune(
-    dir: &Path,
-    name: &str,
-    source: &str,
-    tuned: &str,
-    model: &Model,
-    t: &TuneResult,
-) -> Result<Vec<PathBuf>, ReportError> {
-    let (mut written, finder_svg) = write_lr_find(dir, name, &t.finder)?;
-    let (header, rows) = grid_rows(t);
-    let mut csv = header
-        .iter()
-        .map(|h| h.replace(' ', "_"))
-        .collect::<Vec<_>>()
-        .join(",")
-        + "\n";
-    for row in &rows {
-        csv += &(row.join(",") + "\n");
-    }
-    written.push(write_atomic(dir, "tune.csv", csv.as_bytes())?);
-    let points: Vec<_> = t
-        .points
-        .iter()
-        .map(|p| {
-            json!({
-                "stage": p.stage.name(),
-                "lr": p.setting.lr,
-                "decay": p.setting.decay,
-                "epochs": p.epochs,
-                "diverged": p.diverged,
-                "score": p.score().is_finite().then(|| p.score()),
-                "curve": p.curve.iter().map(epoch_json).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let best = t.best();
-    let summary = json!({
-        "program": name,
-        "decay": t.decay_kind.keyword(),
-        "finder": {
-            "suggestion": t.finder.suggestion,
-            "safe": t.finder.safe.map(|(a, b)| [a, b]),
-            "min_loss_lr": t.finder.min_loss_lr,
-        },
-        "center": t.center,
-        "threads": t.threads,
-        "winner": {"lr": best.setting.lr, "decay": best.setting.decay, "epochs": best.epochs},
-        "points": points,
-    });
-    written.push(write_atomic(dir, "tune.json", &pretty(&summary))?);
-    let mut maps = Vec::new();
-    for (map, file) in tune_heatmaps(&stem(name), t)
-        .iter()
-        .zip(["grid_coarse", "grid_fine"])
-    {
-        let svg = map.svg()?;
-        written.push(write_atomic(dir, &format!("{file}.svg"), svg.as_bytes())?);
-        written.push(write_atomic(dir, &format!("{file}.png"), &map.png()?)?);
-        maps.push(Block::Svg(svg));
-    }
-    let winner_curves = loss_chart(&format!("{} (winner)", stem(name)), &best.curve).svg()?;
-    let finder_text = match (t.finder.suggestion, t.finder.safe) {
-        (Some(s), Some((lo, hi))) => format!(
-            "The loss fell fastest at rate {}; it fell at least half as fast from {} to {}. The coarse grid is centred on {}.",
-            format_number(s),
-            format_number(lo),
-            format_number(hi),
-            format_number(t.center)
-        ),
-        _ => format!(
-            "The loss never fell during the sweep; the grid is centred on the program's rate {}.",
-            format_number(t.center)
-        ),
-    };
-    let page = Page {
-        title: format!("dlc tune {name}"),
-        subtitle: format!(
-            "{} grid points on {} thread{}; winner: learning rate {}, {} {}, {} epochs",
-            t.points.len(),
-            t.threads,
-            if t.threads == 1 { "" } else { "s" },
-            format_number(best.setting.lr),
-            t.decay_kind.keyword(),
-            format_number(best.setting.decay),
-            best.epochs
-        ),
-        sections: vec![
-            Section {
-                heading: "Learning-rate finder".into(),
-                blocks: vec![Block::Text(finder_text), Block::Svg(finder_svg)],
-            },
-            Section {
-                heading: "Grid".into(),
-                blocks: maps,
-            },
-            Section {
-                heading: "Every point".into(),
-                blocks: vec![Block::Table {
-                    header,
-                    rows,
-                    highlight: Some(t.winner),
-                }],
-            },
-            Section {
-                heading: "Winner".into(),
-                blocks: vec![Block::Svg(winner_curves)],
-            },
-            Section {
-                heading: "Model".into(),
-                blocks: vec![Block::Pre(summary_table(model))],
-            },
-            Section {
-                heading: "Tuned program".into(),
-                blocks: vec![Block::Pre(tuned.to_string())],
-            },
-            Section {
-                heading: "Program as given".into(),
-                blocks: vec![Block::Pre(source.to_string())],
-            },
-        ],
-    };
-    written.push(write_atomic(dir, "report.html", render(&page).as_bytes())?);
-    Ok(written)
 }

@@ -17,6 +17,11 @@ const TITLE_SIZE: f64 = 15.0;
 const CHAR_WIDTH: f64 = 0.6;
 const MARGIN: f64 = 10.0;
 /// The empty share and the full share: the ends of the tuner heat map's blues.
+/// The colour scale: its distance from the grid, its bar's width and the
+/// room for its labels (`100%`).
+const LEGEND_GAP: f64 = 18.0;
+const LEGEND_WIDTH: f64 = 12.0;
+const LEGEND_LABELS: f64 = 44.0;
 const LIGHT: [f64; 3] = [235.0, 240.0, 250.0];
 const DARK: [f64; 3] = [20.0, 70.0, 150.0];
 
@@ -57,7 +62,9 @@ pub fn confusion_svg(metrics: &ClassMetrics, class_names: &[String]) -> String {
     } else {
         LABEL_SIZE + 6.0
     };
-    let width = left + grid.max(140.0) + MARGIN;
+    // The colour scale stands right of the grid, as tall as the grid.
+    let scale_x = left + grid.max(140.0) + LEGEND_GAP;
+    let width = scale_x + LEGEND_WIDTH + LEGEND_LABELS + MARGIN;
     let height = top + grid + 8.0 + below + TITLE_SIZE + 8.0 + MARGIN;
 
     let mut svg = String::new();
@@ -106,6 +113,7 @@ pub fn confusion_svg(metrics: &ClassMetrics, class_names: &[String]) -> String {
             );
         }
     }
+    svg += &colour_scale(scale_x, top, grid.max(LABEL_SIZE * 3.0));
     let label = |x: f64, y: f64, anchor: &str, extra: &str, name: &str| {
         format!(
             "<text class=\"class\" x=\"{}\" y=\"{}\" font-size=\"{LABEL_SIZE}\" \
@@ -141,6 +149,53 @@ pub fn confusion_svg(metrics: &ClassMetrics, class_names: &[String]) -> String {
         y = px(y),
     );
     svg + "</svg>\n"
+}
+
+/// The bands the colour scale is drawn in: plain rectangles rather than a
+/// gradient, which would need an `url(#id)` reference that breaks when two
+/// drawings on one page share the id.
+const SCALE_BANDS: usize = 20;
+
+/// The legend of the colours: a bar from the full share (top, dark) to
+/// none (bottom, light), labelled 100%, 50% and 0%.
+fn colour_scale(x: f64, top: f64, height: f64) -> String {
+    let mut s = String::from(
+        "<g class=\"legend\"><title>colour: the share of the true class's samples</title>\n",
+    );
+    let band = height / SCALE_BANDS as f64;
+    for i in 0..SCALE_BANDS {
+        // Band i from the top, coloured by the share at its middle.
+        let share = 1.0 - (i as f64 + 0.5) / SCALE_BANDS as f64;
+        let _ = write!(
+            s,
+            "<rect class=\"band\" x=\"{}\" y=\"{}\" width=\"{LEGEND_WIDTH}\" height=\"{}\" fill=\"{}\"/>",
+            px(x),
+            px(top + i as f64 * band),
+            px(band + 0.5),
+            fill(share),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n<rect x=\"{}\" y=\"{}\" width=\"{LEGEND_WIDTH}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>",
+        px(x),
+        px(top),
+        px(height),
+    );
+    for (share, label) in [(1.0, "100%"), (0.5, "50%"), (0.0, "0%")] {
+        let y = top + (1.0 - share) * height;
+        let _ = writeln!(
+            s,
+            "<line x1=\"{}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#666\"/>\
+             <text class=\"scale\" x=\"{}\" y=\"{y}\" font-size=\"11\" \
+             dominant-baseline=\"central\">{label}</text>",
+            px(x + LEGEND_WIDTH),
+            px(x + LEGEND_WIDTH + 4.0),
+            px(x + LEGEND_WIDTH + 6.0),
+            y = px(y),
+        );
+    }
+    s + "</g>\n"
 }
 
 #[cfg(test)]
@@ -229,6 +284,60 @@ mod tests {
         let svg = confusion_svg(&ClassMetrics::new(&[0, 1], &[1, 1], 2), &long);
         assert!(svg.contains("rotate(-45"));
         assert_eq!(cells(&svg).len(), 4);
+    }
+
+    #[test]
+    fn the_colour_scale_runs_from_the_empty_to_the_full_share() {
+        let m = ClassMetrics::new(&[0, 1], &[0, 1], 2);
+        let svg = confusion_svg(&m, &[]);
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let legend = doc
+            .descendants()
+            .find(|n| n.attribute("class") == Some("legend"))
+            .expect("a colour legend");
+        let bands: Vec<&str> = legend
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("band"))
+            .filter_map(|n| n.attribute("fill"))
+            .collect();
+        // Dark at the top, light at the bottom: the colours of the shares at
+        // the middles of the first and last bands.
+        let last = (SCALE_BANDS as f64 - 0.5) / SCALE_BANDS as f64;
+        assert_eq!(bands.len(), SCALE_BANDS);
+        assert_eq!(bands[0], fill(last));
+        assert_eq!(bands[SCALE_BANDS - 1], fill(1.0 - last));
+        assert!(
+            !svg.contains("url("),
+            "the scale refers to nothing outside itself"
+        );
+        let labels: Vec<&str> = legend
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .collect();
+        assert_eq!(labels, ["100%", "50%", "0%"]);
+        // The bar lies inside the drawing, right of every cell.
+        let width: f64 = doc
+            .root_element()
+            .attribute("width")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let bar = legend
+            .descendants()
+            .find(|n| n.has_tag_name("rect"))
+            .unwrap();
+        let bar_x: f64 = bar.attribute("x").unwrap().parse().unwrap();
+        let cell_right = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("cell"))
+            .flat_map(|g| g.children().filter(|n| n.has_tag_name("rect")))
+            .map(|r| {
+                let x: f64 = r.attribute("x").unwrap().parse().unwrap();
+                x + r.attribute("width").unwrap().parse::<f64>().unwrap()
+            })
+            .fold(0.0, f64::max);
+        assert!(bar_x > cell_right && bar_x + LEGEND_WIDTH < width);
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use regression::{ColumnErrors, RegressionMetrics};
 pub use roc::roc_auc;
 
 /// The name of class (or column) `index`: the caller's, or the index itself.
-fn name_of(names: &[String], index: usize) -> String {
+pub(crate) fn name_of(names: &[String], index: usize) -> String {
     names
         .get(index)
         .cloned()
