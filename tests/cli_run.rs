@@ -222,10 +222,18 @@ fn resume_takes_no_value_and_goes_before_or_after_the_file() {
         "{}",
         stderr(&o)
     );
-    let o = dlc(&["run", p, "--resume", "--epochs", "9", "--seed", "2"]);
+    let o = dlc(&["run", p, "--resume-from", c, "--epochs", "9", "--seed", "2"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("was trained with seed 1; --seed 2 would start another run"),
+        "{}",
+        stderr(&o)
+    );
+    // `--resume` with another seed looks for that seed's own checkpoint.
+    let o = dlc(&["run", p, "--resume", "--epochs", "9", "--seed", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&c.replace(".safetensors", "-seed2.safetensors")),
         "{}",
         stderr(&o)
     );
