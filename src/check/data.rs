@@ -5,13 +5,24 @@ use crate::bind::Cx;
 use crate::bind::args::{Args, list_all};
 use crate::bind::did_you_mean;
 use crate::bind::sizes::{fmt_shape, shape_value};
-use crate::bind::value::Env;
+use crate::bind::value::{Env, Value, eval};
+use crate::data::ImputeMethod;
 use crate::diag::{Diagnostic, codes};
 use crate::sources;
-use crate::syntax::{DataDecl, Item, Setting};
+use crate::syntax::{DataDecl, ExprKind, Item, Setting, Span};
 use std::collections::HashMap;
 
-pub const SETTINGS: &[&str] = &["reshape", "scale", "standardize", "validation", "seed"];
+pub const SETTINGS: &[&str] = &[
+    "reshape",
+    "scale",
+    "impute",
+    "standardize",
+    "validation",
+    "seed",
+];
+
+/// What `standardize` may standardise: `standardize features, targets`.
+const STANDARDIZED: &[&str] = &["features", "targets"];
 
 pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) -> Option<DataSpec> {
     let env = Env::new();
@@ -33,13 +44,16 @@ pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) ->
         sample_shape: base_shape.clone(),
         reshape: None,
         scale: None,
+        impute: None,
         standardize: false,
+        standardize_targets: false,
         validation: Validation::None,
         seed: 0,
         span: decl.name.span,
     };
     let ok = settings(cx, &decl.settings, &mut spec, items);
     let ok = ok && split_leaves_both_parts(cx, decl, &spec);
+    let ok = ok && targets_can_be_standardized(cx, decl, &spec);
     if let Some(shape) = spec.reshape.clone() {
         let new_len: usize = shape.iter().product();
         if let Some(base) = &base_shape {
@@ -179,6 +193,10 @@ fn settings(
             ok = false;
             continue;
         }
+        if name == "standardize" {
+            ok &= standardize(cx, &env, s, spec);
+            continue;
+        }
         let what = format!("`{name}`");
         let mut a = Args::bind(cx, &env, &what, s.span, &s.args, &["value"], &[]);
         match name {
@@ -193,7 +211,12 @@ fn settings(
                     .real(cx, "value", None, |v| v != 0.0, "must not be zero")
                     .map(|v| v.0)
             }
-            "standardize" => spec.standardize = true,
+            "impute" => {
+                let methods = ImputeMethod::ALL.map(|(keyword, _)| keyword);
+                spec.impute = a
+                    .choice(cx, "value", &methods, None)
+                    .and_then(|(keyword, _)| ImputeMethod::from_keyword(keyword));
+            }
             "seed" => spec.seed = a.int(cx, "value", 0, None).map_or(0, |v| v.0 as u64),
             "validation" => match a.raw("value") {
                 Some((crate::bind::value::Value::Sym(other), sp)) => {
@@ -261,6 +284,115 @@ fn settings(
     ok
 }
 
+/// `standardize` (the features), or what to standardise:
+/// `standardize features`, `standardize targets`, `standardize features, targets`.
+fn standardize(cx: &mut Cx, env: &Env, s: &Setting, spec: &mut DataSpec) -> bool {
+    if s.args.is_empty() {
+        spec.standardize = true;
+        return true;
+    }
+    let forms = "`standardize features`, `standardize targets` or `standardize features, targets`";
+    let mut ok = true;
+    let mut given: Vec<(String, Span)> = Vec::new();
+    for arg in &s.args {
+        if let Some(n) = &arg.name {
+            cx.err(
+                Diagnostic::error(
+                    codes::UNKNOWN_ARGUMENT,
+                    format!("`standardize` has no argument `{}`", n.name),
+                    n.span,
+                )
+                .label("unknown argument")
+                .help(format!("say what to standardize: {forms}")),
+            );
+            ok = false;
+            continue;
+        }
+        let part = match eval(cx, env, &arg.value) {
+            None => {
+                ok = false;
+                continue;
+            }
+            Some(Value::Sym(word)) if STANDARDIZED.contains(&word.as_str()) => word,
+            Some(other) => {
+                let mut d = Diagnostic::error(
+                    codes::ARG_RANGE,
+                    format!(
+                        "`standardize` standardizes `features` or `targets`, found {}",
+                        other.describe()
+                    ),
+                    arg.value.span,
+                )
+                .label("expected `features` or `targets`");
+                let word = match &other {
+                    Value::Sym(w) | Value::Str(w) => Some(w.as_str()),
+                    _ => None,
+                };
+                d = match word.and_then(|w| did_you_mean(w, STANDARDIZED.iter().copied())) {
+                    Some(m) => d.help(format!("did you mean `{m}`?")),
+                    None => d.help(format!("write {forms}")),
+                };
+                cx.err(d);
+                ok = false;
+                continue;
+            }
+        };
+        if let Some((_, first)) = given.iter().find(|(g, _)| *g == part) {
+            cx.err(
+                Diagnostic::error(
+                    codes::DUPLICATE_ARGUMENT,
+                    format!("`{part}` is given twice to `standardize`"),
+                    arg.span,
+                )
+                .label("given again here")
+                .secondary(*first, "first given here")
+                .help("give each once"),
+            );
+            ok = false;
+            continue;
+        }
+        given.push((part, arg.span));
+    }
+    for (part, _) in &given {
+        match part.as_str() {
+            "features" => spec.standardize = true,
+            _ => spec.standardize_targets = true,
+        }
+    }
+    ok
+}
+
+/// `standardize targets` needs real-valued targets: classes are indices.
+fn targets_can_be_standardized(cx: &mut Cx, decl: &DataDecl, spec: &DataSpec) -> bool {
+    if !spec.standardize_targets || spec.is_regression() {
+        return true;
+    }
+    let span = decl
+        .settings
+        .iter()
+        .filter(|s| s.name.name == "standardize")
+        .flat_map(|s| &s.args)
+        .find(|a| matches!(&a.value.kind, ExprKind::Name(n) if n == "targets"))
+        .map_or(decl.span, |a| a.span);
+    cx.err(
+        Diagnostic::error(
+            codes::CONFLICTING_SETTINGS,
+            format!(
+                "`standardize targets` needs real-valued targets, but data `{}` has classes",
+                spec.name
+            ),
+            span,
+        )
+        .label("only regression targets can be standardized")
+        .secondary(decl.source.span, "gives class labels")
+        .help(
+            "class labels are indices, not measurements: remove `targets` \
+             (`standardize` alone standardizes the features)",
+        ),
+    );
+    false
+}
+
 /// A placeholder naming another data item, filled in by [`resolve_validation_sets`].
 fn stub(name: &str) -> DataSpec {
     DataSpec {
@@ -272,7 +404,9 @@ fn stub(name: &str) -> DataSpec {
         sample_shape: None,
         reshape: None,
         scale: None,
+        impute: None,
         standardize: false,
+        standardize_targets: false,
         validation: Validation::None,
         seed: 0,
         span: Default::default(),
@@ -307,7 +441,12 @@ pub fn resolve_validation_sets(cx: &mut Cx, datas: &mut HashMap<String, DataSpec
                 v.reshape.is_some() && v.reshape != training.reshape,
             ),
             ("scale", v.scale.is_some() && v.scale != training.scale),
+            ("impute", v.impute.is_some() && v.impute != training.impute),
             ("standardize", v.standardize && !training.standardize),
+            (
+                "standardize",
+                v.standardize_targets && !training.standardize_targets,
+            ),
         ];
         for (setting, differs) in own {
             if differs {
@@ -329,7 +468,9 @@ pub fn resolve_validation_sets(cx: &mut Cx, datas: &mut HashMap<String, DataSpec
         }
         v.reshape = training.reshape.clone();
         v.scale = training.scale;
+        v.impute = training.impute;
         v.standardize = training.standardize;
+        v.standardize_targets = training.standardize_targets;
         if let Some(shape) = &v.reshape {
             v.sample_shape = Some(shape.clone());
         }

@@ -67,25 +67,36 @@ pub fn eval(file: &Path, model_file: Option<&Path>, data: Option<&Path>, format:
                 return 2;
             }
         };
-        let metrics = Metrics::of_outputs(
+        let metrics = Metrics::of_outputs_in_original_units(
             model.loss_kind(),
-            &outputs,
+            outputs,
             model.output_width(),
             ds.targets(),
+            &preparation,
         );
+        let standardized = preparation.standardizes_targets();
         match format {
             Format::Human => {
                 let acc = ev
                     .accuracy
                     .map(|a| format!(", accuracy {:.2}%", a * 100.0))
                     .unwrap_or_default();
-                println!("{name}: {} samples, loss {:.4}{acc}", ev.samples, ev.loss);
+                let units = if standardized {
+                    " (of the standardized targets)"
+                } else {
+                    ""
+                };
+                println!(
+                    "{name}: {} samples, loss {:.4}{units}{acc}",
+                    ev.samples, ev.loss
+                );
                 println!("{}", indent(&metrics.text(&names)));
             }
             Format::Json => json_sets.push(serde_json::json!({
                 "name": name,
                 "samples": ev.samples,
                 "loss": ev.loss,
+                "loss_of_standardized_targets": standardized,
                 "accuracy": ev.accuracy,
                 "metrics": metrics.to_json(&names),
             })),
