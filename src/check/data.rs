@@ -53,7 +53,8 @@ pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) ->
     };
     let ok = settings(cx, &decl.settings, &mut spec, items);
     let ok = ok && split_leaves_both_parts(cx, decl, &spec);
-    let ok = ok && targets_can_be_standardized(cx, decl, &spec);
+    // Independent of the other settings' mistakes, so reported with them.
+    let ok = targets_can_be_standardized(cx, decl, &spec) && ok;
     if let Some(shape) = spec.reshape.clone() {
         let new_len: usize = shape.iter().product();
         if let Some(base) = &base_shape {
