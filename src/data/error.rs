@@ -151,10 +151,12 @@ pub enum DataError {
     /// `impute mean` or `impute median` for a feature that has no value in
     /// any training sample.
     #[error(
-        "`impute {method}` cannot fill {feature}: it has no value in any of the {samples} \
-         training samples\nhelp: remove the column, or use `impute zero`"
+        "{what}: `impute {method}` cannot fill {feature}: it has no value in any of the \
+         {samples} training samples\nhelp: remove the column, or use `impute zero`"
     )]
     NothingToImpute {
+        /// The data set, as the program names it.
+        what: String,
         feature: String,
         method: String,
         samples: usize,

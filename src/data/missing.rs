@@ -126,6 +126,7 @@ impl Imputer {
                 ImputeMethod::Zero => Some(0.0),
             }
             .ok_or_else(|| DataError::NothingToImpute {
+                what: "the data set".into(),
                 feature: feature_name(dataset, position),
                 method: method.keyword().to_string(),
                 samples: dataset.len(),

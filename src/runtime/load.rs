@@ -67,7 +67,20 @@ pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
     // Every statistic from the training part only: the validation set must
     // not leak into what the model sees.
     let imputer = match spec.impute {
-        Some(method) => Some(Imputer::fit(method, &train)?),
+        Some(method) => Some(Imputer::fit(method, &train).map_err(|e| match e {
+            DataError::NothingToImpute {
+                feature,
+                method,
+                samples,
+                ..
+            } => DataError::NothingToImpute {
+                what: describe(spec),
+                feature,
+                method,
+                samples,
+            },
+            other => other,
+        })?),
         None => None,
     };
     if let Some(i) = &imputer {
