@@ -267,3 +267,24 @@ fn a_file_read_like_the_training_data_is_filled_with_its_values() {
     let ds = load_like(&spec, &other, &loaded.preparation, &FilePolicy::default()).unwrap();
     assert_eq!(ds.features(), [7.0, 70.0 / 3.0, 3.0, 8.0]);
 }
+
+#[test]
+fn the_summary_shows_the_settings_in_the_order_they_apply() {
+    let line = |settings: &str| {
+        let spec = spec(
+            &format!("data d = csv(\"h.csv\", target: \"y\") {{ {settings} }}"),
+            2,
+            "mse",
+            1,
+        );
+        dlc::report::describe_data(&spec)
+    };
+    assert_eq!(
+        line("standardize targets, features; impute median; scale 2"),
+        "d: csv \"h.csv\", target y, scale 2, impute median, \
+         standardized features and targets, no validation, seed 0"
+    );
+    assert!(line("standardize targets").contains(", standardized targets,"));
+    assert!(line("standardize features").contains(", standardized,"));
+    assert!(line("impute zero").contains(", impute zero,"));
+}
