@@ -81,7 +81,7 @@ fn after_a_split_the_fill_value_is_the_training_parts() {
     // and its values differ so much that each part has its own mean.
     let mut text = String::from("id,a,y\n");
     let a = |i: usize| {
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             None
         } else {
             Some((i * i * i) as f32)

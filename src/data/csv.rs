@@ -9,7 +9,7 @@ use super::csv_reader::{Field, Reader};
 use super::error::{closest_name, excerpt};
 use super::files::{FilePolicy, OpenedFile};
 use super::labels::LabelReader;
-use super::{DataError, Dataset, MissingHelp, Names, Targets, is_missing};
+use super::{DataError, Dataset, MissingCell, MissingHelp, Names, Targets, is_missing};
 
 /// How to read a CSV file.
 #[derive(Clone, Debug, PartialEq)]
@@ -390,14 +390,14 @@ impl Cell {
 }
 
 fn missing(path: &str, column_name: &str, field: &Field, help: MissingHelp) -> DataError {
-    DataError::MissingValue {
+    DataError::MissingValue(Box::new(MissingCell {
         path: path.to_string(),
         line: field.line,
         column: field.column,
         column_name: column_name.to_string(),
         found: shown(field),
         help,
-    }
+    }))
 }
 
 pub(super) fn field_error(path: &str, field: &Field, expected: &str) -> DataError {

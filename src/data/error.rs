@@ -124,19 +124,9 @@ pub enum DataError {
 
     /// A CSV cell that holds no value (see [`super::MISSING_MARKERS`]) where
     /// one is needed.
-    #[error(
-        "{path}:{line}:{column}: missing value in column \"{}\": found {found}\nhelp: {help}",
-        excerpt(column_name, 40)
-    )]
-    MissingValue {
-        path: String,
-        line: usize,
-        column: usize,
-        column_name: String,
-        /// "an empty field", or the marker as written (`"NA"`).
-        found: String,
-        help: super::MissingHelp,
-    },
+    /// (Boxed: the cell says much, and every `Result` of data would carry it.)
+    #[error("{0}")]
+    MissingValue(Box<super::MissingCell>),
 
     /// A NaN, a missing value, in an array file's features. `sample` counts
     /// the samples from 0, `index` the elements in storage order.

@@ -93,6 +93,36 @@ impl std::fmt::Display for MissingHelp {
     }
 }
 
+/// Where a missing value is that cannot be, for [`DataError::MissingValue`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MissingCell {
+    /// The file as the program named it.
+    pub path: String,
+    /// 1-based, as an editor counts.
+    pub line: usize,
+    pub column: usize,
+    /// The header's name of its column.
+    pub column_name: String,
+    /// "an empty field", or the marker as written (`"NA"`).
+    pub found: String,
+    pub help: MissingHelp,
+}
+
+impl std::fmt::Display for MissingCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: missing value in column \"{}\": found {}\nhelp: {}",
+            self.path,
+            self.line,
+            self.column,
+            super::error::excerpt(&self.column_name, 40),
+            self.found,
+            self.help
+        )
+    }
+}
+
 /// One fill value per feature position, learnt from the training part.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Imputer {

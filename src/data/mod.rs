@@ -29,7 +29,7 @@ pub use csv::{CsvOptions, CsvTarget, csv};
 pub use error::{DataError, io_reason};
 pub use files::{FileAccess, FilePolicy, OpenedFile};
 pub use idx::idx;
-pub use missing::{ImputeMethod, Imputer, MISSING_MARKERS, MissingHelp, is_missing};
+pub use missing::{ImputeMethod, Imputer, MISSING_MARKERS, MissingCell, MissingHelp, is_missing};
 pub use npy::{npy, npy_with_missing};
 pub use preparation::{Inputs, Preparation};
 pub use shapes::{SHAPE_CLASSES, shapes};
