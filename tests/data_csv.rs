@@ -156,16 +156,66 @@ fn positions_stay_right_after_quoted_fields_that_span_lines() {
     );
 }
 
+const IMPUTE_HELP: &str = "help: fill the value in, or add `impute mean`, `impute median` or \
+     `impute zero` to the data item to fill missing features from the training part";
+
 #[test]
-fn empty_and_non_finite_values_are_rejected() {
+fn a_missing_value_is_an_error_at_its_cell_naming_the_column() {
     assert_eq!(
         error_for("empty_field.csv", "a,b,y\n1,,0\n", &label("y")),
-        "empty_field.csv:2:3: expected a number, found an empty field"
+        format!(
+            "empty_field.csv:2:3: missing value in column \"b\": found an empty field\n{IMPUTE_HELP}"
+        )
     );
     assert_eq!(
         error_for("nan.csv", "a,b,y\n1,2,0\n3,NaN,1\n", &label("y")),
-        "nan.csv:3:3: expected a finite number, found \"NaN\""
+        format!("nan.csv:3:3: missing value in column \"b\": found \"NaN\"\n{IMPUTE_HELP}")
     );
+    // Every marker, in any case, with spaces around it.
+    for marker in ["NA", "na", " N/A ", "nan", "NULL", "?"] {
+        let text = format!("a,b,y\n1,2,0\n{marker},4,1\n");
+        let message = error_for("markers.csv", &text, &label("y"));
+        assert!(
+            message.starts_with("markers.csv:3:1: missing value in column \"a\""),
+            "{marker:?}: {message}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_feature_may_be_kept_but_a_missing_label_or_target_may_not() {
+    let kept = read(
+        "kept.csv",
+        "a,b,y\n1,NA,0\n,4,1\n",
+        &label("y").with_missing_kept(),
+    )
+    .unwrap();
+    let f = kept.features();
+    assert!(
+        f[0] == 1.0 && f[1].is_nan() && f[2].is_nan() && f[3] == 4.0,
+        "{f:?}"
+    );
+    let target_help =
+        "help: a missing label or target cannot be imputed: fill it in, or remove the row";
+    assert_eq!(
+        error_for(
+            "label.csv",
+            "a,y\n1,0\n2,NA\n",
+            &label("y").with_missing_kept()
+        ),
+        format!("label.csv:3:3: missing value in column \"y\": found \"NA\"\n{target_help}")
+    );
+    let values = CsvOptions::values(&["t"]).with_missing_kept();
+    assert_eq!(
+        error_for("target.csv", "t,a\n,1\n", &values),
+        format!(
+            "target.csv:2:1: missing value in column \"t\": found an empty field\n{target_help}"
+        )
+    );
+}
+
+#[test]
+fn non_finite_values_are_rejected() {
     assert_eq!(
         error_for("inf.csv", "a,y\ninf,0\n", &CsvOptions::values(&["y"])),
         "inf.csv:2:1: expected a finite number, found \"inf\""

@@ -98,7 +98,9 @@ fn no_access_refuses_every_loader() {
         raw_len: 1,
         sample_shape: vec![1],
         scale: None,
+        imputer: None,
         standardizer: None,
+        target_standardizer: None,
     };
     assert!(disabled(
         preparation.read_inputs(name, &policy).unwrap_err()

@@ -155,7 +155,9 @@ fn unsupported_layouts_and_types_are_named() {
     );
     assert_eq!(
         error("x_nan.npy", "y_i8.npy"),
-        "x_nan.npy: element 3 is NaN; expected finite numbers within the range of f32"
+        "x_nan.npy: sample 1 holds NaN (element 3), a missing value\n\
+         help: fill the value in, or add `impute mean`, `impute median` or `impute zero` \
+         to the data item to fill missing features from the training part"
     );
     let structured = npy_bytes(
         "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }",
@@ -307,4 +309,38 @@ fn damaged_files_give_errors_never_panics() {
             Err(error) => assert!(error.to_string().contains("fuzz.npy"), "{error}"),
         }
     }
+}
+
+#[test]
+fn a_nan_feature_is_kept_as_missing_when_asked_and_an_infinity_never_is() {
+    let kept = data::npy_with_missing(
+        &fixture("x_nan.npy"),
+        &fixture("y_i8.npy"),
+        None,
+        true,
+        &FilePolicy::default(),
+    )
+    .unwrap();
+    let nan: Vec<usize> = (0..kept.features().len())
+        .filter(|&i| kept.features()[i].is_nan())
+        .collect();
+    assert_eq!(nan, [3]);
+    let infinite = npy_bytes(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }",
+        &f32::INFINITY.to_le_bytes(),
+    );
+    let labels = npy_bytes(
+        "{'descr': '|i1', 'fortran_order': False, 'shape': (1,), }",
+        &[0],
+    );
+    let message = data::npy_with_missing(
+        &write("x_inf.npy", &infinite),
+        &write("y_one.npy", &labels),
+        None,
+        true,
+        &FilePolicy::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(message.contains("element 0 is inf"), "{message}");
 }

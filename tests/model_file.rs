@@ -213,3 +213,141 @@ fn a_run_that_restored_an_earlier_epoch_saves_a_model_that_loads() {
     std::fs::write(&csv, edited).unwrap();
     assert!(warned(&dlc(&dir, &["eval", "runs/wine/model.safetensors"])));
 }
+
+/// The numbers of column `name` of a CSV text.
+fn numbers(text: &str, name: &str) -> Vec<f64> {
+    column(text, name)
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_model_file_fills_missing_values_as_training_did() {
+    let dir = folder("impute");
+    // `a` is missing twice, `b` once; their medians over the present
+    // values are 2.5 (1, 2, 3, 4) and 4 (1, 3, 4, 8, 9; the mean is 5).
+    let train = "a,b,y\n1,1,0\nNA,3,1\n2,,0\n3,4,1\n,8,0\n4,9,1\n";
+    std::fs::write(dir.join("train.csv"), train).unwrap();
+    std::fs::write(
+        dir.join("m.dl"),
+        r#"data d = csv("train.csv", label: "y") { impute median; standardize }
+network net(x: [2]) -> 2 { dense 4; tanh; dense 2 }
+train net on d { loss cross_entropy; optimizer adam(lr: 0.05); batch 2; epochs 5 }
+"#,
+    )
+    .unwrap();
+    ok(dlc(&dir, &["run", "m.dl", "-q", "--out", "runs/m"]));
+    std::fs::remove_file(dir.join("train.csv")).unwrap();
+    let model = "runs/m/model.safetensors";
+    // The missing cells and the medians written out predict the same.
+    std::fs::write(dir.join("gaps.csv"), "id,b,a\nr1,,NA\nr2,7,\nr3,N/A,0\n").unwrap();
+    std::fs::write(dir.join("full.csv"), "id,b,a\nr1,4,2.5\nr2,7,2.5\nr3,4,0\n").unwrap();
+    let gaps = ok(dlc(&dir, &["predict", model, "--input", "gaps.csv"]));
+    let full = ok(dlc(&dir, &["predict", model, "--input", "full.csv"]));
+    assert_eq!(column(&gaps, "p_0"), column(&full, "p_0"), "{gaps}\n{full}");
+    assert_eq!(column(&gaps, "id"), ["r1", "r2", "r3"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_model_trained_without_impute_refuses_a_missing_value() {
+    let dir = folder("no-impute");
+    std::fs::write(dir.join("train.csv"), "a,b,y\n1,1,0\n2,3,1\n3,4,0\n").unwrap();
+    std::fs::write(
+        dir.join("m.dl"),
+        r#"data d = csv("train.csv", label: "y")
+network net(x: [2]) -> 2 { dense 2 }
+train net on d { loss cross_entropy; optimizer sgd(lr: 0.1); batch 3; epochs 1 }
+"#,
+    )
+    .unwrap();
+    ok(dlc(&dir, &["run", "m.dl", "-q", "--out", "runs/m"]));
+    std::fs::write(dir.join("gaps.csv"), "a,b\n1,2\n3,null\n").unwrap();
+    let o = dlc(
+        &dir,
+        &["predict", "runs/m/model.safetensors", "--input", "gaps.csv"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("gaps.csv:3:3: missing value in column \"b\": found \"null\"")
+            && e.contains("the model was trained without `impute`"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn standardized_targets_come_back_in_their_own_units() {
+    let dir = folder("diabetes-targets");
+    std::fs::copy("examples/data/diabetes.csv", dir.join("d.csv")).unwrap();
+    std::fs::write(
+        dir.join("d.dl"),
+        r#"data d = csv("d.csv", target: "progression") { standardize features, targets; validation 0.2; seed 3 }
+network net(x: [10]) -> 1 { dense 16; relu; dense 1 }
+train net on d { loss mse; optimizer adam(lr: 0.01); batch 32; epochs 20 }
+"#,
+    )
+    .unwrap();
+    let run = dlc(&dir, &["run", "d.dl", "--out", "runs/d"]);
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "note: with `standardize targets` the losses are those of the standardized targets"
+        ),
+        "{said}"
+    );
+    let model = "runs/d/model.safetensors";
+    let out = ok(dlc(&dir, &["predict", model, "--input", "d.csv"]));
+    let predicted = numbers(&out, "predicted_progression");
+    let truth = numbers(&out, "progression");
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    // The targets average about 152: predictions in standardized units
+    // would average near 0.
+    let (p, t) = (mean(&predicted), mean(&truth));
+    assert!(
+        (p - t).abs() < 0.1 * t,
+        "predictions average {p}, targets {t}"
+    );
+
+    // R² of the predictions against the true targets, as `eval` reports it
+    // on the same file.
+    let ss_res: f64 = truth
+        .iter()
+        .zip(&predicted)
+        .map(|(t, p)| (t - p).powi(2))
+        .sum();
+    let ss_tot: f64 = truth.iter().map(|v| (v - t).powi(2)).sum();
+    let r2 = 1.0 - ss_res / ss_tot;
+    let report = ok(dlc(
+        &dir,
+        &["eval", model, "--data", "d.csv", "--format", "json"],
+    ));
+    let json: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let set = &json["sets"][0];
+    assert_eq!(set["loss_of_standardized_targets"], true, "{report}");
+    let reported = set["metrics"]["r2"].as_f64().unwrap();
+    assert!(r2 > 0.3, "the model learnt something: R² {r2}");
+    assert!(
+        (reported - r2).abs() < 1e-4,
+        "eval {reported}, predictions {r2}"
+    );
+    // MAE too: in the targets' units, tens, not the fraction of a deviation.
+    let mae = mean(
+        &truth
+            .iter()
+            .zip(&predicted)
+            .map(|(t, p)| (t - p).abs())
+            .collect::<Vec<_>>(),
+    );
+    let reported_mae = set["metrics"]["mae"].as_f64().unwrap();
+    assert!(
+        (reported_mae - mae).abs() < 1e-3 * mae,
+        "eval {reported_mae}, predictions {mae}"
+    );
+    let human = ok(dlc(&dir, &["eval", model, "--data", "d.csv"]));
+    assert!(human.contains("(of the standardized targets)"), "{human}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

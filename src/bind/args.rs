@@ -569,6 +569,7 @@ fn example_value(name: &str) -> &'static str {
         "batch" => "32",
         "epochs" => "10",
         "seed" => "0",
+        "impute" => "mean",
         _ => "1",
     }
 }

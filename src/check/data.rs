@@ -1,17 +1,26 @@
 //! `data` items: the source, its arguments, and the preparation settings.
 
 use super::model::*;
+use super::standardize::{standardize, targets_can_be_standardized};
 use crate::bind::Cx;
 use crate::bind::args::{Args, list_all};
 use crate::bind::did_you_mean;
 use crate::bind::sizes::{fmt_shape, shape_value};
 use crate::bind::value::Env;
+use crate::data::ImputeMethod;
 use crate::diag::{Diagnostic, codes};
 use crate::sources;
 use crate::syntax::{DataDecl, Item, Setting};
 use std::collections::HashMap;
 
-pub const SETTINGS: &[&str] = &["reshape", "scale", "standardize", "validation", "seed"];
+pub const SETTINGS: &[&str] = &[
+    "reshape",
+    "scale",
+    "impute",
+    "standardize",
+    "validation",
+    "seed",
+];
 
 pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) -> Option<DataSpec> {
     let env = Env::new();
@@ -33,13 +42,17 @@ pub fn check_data(cx: &mut Cx, decl: &DataDecl, items: &HashMap<&str, &Item>) ->
         sample_shape: base_shape.clone(),
         reshape: None,
         scale: None,
+        impute: None,
         standardize: false,
+        standardize_targets: false,
         validation: Validation::None,
         seed: 0,
         span: decl.name.span,
     };
     let ok = settings(cx, &decl.settings, &mut spec, items);
     let ok = ok && split_leaves_both_parts(cx, decl, &spec);
+    // Independent of the other settings' mistakes, so reported with them.
+    let ok = targets_can_be_standardized(cx, decl, &spec) && ok;
     if let Some(shape) = spec.reshape.clone() {
         let new_len: usize = shape.iter().product();
         if let Some(base) = &base_shape {
@@ -179,6 +192,10 @@ fn settings(
             ok = false;
             continue;
         }
+        if name == "standardize" {
+            ok &= standardize(cx, &env, s, spec);
+            continue;
+        }
         let what = format!("`{name}`");
         let mut a = Args::bind(cx, &env, &what, s.span, &s.args, &["value"], &[]);
         match name {
@@ -193,7 +210,12 @@ fn settings(
                     .real(cx, "value", None, |v| v != 0.0, "must not be zero")
                     .map(|v| v.0)
             }
-            "standardize" => spec.standardize = true,
+            "impute" => {
+                let methods = ImputeMethod::ALL.map(|(keyword, _)| keyword);
+                spec.impute = a
+                    .choice(cx, "value", &methods, None)
+                    .and_then(|(keyword, _)| ImputeMethod::from_keyword(keyword));
+            }
             "seed" => spec.seed = a.int(cx, "value", 0, None).map_or(0, |v| v.0 as u64),
             "validation" => match a.raw("value") {
                 Some((crate::bind::value::Value::Sym(other), sp)) => {
@@ -272,7 +294,9 @@ fn stub(name: &str) -> DataSpec {
         sample_shape: None,
         reshape: None,
         scale: None,
+        impute: None,
         standardize: false,
+        standardize_targets: false,
         validation: Validation::None,
         seed: 0,
         span: Default::default(),
@@ -307,7 +331,12 @@ pub fn resolve_validation_sets(cx: &mut Cx, datas: &mut HashMap<String, DataSpec
                 v.reshape.is_some() && v.reshape != training.reshape,
             ),
             ("scale", v.scale.is_some() && v.scale != training.scale),
+            ("impute", v.impute.is_some() && v.impute != training.impute),
             ("standardize", v.standardize && !training.standardize),
+            (
+                "standardize",
+                v.standardize_targets && !training.standardize_targets,
+            ),
         ];
         for (setting, differs) in own {
             if differs {
@@ -329,7 +358,9 @@ pub fn resolve_validation_sets(cx: &mut Cx, datas: &mut HashMap<String, DataSpec
         }
         v.reshape = training.reshape.clone();
         v.scale = training.scale;
+        v.impute = training.impute;
         v.standardize = training.standardize;
+        v.standardize_targets = training.standardize_targets;
         if let Some(shape) = &v.reshape {
             v.sample_shape = Some(shape.clone());
         }

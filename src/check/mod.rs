@@ -21,6 +21,7 @@ pub(crate) mod layers;
 mod lints;
 pub mod model;
 mod network;
+mod standardize;
 mod train;
 
 pub use crate::bind::{Cx, did_you_mean, distance};

@@ -50,7 +50,12 @@ pub struct DataSpec {
     pub sample_shape: Option<Vec<usize>>,
     pub reshape: Option<Vec<usize>>,
     pub scale: Option<f64>,
+    /// `impute METHOD`: how missing feature values are filled.
+    pub impute: Option<crate::data::ImputeMethod>,
+    /// `standardize` or `standardize features`.
     pub standardize: bool,
+    /// `standardize targets`: regression targets, for training.
+    pub standardize_targets: bool,
     pub validation: Validation,
     /// Seed of the split and of the shuffling of every epoch.
     pub seed: u64,

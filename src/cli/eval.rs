@@ -80,8 +80,13 @@ help: `--data FILE` evaluates a file with the model's own preparation"
                     .accuracy
                     .map(|a| format!(", accuracy {:.2}%", a * 100.0))
                     .unwrap_or_default();
+                let units = if measured.loss_of_standardized_targets {
+                    " (of the standardized targets)"
+                } else {
+                    ""
+                };
                 println!(
-                    "{name}: {} samples, loss {:.4}{acc}",
+                    "{name}: {} samples, loss {:.4}{units}{acc}",
                     measured.samples, measured.loss
                 );
                 println!("{}", indent(&metrics.text(&names)));
@@ -90,6 +95,7 @@ help: `--data FILE` evaluates a file with the model's own preparation"
                 "name": name,
                 "samples": measured.samples,
                 "loss": measured.loss,
+                "loss_of_standardized_targets": measured.loss_of_standardized_targets,
                 "accuracy": measured.accuracy,
                 "metrics": metrics.to_json(&names),
             })),

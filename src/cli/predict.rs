@@ -26,13 +26,15 @@ pub fn predict(file: &Path, model_file: Option<&Path>, input: &Path, output: Opt
         }
     };
     preparation.apply(&mut inputs.features);
-    let outputs = match model.predict(&inputs.features) {
+    let mut outputs = match model.predict(&inputs.features) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
+    // With `standardize targets`, the network predicts standardized values.
+    preparation.outputs_to_original(&mut outputs, model.output_width());
     let csv = dlc::report::predictions_csv(
         model.loss_kind(),
         &outputs,

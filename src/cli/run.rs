@@ -141,6 +141,9 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
     for warning in &loaded.warnings {
         eprintln!("warning: {warning}");
     }
+    for note in loaded.notes.iter().filter(|_| !args.quiet && !args.json) {
+        eprintln!("note: {note}");
+    }
     model.set_preparation(loaded.preparation.clone());
     let mut stdout = std::io::stdout().lock();
     let mut epochs = Vec::new();

@@ -185,10 +185,33 @@ impl Layout {
         budget: &mut Budget,
         what: &dyn Fn() -> String,
     ) -> Result<Vec<f32>, DataError> {
+        self.read_floats(source, budget, what, false)
+            .map(|(values, _)| values)
+    }
+
+    /// As [`Layout::read_f32`], but a NaN (a missing value) is kept rather
+    /// than refused; the index of the first one comes back too.
+    pub fn read_f32_keeping_nan(
+        &self,
+        source: &mut Source,
+        budget: &mut Budget,
+        what: &dyn Fn() -> String,
+    ) -> Result<(Vec<f32>, Option<usize>), DataError> {
+        self.read_floats(source, budget, what, true)
+    }
+
+    fn read_floats(
+        &self,
+        source: &mut Source,
+        budget: &mut Budget,
+        what: &dyn Fn() -> String,
+        keep_nan: bool,
+    ) -> Result<(Vec<f32>, Option<usize>), DataError> {
         let count = usize::try_from(self.elements()).unwrap_or(usize::MAX);
         let mut values = budget.vec(count, what)?;
         let (scalar, big_endian) = (self.scalar, self.big_endian);
         let mut bad = None;
+        let mut first_nan = None;
         self.for_each_chunk(source, |index, chunk| {
             if scalar == Scalar::U8 {
                 // The common case (8-bit images): a direct conversion the compiler vectorises.
@@ -200,7 +223,9 @@ impl Layout {
                 let value = f32::from(wide);
                 // Integers always fit (if rounded); floats may be NaN, infinite, or beyond
                 // f32's range.
-                if bad.is_none() && !value.is_finite() {
+                if keep_nan && value.is_nan() {
+                    first_nan = first_nan.or(Some(index + i));
+                } else if bad.is_none() && !value.is_finite() {
                     bad = Some((index + i, wide.as_f64()));
                 }
                 values.push(value);
@@ -213,7 +238,7 @@ impl Layout {
                 value,
             });
         }
-        Ok(values)
+        Ok((values, first_nan))
     }
 
     /// Reads the elements as class labels (integer types only). With `classes`, every label

@@ -9,7 +9,7 @@ use super::csv_reader::{Field, Reader};
 use super::error::{closest_name, excerpt};
 use super::files::{FilePolicy, OpenedFile};
 use super::labels::LabelReader;
-use super::{DataError, Dataset, Names, Targets};
+use super::{DataError, Dataset, MissingCell, MissingHelp, Names, Targets, is_missing};
 
 /// How to read a CSV file.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +25,10 @@ pub struct CsvOptions {
     /// The class names the labels are written as, in class order (those of a
     /// trained model). `None`: class indices, or names counted from the file.
     pub class_names: Option<Vec<String>>,
+    /// Whether a feature cell may be missing (see [`super::is_missing`]):
+    /// it is read as NaN, for `impute` to fill. Otherwise, and always for a
+    /// label or target, a missing cell is an error at its line and column.
+    pub keep_missing: bool,
 }
 
 /// The target column(s) of a CSV file.
@@ -51,6 +55,7 @@ impl CsvOptions {
             delimiter: ',',
             features: None,
             class_names: None,
+            keep_missing: false,
         }
     }
 
@@ -63,6 +68,7 @@ impl CsvOptions {
             delimiter: ',',
             features: None,
             class_names: None,
+            keep_missing: false,
         }
     }
 
@@ -86,6 +92,12 @@ impl CsvOptions {
         if let CsvTarget::Label { classes: c, .. } = &mut self.target {
             *c = Some(classes);
         }
+        self
+    }
+
+    /// Reads a missing feature cell as NaN instead of refusing it.
+    pub fn with_missing_kept(mut self) -> CsvOptions {
+        self.keep_missing = true;
         self
     }
 
@@ -184,18 +196,23 @@ pub fn csv(path: &Path, options: &CsvOptions, policy: &FilePolicy) -> Result<Dat
             });
         }
         budget.grow(&mut features, feature_columns.len(), &what)?;
+        let feature_cell = Cell::feature(options.keep_missing, MissingHelp::Feature);
         for &c in &feature_columns {
-            features.push(number(&name, &record.field(c))?);
+            features.push(feature_cell.read(&name, &columns[c], &record.field(c))?);
         }
         match &options.target {
             CsvTarget::Label { .. } => {
                 budget.grow(&mut labels.ids, 1, &what)?;
-                labels.read(&record.field(target_columns[0]));
+                let (c, field) = (target_columns[0], record.field(target_columns[0]));
+                if is_missing(field.text) {
+                    return Err(missing(&name, &columns[c], &field, MissingHelp::Target));
+                }
+                labels.read(&field);
             }
             CsvTarget::Values { .. } => {
                 budget.grow(&mut targets, target_columns.len(), &what)?;
                 for &c in &target_columns {
-                    targets.push(number(&name, &record.field(c))?);
+                    targets.push(Cell::TARGET.read(&name, &columns[c], &record.field(c))?);
                 }
             }
         }
@@ -244,11 +261,13 @@ pub(crate) struct Table {
 
 /// Reads the columns called `features`, in that order (every column not in
 /// `skip`, in file order, when `features` is empty), as numbers; every other
-/// column is kept as text.
+/// column is kept as text. With `keep_missing`, a missing feature cell is
+/// read as NaN; otherwise it is an error.
 pub(crate) fn csv_table(
     path: &Path,
     features: &[String],
     skip: &[String],
+    keep_missing: bool,
     policy: &FilePolicy,
 ) -> Result<Table, DataError> {
     let (name, mut reader) = open_csv(path, ',', policy)?;
@@ -284,8 +303,9 @@ pub(crate) fn csv_table(
             });
         }
         budget.grow(&mut values, feature_columns.len(), &what)?;
+        let cell = Cell::feature(keep_missing, MissingHelp::Model);
         for &c in &feature_columns {
-            values.push(number(&name, &record.field(c))?);
+            values.push(cell.read(&name, &columns[c], &record.field(c))?);
         }
         for (&c, (_, texts)) in other.iter().zip(&mut passthrough) {
             let text = record.field(c).text;
@@ -335,12 +355,49 @@ fn shown(field: &Field) -> String {
     }
 }
 
-fn number(path: &str, field: &Field) -> Result<f32, DataError> {
-    match field.text.trim().parse::<f32>() {
-        Ok(value) if value.is_finite() => Ok(value),
-        Ok(_) => Err(field_error(path, field, "a finite number")),
-        Err(_) => Err(field_error(path, field, "a number")),
+/// How a numeric cell is read: whether it may be missing, and if not, what
+/// the error's help says.
+#[derive(Clone, Copy)]
+struct Cell {
+    keep_missing: bool,
+    help: MissingHelp,
+}
+
+impl Cell {
+    const TARGET: Cell = Cell {
+        keep_missing: false,
+        help: MissingHelp::Target,
+    };
+
+    fn feature(keep_missing: bool, help: MissingHelp) -> Cell {
+        Cell { keep_missing, help }
     }
+
+    /// The cell's number; NaN for a missing cell that may be missing.
+    fn read(self, path: &str, column_name: &str, field: &Field) -> Result<f32, DataError> {
+        if is_missing(field.text) {
+            return match self.keep_missing {
+                true => Ok(f32::NAN),
+                false => Err(missing(path, column_name, field, self.help)),
+            };
+        }
+        match field.text.trim().parse::<f32>() {
+            Ok(value) if value.is_finite() => Ok(value),
+            Ok(_) => Err(field_error(path, field, "a finite number")),
+            Err(_) => Err(field_error(path, field, "a number")),
+        }
+    }
+}
+
+fn missing(path: &str, column_name: &str, field: &Field, help: MissingHelp) -> DataError {
+    DataError::MissingValue(Box::new(MissingCell {
+        path: path.to_string(),
+        line: field.line,
+        column: field.column,
+        column_name: column_name.to_string(),
+        found: shown(field),
+        help,
+    }))
 }
 
 pub(super) fn field_error(path: &str, field: &Field, expected: &str) -> DataError {

@@ -122,6 +122,36 @@ pub enum DataError {
         expected: String,
     },
 
+    /// A CSV cell that holds no value (see [`super::MISSING_MARKERS`]) where
+    /// one is needed.
+    /// (Boxed: the cell says much, and every `Result` of data would carry it.)
+    #[error("{0}")]
+    MissingValue(Box<super::MissingCell>),
+
+    /// A NaN, a missing value, in an array file's features. `sample` counts
+    /// the samples from 0, `index` the elements in storage order.
+    #[error("{path}: sample {sample} holds NaN (element {index}), a missing value\nhelp: {help}")]
+    MissingElement {
+        path: String,
+        sample: usize,
+        index: usize,
+        help: super::MissingHelp,
+    },
+
+    /// `impute mean` or `impute median` for a feature that has no value in
+    /// any training sample.
+    #[error(
+        "{what}: `impute {method}` cannot fill {feature}: it has no value in any of the \
+         {samples} training samples\nhelp: remove the column, or use `impute zero`"
+    )]
+    NothingToImpute {
+        /// The data set, as the program names it.
+        what: String,
+        feature: String,
+        method: String,
+        samples: usize,
+    },
+
     /// A float element is NaN, infinite, or too large for `f32`. `index` counts elements
     /// in storage order from 0.
     #[error(

@@ -12,7 +12,7 @@ use super::array::{Layout, Scalar, Source};
 use super::error::excerpt;
 use super::files::FilePolicy;
 use super::npy_header::{Header, parse_header};
-use super::{DataError, Dataset, Targets};
+use super::{DataError, Dataset, MissingHelp, Targets};
 
 /// Headers longer than this are treated as corrupt rather than read (numpy itself refuses
 /// headers over 10 000 bytes by default).
@@ -30,6 +30,19 @@ pub fn npy(
     x: &Path,
     y: &Path,
     classes: Option<usize>,
+    policy: &FilePolicy,
+) -> Result<Dataset, DataError> {
+    npy_with_missing(x, y, classes, false, policy)
+}
+
+/// As [`npy`]; with `keep_missing`, a NaN in `x` is a missing value kept as
+/// NaN for `impute` to fill, and without, an error naming its sample. A NaN
+/// in `y` is always an error.
+pub fn npy_with_missing(
+    x: &Path,
+    y: &Path,
+    classes: Option<usize>,
+    keep_missing: bool,
     policy: &FilePolicy,
 ) -> Result<Dataset, DataError> {
     let (mut x_source, x_layout) = read_header(x, policy)?;
@@ -82,7 +95,15 @@ pub fn npy(
         .checked_add(y_layout.elements())
         .and_then(|n| n.checked_mul(4));
     budget.check(decoded, &what)?;
-    let features = x_layout.read_f32(&mut x_source, &mut budget, &what)?;
+    let (features, first_nan) = x_layout.read_f32_keeping_nan(&mut x_source, &mut budget, &what)?;
+    if let Some(index) = first_nan.filter(|_| !keep_missing) {
+        return Err(DataError::MissingElement {
+            path: x_source.name.clone(),
+            sample: index / sample_shape.iter().product::<usize>().max(1),
+            index,
+            help: MissingHelp::Feature,
+        });
+    }
     let (targets, classes_from) = if labels {
         let (labels, classes, site) =
             y_layout.read_labels(&mut y_source, classes, &mut budget, &what)?;

@@ -2,16 +2,16 @@
 //! so that a new sample is prepared the same way without the training data.
 //!
 //! ```text
-//! a CSV row  --columns by name-->  raw values, in the training order
-//!            --scale, standardize (the training part's statistics)-->  the network's input
+//! a CSV row  --columns by name-->  raw values, in the training order (NaN where missing)
+//!            --scale, impute, standardize (the training part's statistics)-->  the network's input
+//! the network's output  --outputs_to_original (standardize targets)-->  the targets' own units
 //! ```
 //!
 //! A model file stores it as JSON (see [`Preparation::to_json`]); reading it
 //! back checks every part, since the file may come from anywhere.
 
 use super::csv::{Table, csv_table};
-use super::{DataError, FilePolicy, Standardizer};
-use serde_json::{Value, json};
+use super::{DataError, FilePolicy, Imputer, Standardizer};
 use std::path::Path;
 
 /// Everything needed to turn a new sample into what the network was trained on.
@@ -33,8 +33,13 @@ pub struct Preparation {
     pub sample_shape: Vec<usize>,
     /// `scale`: every value multiplied by this, first.
     pub scale: Option<f32>,
-    /// `standardize`: the training part's statistics, applied after `scale`.
+    /// `impute`: the training part's fill values, applied after `scale`.
+    pub imputer: Option<Imputer>,
+    /// `standardize`: the training part's statistics, applied after `impute`.
     pub standardizer: Option<Standardizer>,
+    /// `standardize targets`: the training part's statistics of each
+    /// regression target, which the network learnt to predict standardised.
+    pub target_standardizer: Option<Standardizer>,
 }
 
 /// New samples read from a file by column name, before preparation.
@@ -66,7 +71,9 @@ impl Preparation {
             raw_len: ds.sample_len(),
             sample_shape: ds.sample_shape().to_vec(),
             scale: None,
+            imputer: None,
             standardizer: None,
+            target_standardizer: None,
         }
     }
 
@@ -78,27 +85,60 @@ impl Preparation {
             .unwrap_or_else(|| index.to_string())
     }
 
-    /// Prepares raw samples (laid out one after another) in place.
+    /// Prepares raw samples (laid out one after another) in place: scale,
+    /// fill missing values (NaN), standardise.
     pub fn apply(&self, features: &mut [f32]) {
         if let Some(f) = self.scale {
             features.iter_mut().for_each(|x| *x *= f);
+        }
+        if let Some(i) = &self.imputer {
+            i.apply_to_values(features);
         }
         if let Some(s) = &self.standardizer {
             s.apply_to_values(features);
         }
     }
 
+    /// Turns a regression network's outputs (`width` per sample, row-major)
+    /// into the targets' own units, in place: with `standardize targets` the
+    /// network predicts standardised targets, and this undoes that with the
+    /// training part's statistics. Without it, or when `width` is not the
+    /// number of targets (the outputs of a classifier), the values are left
+    /// as they are. Regression targets of a prepared data set are in the
+    /// same units as the outputs, so this turns them back too.
+    pub fn outputs_to_original(&self, outputs: &mut [f32], width: usize) {
+        if let Some(s) = &self.target_standardizer
+            && s.mean.len() == width
+        {
+            s.restore_values(outputs);
+        }
+    }
+
+    /// Whether the network learnt standardised targets, so that its losses
+    /// are in standardised units.
+    pub fn standardizes_targets(&self) -> bool {
+        self.target_standardizer.is_some()
+    }
+
     /// Reads new samples from a CSV file: the feature columns by name, in any
     /// order (a missing one is an error naming it), every other column kept
     /// as text. Without feature names, every column that is not a target
     /// column is a feature, in file order, and there must be `raw_len` of them.
+    /// A missing value in a feature is NaN, which [`Preparation::apply`]
+    /// fills, when the model was trained with `impute`; otherwise an error.
     pub fn read_inputs(&self, path: &Path, policy: &FilePolicy) -> Result<Inputs, DataError> {
         let Table {
             features,
             samples,
             width,
             passthrough,
-        } = csv_table(path, &self.features, &self.target_columns, policy)?;
+        } = csv_table(
+            path,
+            &self.features,
+            &self.target_columns,
+            self.imputer.is_some(),
+            policy,
+        )?;
         if width != self.raw_len {
             return Err(DataError::Content {
                 path: path.display().to_string(),
@@ -116,113 +156,6 @@ impl Preparation {
             passthrough,
         })
     }
-
-    /// The JSON a model file keeps.
-    pub fn to_json(&self) -> String {
-        let standardize = self
-            .standardizer
-            .as_ref()
-            .map(|s| json!({ "mean": s.mean, "std": s.std }));
-        json!({
-            "features": self.features,
-            "target_columns": self.target_columns,
-            "classes": self.classes,
-            "labels_are_names": self.labels_are_names,
-            "raw_len": self.raw_len,
-            "sample_shape": self.sample_shape,
-            "scale": self.scale,
-            "standardize": standardize,
-        })
-        .to_string()
-    }
-
-    /// Reads what [`Preparation::to_json`] wrote; `Err` says what is wrong.
-    pub fn from_json(text: &str) -> Result<Preparation, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        let strings = |key: &str| -> Result<Vec<String>, String> {
-            v.get(key)
-                .and_then(Value::as_array)
-                .ok_or(format!("`{key}` is missing"))?
-                .iter()
-                .map(|s| s.as_str().map(str::to_string))
-                .collect::<Option<_>>()
-                .ok_or(format!("`{key}` holds something other than names"))
-        };
-        let floats = |v: &Value, key: &str| -> Result<Vec<f32>, String> {
-            v.get(key)
-                .and_then(Value::as_array)
-                .ok_or(format!("`standardize.{key}` is missing"))?
-                .iter()
-                .map(|x| x.as_f64().map(|x| x as f32).filter(|x| x.is_finite()))
-                .collect::<Option<_>>()
-                .ok_or(format!(
-                    "`standardize.{key}` holds something other than finite numbers"
-                ))
-        };
-        let raw_len = v
-            .get("raw_len")
-            .and_then(Value::as_u64)
-            .ok_or("`raw_len` is missing")? as usize;
-        let sample_shape: Vec<usize> = v
-            .get("sample_shape")
-            .and_then(Value::as_array)
-            .ok_or("`sample_shape` is missing")?
-            .iter()
-            .map(|d| d.as_u64().map(|d| d as usize))
-            .collect::<Option<_>>()
-            .ok_or("`sample_shape` holds something other than sizes")?;
-        if sample_shape
-            .iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d))
-            != Some(raw_len)
-        {
-            return Err(format!(
-                "`sample_shape` {sample_shape:?} does not hold `raw_len` {raw_len} values"
-            ));
-        }
-        let features = strings("features")?;
-        if !features.is_empty() && features.len() != raw_len {
-            return Err(format!(
-                "{} feature names for {raw_len} values per sample",
-                features.len()
-            ));
-        }
-        let scale = match v.get("scale") {
-            None | Some(Value::Null) => None,
-            Some(s) => Some(
-                s.as_f64()
-                    .map(|s| s as f32)
-                    .filter(|s| s.is_finite())
-                    .ok_or("`scale` is not a finite number")?,
-            ),
-        };
-        let standardizer = match v.get("standardize") {
-            None | Some(Value::Null) => None,
-            Some(s) => {
-                let (mean, std) = (floats(s, "mean")?, floats(s, "std")?);
-                if mean.len() != raw_len || std.len() != raw_len {
-                    return Err(format!("`standardize` does not hold {raw_len} statistics"));
-                }
-                if std.iter().any(|&d| d <= 0.0) {
-                    return Err("`standardize.std` holds a deviation that is not positive".into());
-                }
-                Some(Standardizer { mean, std })
-            }
-        };
-        Ok(Preparation {
-            features,
-            target_columns: strings("target_columns")?,
-            classes: strings("classes")?,
-            labels_are_names: v
-                .get("labels_are_names")
-                .and_then(Value::as_bool)
-                .ok_or("`labels_are_names` is missing")?,
-            raw_len,
-            sample_shape,
-            scale,
-            standardizer,
-        })
-    }
 }
 
 fn quoted_list(names: &[String]) -> String {
@@ -236,6 +169,7 @@ fn quoted_list(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::ImputeMethod;
 
     fn example() -> Preparation {
         Preparation {
@@ -246,10 +180,29 @@ mod tests {
             raw_len: 2,
             sample_shape: vec![2],
             scale: Some(0.5),
+            imputer: Some(Imputer {
+                method: ImputeMethod::Median,
+                fill: vec![3.0, -1.5],
+            }),
             standardizer: Some(Standardizer {
                 mean: vec![1.0, -2.0],
                 std: vec![2.0, 0.25],
             }),
+            target_standardizer: None,
+        }
+    }
+
+    /// A regression model's: two targets, standardised.
+    fn regression() -> Preparation {
+        Preparation {
+            target_columns: vec!["dx".into(), "dy".into()],
+            classes: Vec::new(),
+            labels_are_names: false,
+            target_standardizer: Some(Standardizer {
+                mean: vec![10.0, -1.0],
+                std: vec![4.0, 0.5],
+            }),
+            ..example()
         }
     }
 
@@ -257,21 +210,48 @@ mod tests {
     fn json_reads_back_as_written() {
         let p = example();
         assert_eq!(Preparation::from_json(&p.to_json()), Ok(p.clone()));
+        let r = regression();
+        assert_eq!(Preparation::from_json(&r.to_json()), Ok(r));
         let plain = Preparation {
             scale: None,
+            imputer: None,
             standardizer: None,
             features: Vec::new(),
             ..p
         };
-        assert_eq!(Preparation::from_json(&plain.to_json()), Ok(plain));
+        assert_eq!(Preparation::from_json(&plain.to_json()), Ok(plain.clone()));
+        // A model file written before `impute` and `standardize targets`.
+        let older = plain
+            .to_json()
+            .replace(",\"impute\":null", "")
+            .replace(",\"standardize_targets\":null", "");
+        assert!(
+            !older.contains("impute") && !older.contains("targets\""),
+            "{older}"
+        );
+        assert_eq!(Preparation::from_json(&older), Ok(plain));
     }
 
     #[test]
-    fn apply_scales_then_standardises() {
-        let mut x = [4.0, 1.0, 2.0, 0.0];
+    fn apply_scales_then_imputes_then_standardises() {
+        let mut x = [4.0, 1.0, f32::NAN, f32::NAN];
         example().apply(&mut x);
-        // (4 * 0.5 - 1) / 2, (1 * 0.5 + 2) / 0.25, (2 * 0.5 - 1) / 2, (0 + 2) / 0.25
-        assert_eq!(x, [0.5, 10.0, 0.0, 8.0]);
+        // (4 * 0.5 - 1) / 2, (1 * 0.5 + 2) / 0.25; the fill values are
+        // already scaled: (3 - 1) / 2, (-1.5 + 2) / 0.25.
+        assert_eq!(x, [0.5, 10.0, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn outputs_return_to_the_targets_units() {
+        let mut outputs = [0.0, 0.0, 1.0, -2.0];
+        regression().outputs_to_original(&mut outputs, 2);
+        assert_eq!(outputs, [10.0, -1.0, 14.0, -2.0]);
+        // Not regression outputs of this model: left alone.
+        let mut logits = [0.5, 1.5, 2.5];
+        regression().outputs_to_original(&mut logits, 3);
+        example().outputs_to_original(&mut logits, 3);
+        assert_eq!(logits, [0.5, 1.5, 2.5]);
+        assert!(regression().standardizes_targets() && !example().standardizes_targets());
     }
 
     #[test]
@@ -294,11 +274,42 @@ mod tests {
                 "\"features\":[\"a\"]",
                 "1 feature names",
             ),
+            (
+                "\"method\":\"median\"",
+                "\"method\":\"mode\"",
+                "`impute.method` is not",
+            ),
+            (
+                "\"fill\":[3.0,-1.5]",
+                "\"fill\":[3.0]",
+                "`impute.fill` holds 1 values",
+            ),
+            (
+                "\"fill\":[3.0,-1.5]",
+                "\"fill\":[3.0,null]",
+                "other than finite numbers",
+            ),
+            (
+                "\"standardize_targets\":null",
+                "\"standardize_targets\":{\"mean\":[0.0],\"std\":[1.0]}",
+                "for classes",
+            ),
         ] {
             assert!(good.contains(from), "{good}");
             let err = Preparation::from_json(&good.replace(from, to)).unwrap_err();
             assert!(err.contains(reason), "{err}");
         }
+        let targets = regression().to_json();
+        let one_of_two = targets.replace(
+            "\"mean\":[10.0,-1.0],\"std\":[4.0,0.5]",
+            "\"mean\":[10.0],\"std\":[4.0]",
+        );
+        assert_ne!(one_of_two, targets);
+        let err = Preparation::from_json(&one_of_two).unwrap_err();
+        assert!(
+            err.contains("`standardize_targets` does not hold 2"),
+            "{err}"
+        );
         assert!(
             Preparation::from_json("{")
                 .unwrap_err()

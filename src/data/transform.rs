@@ -27,12 +27,17 @@ impl Standardizer {
     /// Statistics of each of the `sample_len()` feature positions over all samples
     /// (accumulated in `f64`). An empty data set gives means 0 and deviations 1.
     pub fn fit(dataset: &Dataset) -> Result<Standardizer, DataError> {
-        let width = dataset.sample_len();
-        let count = dataset.len();
-        let what = || format!("the statistics of {width} feature positions");
+        Standardizer::fit_rows(&dataset.features, dataset.sample_len())
+    }
+
+    /// The statistics of each of the `width` columns of row-major `values`
+    /// (regression targets, say), as [`Standardizer::fit`] computes them.
+    pub fn fit_rows(values: &[f32], width: usize) -> Result<Standardizer, DataError> {
+        let count = values.len().checked_div(width).unwrap_or(0);
+        let what = || format!("the statistics of {width} positions");
         let mut budget = Budget::new(MemoryLimit::NONE);
         let mut sum = budget.filled(width, 0.0f64, &what)?;
-        for sample in dataset.features.chunks_exact(width.max(1)) {
+        for sample in values.chunks_exact(width.max(1)) {
             for (s, &x) in sum.iter_mut().zip(sample) {
                 *s += f64::from(x);
             }
@@ -42,7 +47,7 @@ impl Standardizer {
         }
         let mean = sum;
         let mut squares = budget.filled(width, 0.0f64, &what)?;
-        for sample in dataset.features.chunks_exact(width.max(1)) {
+        for sample in values.chunks_exact(width.max(1)) {
             for ((q, &x), m) in squares.iter_mut().zip(sample).zip(&mean) {
                 *q += (f64::from(x) - m).powi(2);
             }
@@ -91,6 +96,16 @@ impl Standardizer {
         for sample in features.chunks_exact_mut(self.mean.len().max(1)) {
             for ((x, m), s) in sample.iter_mut().zip(&self.mean).zip(&self.std) {
                 *x = (*x - m) / s;
+            }
+        }
+    }
+
+    /// Undoes [`Standardizer::apply_to_values`]: `x * std + mean`, for rows
+    /// of `mean.len()` values.
+    pub fn restore_values(&self, values: &mut [f32]) {
+        for row in values.chunks_exact_mut(self.mean.len().max(1)) {
+            for ((x, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *x = *x * s + m;
             }
         }
     }

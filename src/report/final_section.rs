@@ -39,7 +39,16 @@ pub fn final_section(f: &FinalMeasurement, restored: Option<usize>, last: usize)
                 )));
             }
         }
-        Metrics::Values(r) => blocks.push(regression_table(r, &m.names, m.loss)),
+        Metrics::Values(r) => {
+            blocks.push(regression_table(r, &m.names, m.loss));
+            if m.loss_of_standardized_targets {
+                blocks.push(Block::Text(
+                    "The loss is of the standardized targets, as the network minimised it; \
+                     MAE, RMSE and R² are in the targets' own units."
+                        .into(),
+                ));
+            }
+        }
     }
     Section {
         heading: "Final model".into(),
@@ -157,6 +166,7 @@ mod tests {
                 samples: 4,
                 loss: 0.25,
                 accuracy: None,
+                loss_of_standardized_targets: false,
                 metrics,
                 names: vec!["cat".into(), "dog".into()],
             },

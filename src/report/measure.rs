@@ -18,6 +18,10 @@ pub struct Measurement {
     pub loss: f64,
     /// `None` for regression.
     pub accuracy: Option<f64>,
+    /// Whether `loss` is of standardised targets (`standardize targets`):
+    /// the loss the network minimised, unlike the metrics, which are in the
+    /// targets' own units.
+    pub loss_of_standardized_targets: bool,
     pub metrics: Metrics,
     /// The classes' names (classification) or the target columns'
     /// (regression), from the data's preparation; empty when unknown.
@@ -29,12 +33,26 @@ pub struct Measurement {
 pub fn measure(model: &mut CompiledModel, ds: &Dataset) -> Result<Measurement, RunError> {
     let evaluation = model.evaluate(ds)?;
     let outputs = model.predict(ds.features())?;
-    let metrics = Metrics::of_outputs(
-        model.loss_kind(),
-        &outputs,
-        model.output_width(),
-        ds.targets(),
-    );
+    // The metrics people read are in the targets' own units, whatever the
+    // network was trained on.
+    let metrics = match model.preparation() {
+        Some(p) => Metrics::of_outputs_in_original_units(
+            model.loss_kind(),
+            outputs,
+            model.output_width(),
+            ds.targets(),
+            p,
+        ),
+        None => Metrics::of_outputs(
+            model.loss_kind(),
+            &outputs,
+            model.output_width(),
+            ds.targets(),
+        ),
+    };
+    let loss_of_standardized_targets = model
+        .preparation()
+        .is_some_and(|p| p.standardizes_targets());
     let names = model.preparation().map_or_else(Vec::new, |p| {
         if p.classes.is_empty() {
             p.target_columns.clone()
@@ -46,6 +64,7 @@ pub fn measure(model: &mut CompiledModel, ds: &Dataset) -> Result<Measurement, R
         samples: evaluation.samples,
         loss: evaluation.loss,
         accuracy: evaluation.accuracy,
+        loss_of_standardized_targets,
         metrics,
         names,
     })
@@ -180,6 +199,7 @@ mod tests {
                 samples: 4,
                 loss: 0.5,
                 accuracy: None,
+                loss_of_standardized_targets: false,
                 metrics,
                 names: vec!["no".into(), "yes".into()],
             },

@@ -133,8 +133,14 @@ pub fn describe_data(d: &DataSpec) -> String {
     if let Some(s) = d.scale {
         parts.push(format!("scale {s}"));
     }
-    if d.standardize {
-        parts.push("standardized".into());
+    if let Some(method) = d.impute {
+        parts.push(format!("impute {}", method.keyword()));
+    }
+    match (d.standardize, d.standardize_targets) {
+        (true, false) => parts.push("standardized".into()),
+        (false, true) => parts.push("standardized targets".into()),
+        (true, true) => parts.push("standardized features and targets".into()),
+        (false, false) => {}
     }
     match &d.validation {
         Validation::None => parts.push("no validation".into()),

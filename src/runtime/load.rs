@@ -1,5 +1,17 @@
 //! From a checked data item to data sets in memory: load or generate, then
-//! reshape, scale, split, and standardise with the training part's statistics.
+//! reshape, scale, split, and, with the training part's statistics only,
+//! fill missing values (`impute`), standardise the features and the
+//! regression targets (`standardize features, targets`).
+//!
+//! ```text
+//! source --reshape, scale--> all --split--> train, validation
+//!   train --fit--> fill values --fill--> train, validation   (impute)
+//!   train --fit--> feature statistics --apply--> both        (standardize features)
+//!   train --fit--> target statistics --apply--> both         (standardize targets)
+//! ```
+//!
+//! Imputation comes before standardisation, so that the statistics are of
+//! the filled data, as the network will see it.
 //!
 //! Files are opened under a [`FilePolicy`], which also limits the memory one
 //! data set may take. Data that cannot train anything is refused here, before
@@ -7,7 +19,7 @@
 //! validation fraction that leaves a part empty.
 
 use crate::check::{DataSpec, Validation};
-use crate::data::{self, DataError, Dataset, FilePolicy, Preparation, Standardizer};
+use crate::data::{self, DataError, Dataset, FilePolicy, Imputer, Preparation, Standardizer, Targets};
 use std::path::Path;
 
 /// The training set and, if the program asks for one, the validation set.
@@ -17,6 +29,9 @@ pub struct Loaded {
     /// With `standardize`: the training part's statistics, for preparing
     /// new samples the same way.
     pub standardizer: Option<Standardizer>,
+    /// What a reader of the run should know about its numbers (that the
+    /// losses are of standardised targets), one sentence each.
+    pub notes: Vec<String>,
     /// Everything needed to prepare a new sample as these were, which a
     /// model saved after training on them keeps.
     pub preparation: Preparation,
@@ -49,30 +64,85 @@ pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
             (all, Some(v))
         }
     };
+    // Every statistic from the training part only: the validation set must
+    // not leak into what the model sees.
+    let imputer = match spec.impute {
+        Some(method) => Some(Imputer::fit(method, &train).map_err(|e| match e {
+            DataError::NothingToImpute {
+                feature,
+                method,
+                samples,
+                ..
+            } => DataError::NothingToImpute {
+                what: describe(spec),
+                feature,
+                method,
+                samples,
+            },
+            other => other,
+        })?),
+        None => None,
+    };
+    if let Some(i) = &imputer {
+        i.apply(&mut train)?;
+        if let Some(v) = &mut validation {
+            i.apply(v)?;
+        }
+    }
     let standardizer = match spec.standardize {
         true => Some(Standardizer::fit(&train)?),
         false => None,
     };
     if let Some(s) = &standardizer {
-        // Statistics from the training part only: the validation set must
-        // not leak into what the model sees.
         s.apply(&mut train)?;
         if let Some(v) = &mut validation {
             s.apply(v)?;
         }
     }
+    let target_standardizer = match (&train.targets, spec.standardize_targets) {
+        (Targets::Values { values, width }, true) => Some(Standardizer::fit_rows(values, *width)?),
+        _ => None,
+    };
+    if let Some(s) = &target_standardizer {
+        standardize_targets(&mut train, s);
+        if let Some(v) = &mut validation {
+            standardize_targets(v, s);
+        }
+    }
     let warnings = single_class(&train, spec).into_iter().collect();
-    let preparation = preparation_of(spec, &train, standardizer.clone());
+    let notes = target_standardizer
+        .as_ref()
+        .map(|_| STANDARDIZED_LOSS_NOTE.to_string())
+        .into_iter()
+        .collect();
+    let mut preparation = preparation_of(spec, &train, standardizer.clone());
+    preparation.imputer = imputer;
+    preparation.target_standardizer = target_standardizer;
     Ok(Loaded {
         train,
         validation,
         standardizer,
+        notes,
         preparation,
         warnings,
     })
 }
 
-/// What preparing a new sample as `train`'s were takes.
+/// What a run with `standardize targets` says about its losses.
+pub const STANDARDIZED_LOSS_NOTE: &str = "with `standardize targets` the losses are those of the \
+     standardized targets (mean 0, deviation 1 per target in the training part); \
+     predictions and `dlc eval`'s MAE, RMSE and R² are in the targets' own units";
+
+/// Standardises a data set's regression targets in place (classes have
+/// none to standardise).
+fn standardize_targets(ds: &mut Dataset, s: &Standardizer) {
+    if let Targets::Values { values, .. } = &mut ds.targets {
+        s.apply_to_values(values);
+    }
+}
+
+/// What preparing a new sample as `train`'s were takes: its names, `scale`
+/// and the feature statistics (the caller adds the rest of what it fitted).
 pub fn preparation_of(
     spec: &DataSpec,
     train: &Dataset,
@@ -95,7 +165,10 @@ pub fn preparation_of(
 
 /// Another file of the same kind as the program's data (a test set, say),
 /// read and prepared exactly as the training data was: its feature columns
-/// by name, its class names, its scale and statistics from `preparation`.
+/// by name, its class names, its scale, fill values and statistics from
+/// `preparation`; its regression targets standardised as the training
+/// targets were, so that its loss is in the units the training's was
+/// ([`Preparation::outputs_to_original`] turns them back).
 pub fn load_like(
     spec: &DataSpec,
     path: &Path,
@@ -115,6 +188,9 @@ pub fn load_like(
         .labels_are_names
         .then_some(&preparation.classes[..]);
     rule.read_like(&preparation.features, class_names);
+    if preparation.imputer.is_some() {
+        rule.keep_missing();
+    }
     let mut ds = source(&other, policy)?;
     require_samples(&ds, &other)?;
     if let Some(shape) = &spec.reshape {
@@ -122,7 +198,18 @@ pub fn load_like(
     }
     let (mut features, shape, targets) = ds.into_parts();
     preparation.apply(&mut features);
-    Dataset::new(features, shape, targets)
+    let mut ds = Dataset::new(features, shape, targets)?;
+    if let Some(s) = &preparation.target_standardizer {
+        if ds.targets.target_len() != s.mean.len() {
+            return Err(DataError::Content {
+                path: path.display().to_string(),
+                found: format!("{} targets per row", ds.targets.target_len()),
+                expected: format!("{}, as the model was trained on", s.mean.len()),
+            });
+        }
+        standardize_targets(&mut ds, s);
+    }
+    Ok(ds)
 }
 
 /// `data d (o.csv)`: the data item, and its files.
@@ -204,7 +291,13 @@ fn prepare(ds: &mut Dataset, spec: &DataSpec) -> Result<(), DataError> {
     Ok(())
 }
 
+/// The raw samples; with `impute`, a missing feature is NaN until filled.
 fn source(spec: &DataSpec, policy: &FilePolicy) -> Result<Dataset, DataError> {
+    if spec.impute.is_some() {
+        let mut source = spec.source.clone();
+        source.rule_mut().keep_missing();
+        return source.rule().load(spec.seed, policy);
+    }
     spec.source.rule().load(spec.seed, policy)
 }
 

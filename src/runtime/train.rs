@@ -571,7 +571,9 @@ impl CompiledModel {
     }
 
     /// The network's outputs (logits, or values for regression) for samples
-    /// laid out one after another.
+    /// laid out one after another. With `standardize targets` the values are
+    /// standardised; [`crate::data::Preparation::outputs_to_original`] (of
+    /// [`CompiledModel::preparation`]) turns them into the targets' units.
     pub fn predict(&mut self, features: &[f32]) -> Result<Vec<f32>, RunError> {
         let len = self.input_len();
         if len == 0 || !features.len().is_multiple_of(len) {

@@ -18,6 +18,8 @@ pub struct Csv {
     /// [`Rule::read_like`]); a program cannot write them.
     pub features: Option<Vec<String>>,
     pub class_names: Option<Vec<String>>,
+    /// Set only by the loader, for a data item with `impute`.
+    pub keep_missing: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +69,7 @@ impl Definition for Csv {
             classes,
             features: None,
             class_names: None,
+            keep_missing: false,
         })
     }
 }
@@ -148,6 +151,10 @@ impl Rule for Csv {
         self.class_names = class_names.map(<[String]>::to_vec);
     }
 
+    fn keep_missing(&mut self) {
+        self.keep_missing = true;
+    }
+
     fn empty_detail(&self) -> &'static str {
         " (the file has a header line but no rows)"
     }
@@ -168,6 +175,9 @@ impl Rule for Csv {
         }
         if let Some(names) = &self.class_names {
             options = options.with_class_names(names);
+        }
+        if self.keep_missing {
+            options = options.with_missing_kept();
         }
         data::csv(Path::new(&self.path), &options, policy)
     }

@@ -98,6 +98,11 @@ pub trait Rule {
         let _ = (features, class_names);
     }
 
+    /// Reads a missing feature value as NaN, for `impute` to fill, instead
+    /// of refusing it. Sources that cannot hold one (generated sets, integer
+    /// images) ignore it.
+    fn keep_missing(&mut self) {}
+
     /// Why a set of this source can have no sample, for the error that says it does.
     fn empty_detail(&self) -> &'static str {
         ""

@@ -11,6 +11,8 @@ pub struct Npy {
     pub x: String,
     pub y: String,
     pub classes: Option<usize>,
+    /// Set only by the loader, for a data item with `impute`.
+    pub keep_missing: bool,
 }
 
 impl Definition for Npy {
@@ -24,6 +26,7 @@ impl Definition for Npy {
             x: x?.0,
             y: y?.0,
             classes,
+            keep_missing: false,
         })
     }
 }
@@ -45,12 +48,17 @@ impl Rule for Npy {
         Err("is read from a pair of NPY files".into())
     }
 
+    fn keep_missing(&mut self) {
+        self.keep_missing = true;
+    }
+
     fn empty_detail(&self) -> &'static str {
         " (the arrays have 0 rows)"
     }
 
     fn load(&self, _seed: u64, policy: &FilePolicy) -> Result<Dataset, DataError> {
-        data::npy(Path::new(&self.x), Path::new(&self.y), self.classes, policy)
+        let (x, y) = (Path::new(&self.x), Path::new(&self.y));
+        data::npy_with_missing(x, y, self.classes, self.keep_missing, policy)
     }
 
     fn describe(&self) -> String {

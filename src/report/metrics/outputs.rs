@@ -3,7 +3,7 @@
 
 use super::{ClassMetrics, RegressionMetrics, roc_auc};
 use crate::check::Loss;
-use crate::data::Targets;
+use crate::data::{Preparation, Targets};
 
 /// A data set's metrics: by class, or by target column.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +40,32 @@ impl Metrics {
                 Metrics::Values(RegressionMetrics::new(values, outputs, *w))
             }
         }
+    }
+
+    /// As [`Metrics::of_outputs`], for a data set prepared as `preparation`
+    /// says: with `standardize targets`, both the outputs and the targets
+    /// are standardized, and are measured after
+    /// [`Preparation::outputs_to_original`] turns them back into the
+    /// targets' own units, the units people read.
+    pub fn of_outputs_in_original_units(
+        loss: Loss,
+        mut outputs: Vec<f32>,
+        width: usize,
+        targets: &Targets,
+        preparation: &Preparation,
+    ) -> Metrics {
+        preparation.outputs_to_original(&mut outputs, width);
+        let original;
+        let targets = match targets {
+            Targets::Values { values, width: w } if preparation.standardizes_targets() => {
+                let mut values = values.clone();
+                preparation.outputs_to_original(&mut values, *w);
+                original = Targets::Values { values, width: *w };
+                &original
+            }
+            other => other,
+        };
+        Metrics::of_outputs(loss, &outputs, width, targets)
     }
 
     /// As text, classes or targets named by `names`.
