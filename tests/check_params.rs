@@ -67,6 +67,22 @@ fn iris() {
     );
 }
 
+// Linear(13, 32), ReLU, Dropout, Linear(32, 3): 13*32 + 32 + 32*3 + 3
+#[test]
+fn wine() {
+    assert_network(
+        "examples/wine.dl",
+        547,
+        &[
+            ("input", &[13], 0),
+            ("dense", &[32], 448),
+            ("relu", &[32], 0),
+            ("dropout", &[32], 0),
+            ("dense", &[3], 99),
+        ],
+    );
+}
+
 // Linear(1, 32), Tanh, Linear(32, 32), Tanh, Linear(32, 1): 64 + 1056 + 33
 #[test]
 fn regression() {
@@ -298,6 +314,7 @@ fn every_example_has_a_count() {
     let covered = [
         "xor.dl",
         "iris.dl",
+        "wine.dl",
         "regression.dl",
         "spirals.dl",
         "spirals_sgd1.dl",

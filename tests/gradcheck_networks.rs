@@ -136,6 +136,11 @@ fn iris() {
 }
 
 #[test]
+fn wine() {
+    check_example("examples/wine.dl", 5);
+}
+
+#[test]
 fn spirals_sgd1() {
     check_example("examples/spirals_sgd1.dl", 1);
 }
