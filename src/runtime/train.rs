@@ -156,6 +156,7 @@ impl CompiledModel {
             super::checkpoint::check_destination(std::path::Path::new(path), &self.limits.files)?;
         }
         self.check_data(train, "training")?;
+        self.weigh_classes_by(train)?;
         // Data handed over ready keeps its own names; data the program
         // loaded keeps the preparation `train` recorded.
         if self
@@ -219,6 +220,7 @@ impl CompiledModel {
             )?,
             grads: Vec::new(),
             states: alloc::copy_of(&self.buffers.states, "the epoch's snapshot of the state")?,
+            class_weights: Vec::new(),
         };
         let start = Instant::now();
         let mut report = TrainReport {
@@ -506,6 +508,7 @@ impl CompiledModel {
     /// Loss and accuracy on a data set, in evaluation mode (running
     /// statistics, no dropout).
     pub fn evaluate(&mut self, ds: &Dataset) -> Result<Evaluation, RunError> {
+        self.require_class_weights()?;
         let width = self.output_width();
         let chunk = self.max_batch();
         let mut batcher = Batcher::sequential(ds, chunk)?;
