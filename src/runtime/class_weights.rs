@@ -116,6 +116,21 @@ impl CompiledModel {
         &self.buffers.class_weights
     }
 
+    /// What a batch's loss counts for when losses of batches are averaged:
+    /// its samples, or with class weights the sum of its samples' weights,
+    /// so that the average over batches is the weighted mean over all the
+    /// samples, as one batch of them all would give.
+    pub(crate) fn loss_weight(&self, labels: &[f32], n: usize) -> f64 {
+        let weights = &self.buffers.class_weights;
+        if weights.is_empty() {
+            return n as f64;
+        }
+        labels[..n]
+            .iter()
+            .map(|&y| weights.get(y as usize).copied().unwrap_or(0.0) as f64)
+            .sum()
+    }
+
     /// An error unless the weights a loss with `class_weights` reads are
     /// set: for calls that evaluate the loss.
     pub(crate) fn require_class_weights(&self) -> Result<(), RunError> {

@@ -238,6 +238,7 @@ impl CompiledModel {
             snapshot.states.copy_from_slice(&self.buffers.states);
             let snapshot_step = self.step;
             let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+            let mut loss_weight = 0.0f64;
             let mut step_in_epoch = 0;
             let mut lr = run.plan.optimizer.lr;
             let mut batcher = run.batcher(train, e)?;
@@ -292,7 +293,9 @@ impl CompiledModel {
                         loss,
                     });
                 }
-                loss_sum += loss as f64 * n as f64;
+                let weight = self.loss_weight(&bufs.labels, n);
+                loss_sum += loss as f64 * weight;
+                loss_weight += weight;
                 correct += count_correct(
                     self.loss_kind(),
                     &bufs.output[..n * width],
@@ -330,7 +333,7 @@ impl CompiledModel {
             let is_classes = matches!(train.targets, Targets::Classes { .. });
             let m = EpochMetrics {
                 epoch: e + 1,
-                train_loss: loss_sum / seen.max(1) as f64,
+                train_loss: loss_sum / loss_weight.max(f64::MIN_POSITIVE),
                 train_acc: is_classes.then(|| correct as f64 / seen.max(1) as f64),
                 val_loss,
                 val_acc,
@@ -515,7 +518,7 @@ impl CompiledModel {
         let mut features = alloc::filled(batcher.features_len(), 0.0f32, "a batch of features")?;
         let mut labels = alloc::filled(batcher.targets_len(), 0.0f32, "a batch of targets")?;
         let mut output = alloc::filled(chunk * width, 0.0f32, "a batch of outputs")?;
-        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        let (mut loss_sum, mut loss_weight, mut correct) = (0.0f64, 0.0f64, 0usize);
         let tl = ds.targets.target_len();
         let entry = if self.graphs.eval.is_some() {
             Entry::Eval
@@ -532,7 +535,9 @@ impl CompiledModel {
                 step: 0,
             };
             let loss = self.call(entry, &call, &mut output)?;
-            loss_sum += loss as f64 * n as f64;
+            let weight = self.loss_weight(&labels, n);
+            loss_sum += loss as f64 * weight;
+            loss_weight += weight;
             correct += count_correct(
                 self.loss_kind(),
                 &output[..n * width],
@@ -544,7 +549,7 @@ impl CompiledModel {
         let accuracy = matches!(ds.targets, Targets::Classes { .. })
             .then(|| correct as f64 / samples.max(1) as f64);
         Ok(Evaluation {
-            loss: loss_sum / samples.max(1) as f64,
+            loss: loss_sum / loss_weight.max(f64::MIN_POSITIVE),
             accuracy,
             samples,
         })
