@@ -414,3 +414,50 @@ fn breast_cancer_trains_with_balanced_weights() {
         (ev.loss - last.val_loss.unwrap()).abs() < 1e-9 || report.best_epoch != Some(last.epoch)
     );
 }
+
+/// The checker holds a list to the network's outputs; data read later with
+/// more classes than the list has weights is a typed error too.
+#[test]
+fn a_list_shorter_than_the_data_s_classes_is_an_error_when_the_data_loads() {
+    use dlc::runtime::class_weights::{ClassWeightsError, weights_for};
+    let model = compile(
+        "data d = spirals(points: 30)\n\
+         network net(x: [2]) -> 3 { dense 3 }\n\
+         train net on d { loss cross_entropy; class_weights [1, 2, 3]; optimizer sgd(lr: 0.1) }\n",
+    );
+    let plan = model.model().train.clone().unwrap();
+    let four = Dataset::new(
+        vec![0.0; 8],
+        vec![2],
+        Targets::Classes {
+            labels: vec![0, 1, 2, 3],
+            classes: 4,
+        },
+    )
+    .unwrap();
+    let err = weights_for(&plan, 3, &four).unwrap_err();
+    assert_eq!(
+        err,
+        ClassWeightsError::Length {
+            given: 3,
+            classes: 4
+        }
+    );
+    assert!(
+        err.to_string()
+            .starts_with("`class_weights` gives 3 weights, but the training data has 4 classes")
+    );
+    let three = Dataset::new(
+        vec![0.0; 6],
+        vec![2],
+        Targets::Classes {
+            labels: vec![0, 1, 2],
+            classes: 3,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        weights_for(&plan, 3, &three).unwrap(),
+        Some(vec![1.0, 2.0, 3.0])
+    );
+}
