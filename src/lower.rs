@@ -92,30 +92,15 @@ fn loss(g: &mut Graph, kind: Loss, weighted: bool, z: ValueId) -> ValueId {
     }
     let total = match kind {
         Loss::CrossEntropy => {
-            let classes = match shape.0[1] {
-                Dim::K(c) => c,
-                Dim::N => unreachable!("classes are fixed"),
-            };
             let labels = g.input(InputKind::Labels, Shape(vec![Dim::N]));
-            let onehot = g.one_hot(labels, classes);
-            let m = g.max(z, &[1]);
-            let m = g.detach(m);
-            let s = g.sub(z, m);
-            let e = g.unary(UnaryOp::Exp, s);
-            let se = g.sum(e, &[1]);
-            let lse = g.unary(UnaryOp::Log, se);
-            let logp = g.sub(s, lse);
-            let picked = g.mul(onehot, logp);
+            let onehot = g.one_hot(labels, classes_of(g, z));
+            let picked = picked_log_probability(g, z, onehot);
             let sum = g.sum(picked, &[0, 1]);
             g.unary(UnaryOp::Neg, sum)
         }
         Loss::BinaryCrossEntropy => {
-            // softplus(z) - z y, with the stable softplus below.
             let labels = g.input(InputKind::Labels, Shape(vec![Dim::N]));
-            let y = g.reshape(labels, Shape(vec![Dim::N, Dim::K(1)]));
-            let softplus = softplus(g, z);
-            let zy = g.mul(z, y);
-            let per = g.sub(softplus, zy);
+            let per = binary_cross_entropy(g, z, labels);
             g.sum(per, &[0, 1])
         }
         Loss::MeanSquaredError => {
@@ -141,10 +126,7 @@ fn loss(g: &mut Graph, kind: Loss, weighted: bool, z: ValueId) -> ValueId {
 /// gradient.
 fn weighted_mean(g: &mut Graph, kind: Loss, z: ValueId) -> ValueId {
     let classes = match kind {
-        Loss::CrossEntropy => match g.shape(z).0[1] {
-            Dim::K(c) => c,
-            Dim::N => unreachable!("classes are fixed"),
-        },
+        Loss::CrossEntropy => classes_of(g, z),
         _ => 2,
     };
     let labels = g.input(InputKind::Labels, Shape(vec![Dim::N]));
@@ -156,27 +138,46 @@ fn weighted_mean(g: &mut Graph, kind: Loss, z: ValueId) -> ValueId {
     let per_sample_weight = g.sum(weighted_onehot, &[1]);
     let per_sample_loss = match kind {
         Loss::CrossEntropy => {
-            let m = g.max(z, &[1]);
-            let m = g.detach(m);
-            let s = g.sub(z, m);
-            let e = g.unary(UnaryOp::Exp, s);
-            let se = g.sum(e, &[1]);
-            let lse = g.unary(UnaryOp::Log, se);
-            let logp = g.sub(s, lse);
-            let picked = g.mul(onehot, logp);
+            let picked = picked_log_probability(g, z, onehot);
             let sum = g.sum(picked, &[1]);
             g.unary(UnaryOp::Neg, sum)
         }
-        _ => {
-            let y = g.reshape(labels, Shape(vec![Dim::N, Dim::K(1)]));
-            let softplus = softplus(g, z);
-            let zy = g.mul(z, y);
-            g.sub(softplus, zy)
-        }
+        _ => binary_cross_entropy(g, z, labels),
     };
     let weighted = g.mul(per_sample_loss, per_sample_weight);
     let total = g.sum(weighted, &[0, 1]);
     let weight = g.sum(per_sample_weight, &[0, 1]);
     let mean = g.div(total, weight);
     g.reshape(mean, Shape::scalar())
+}
+
+/// The classes of logits `[N, C]`.
+fn classes_of(g: &Graph, z: ValueId) -> usize {
+    match g.shape(z).0[1] {
+        Dim::K(c) => c,
+        Dim::N => unreachable!("classes are fixed"),
+    }
+}
+
+/// `onehot * log_softmax(z)`, `[N, C]`: the log-probability of each
+/// sample's class in its column, 0 elsewhere. The row maximum is
+/// subtracted (and detached) so that exp never overflows.
+fn picked_log_probability(g: &mut Graph, z: ValueId, onehot: ValueId) -> ValueId {
+    let m = g.max(z, &[1]);
+    let m = g.detach(m);
+    let s = g.sub(z, m);
+    let e = g.unary(UnaryOp::Exp, s);
+    let se = g.sum(e, &[1]);
+    let lse = g.unary(UnaryOp::Log, se);
+    let logp = g.sub(s, lse);
+    g.mul(onehot, logp)
+}
+
+/// Each sample's binary cross-entropy of one logit, `[N, 1]`:
+/// `softplus(z) - z y`, with the stable softplus.
+fn binary_cross_entropy(g: &mut Graph, z: ValueId, labels: ValueId) -> ValueId {
+    let y = g.reshape(labels, Shape(vec![Dim::N, Dim::K(1)]));
+    let softplus = softplus(g, z);
+    let zy = g.mul(z, y);
+    g.sub(softplus, zy)
 }
