@@ -112,11 +112,17 @@ def forward(model, params, state, x, seed, step):
     return values[model["output"]]
 
 
-def loss_of(kind, z, y):
+def loss_of(kind, z, y, class_weights=None):
+    """dlc's loss; with class weights the weighted mean sum(w[y] l) / sum(w[y])."""
+    w = None if class_weights is None else torch.tensor(class_weights, dtype=z.dtype)
     if kind == "cross_entropy":
-        return F.cross_entropy(z, y.long())
+        return F.cross_entropy(z, y.long(), weight=w)
     if kind == "binary_cross_entropy":
-        return F.binary_cross_entropy_with_logits(z.view(-1), y)
+        if w is None:
+            return F.binary_cross_entropy_with_logits(z.view(-1), y)
+        per_sample = F.binary_cross_entropy_with_logits(z.view(-1), y, reduction="none")
+        wy = w[y.long()]
+        return (per_sample * wy).sum() / wy.sum()
     return F.mse_loss(z, y.view(z.shape))
 
 
@@ -199,7 +205,7 @@ def compare(program, dlc, steps, tol, workdir):
         x, y = batches[f"x{i}"], batches[f"y{i}"]
         opt.zero_grad(set_to_none=True)
         z = forward(model, params, state, x, rec["seed"], rec["step"])
-        loss = loss_of(model["loss"], z, y)
+        loss = loss_of(model["loss"], z, y, model.get("class_weights"))
         loss.backward()
         if model["clip_norm"]:
             torch.nn.utils.clip_grad_norm_([params[n] for n in names], model["clip_norm"])

@@ -51,6 +51,7 @@ fn check_example(path: &str, batch: usize) {
     let run = |params: &[Vec<f64>], count: usize| {
         let inputs = Inputs {
             batch,
+            class_weights: &[],
             features: &features,
             labels: &labels,
             params,

@@ -86,6 +86,7 @@ fn check(name: &str, inputs: &[In], build: impl Fn(&mut Graph, &[ValueId]) -> Va
     let run = |params: &[Vec<f64>]| {
         let inp = Inputs {
             batch: 1,
+            class_weights: &[],
             features: &[],
             labels: &[],
             params,
@@ -247,6 +248,7 @@ fn detach_stops_gradients() {
     let grads = differentiate(&mut g, loss);
     let inp = Inputs {
         batch: 1,
+        class_weights: &[],
         features: &[],
         labels: &[],
         params: &[vec![1.0f64, 2.0, -3.0]],

@@ -25,6 +25,7 @@ fn empty_buffers() -> Buffers {
         params: vec![],
         grads: vec![],
         states: vec![],
+        class_weights: Vec::new(),
     }
 }
 
@@ -261,6 +262,7 @@ fn views_read_after_an_update_keep_the_old_value() {
         params: params.clone(),
         grads: vec![0.0; 6],
         states: vec![],
+        class_weights: Vec::new(),
     };
     let call = Call {
         n: 1,
@@ -325,6 +327,7 @@ fn profiled_code_charges_time_to_each_kernel() {
         params: vec![0.1; 42],
         grads: vec![0.0; 42],
         states: vec![],
+        class_weights: Vec::new(),
     };
     let features = [0.0f32, 1.0, 1.0, 0.0];
     let call = Call {

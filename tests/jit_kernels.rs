@@ -110,6 +110,7 @@ impl Case {
             params: params.clone(),
             grads: vec![0.0; params.len()],
             states: vec![],
+            class_weights: Vec::new(),
         };
         let mut results = Vec::new();
         for backend in [&mut jit as &mut dyn Backend, &mut interp] {

@@ -73,6 +73,7 @@ fn programs_at_their_kinks_match_on_both_back_ends() {
             params,
             grads: vec![0.0; layout.params_len],
             states: init_states(layout_graph).unwrap(),
+            class_weights: Vec::new(),
         };
         let width: usize = model.network.output_shape().iter().product();
         compare(
@@ -100,6 +101,7 @@ fn primitive_graphs(case: &Case) -> (Graphs, Buffers) {
         grads: vec![0.0; params.len()],
         params,
         states: vec![],
+        class_weights: Vec::new(),
     };
     (graphs, buffers)
 }
@@ -201,6 +203,7 @@ fn l1_at_zero_weights_and_clip_at_its_limit() {
             params: params.clone(),
             grads: grads.clone(),
             states: init_states(layout_graph).unwrap(),
+            class_weights: Vec::new(),
         };
         // By hand, in f64: at the limit the factor is 1 (either side of
         // the min), at twice the norm the limit over the norm.

@@ -197,6 +197,7 @@ fn check_case(
             .collect(),
         grads: vec![0.0; params_len],
         states: vec![0.0; layout.states_len],
+        class_weights: Vec::new(),
     };
     for (s, &at) in g.states.iter().zip(&layout.states) {
         let len: usize = s.shape.iter().product();

@@ -3,7 +3,7 @@
 //! network's input, the loss against the network's output).
 
 use super::model::*;
-use super::{data, layers, network, train};
+use super::{class_weights, data, layers, network, train};
 use crate::bind::Cx;
 use crate::bind::did_you_mean;
 use crate::bind::sizes::fmt_shape;
@@ -169,6 +169,9 @@ pub fn check_program(cx: &mut Cx, program: &Program) -> Option<Model> {
             .map_or(t.span, |a| a.value.span);
         train::check_loss_fits(cx, ts, &network, data_spec.as_ref(), loss_span);
         train::check_batch_norm_batch(cx, ts, &network);
+        if let Some(s) = t.settings.iter().find(|s| s.name.name == "class_weights") {
+            class_weights::check_class_weights_fit(cx, ts, &network, s.span);
+        }
     }
     Some(Model {
         network,

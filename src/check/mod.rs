@@ -5,6 +5,7 @@
 //!   network.rs: statements and blocks expanded into a graph of layers
 //!   crate::layers: each layer kind's arguments, shape rule and parameters
 //!   data.rs / train.rs: sources and settings, with defaults
+//!   class_weights.rs: `class_weights`, and whether it fits the loss
 //!   init.rs:    initialisation chosen from the activation that follows;
 //!               the output layers drawn small
 //!   lints.rs:   warnings for legal but suspicious programs
@@ -14,6 +15,7 @@
 //! shape that later shape rules skip silently, so every independent mistake is
 //! reported once and no mistake is reported twice.
 
+mod class_weights;
 mod data;
 mod init;
 mod items;

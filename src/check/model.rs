@@ -93,6 +93,8 @@ pub enum Validation {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainSpec {
     pub loss: Loss,
+    /// `class_weights`: how much each class counts in a classification loss.
+    pub class_weights: Option<ClassWeights>,
     pub optimizer: Optimizer,
     pub schedule: Schedule,
     pub batch: Batch,
@@ -136,6 +138,53 @@ impl Loss {
 
     pub fn is_classification(self) -> bool {
         self != Loss::MeanSquaredError
+    }
+}
+
+/// The `class_weights` setting: each sample's loss counts with its class's
+/// weight, and the batch's loss is the weighted mean (PyTorch's
+/// `CrossEntropyLoss(weight=w)`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassWeights {
+    pub kind: ClassWeightsKind,
+    /// The setting's value as written: the list, or the word `balanced`.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClassWeightsKind {
+    /// `n_samples / (n_classes * count_c)`, counted on the training part
+    /// once the data is loaded (scikit-learn's `balanced`).
+    Balanced,
+    /// One weight per class, in class order; each finite and above 0.
+    List(Vec<f64>),
+}
+
+impl ClassWeights {
+    /// As the summary shows it: `balanced` or `[1, 2.5, 1]`.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            ClassWeightsKind::Balanced => "balanced".into(),
+            ClassWeightsKind::List(w) => {
+                let items: Vec<String> = w.iter().map(|v| v.to_string()).collect();
+                format!("[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
+impl TrainSpec {
+    /// The loss as summaries name it: `cross_entropy loss`, or with class
+    /// weights `cross_entropy loss weighted by class (balanced)`.
+    pub fn describe_loss(&self) -> String {
+        match &self.class_weights {
+            None => format!("{} loss", self.loss.keyword()),
+            Some(w) => format!(
+                "{} loss weighted by class ({})",
+                self.loss.keyword(),
+                w.describe()
+            ),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 pub const SETTINGS: &[&str] = &[
     "loss",
+    "class_weights",
     "optimizer",
     "schedule",
     "batch",
@@ -33,6 +34,7 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
     let mut ok = true;
     let mut spec = TrainSpec {
         loss: Loss::CrossEntropy,
+        class_weights: None,
         optimizer: Optimizer {
             kind: OptimizerKind::Sgd(Sgd {
                 momentum: 0.0,
@@ -115,6 +117,8 @@ pub fn check_train(cx: &mut Cx, decl: &TrainDecl, data: Option<&DataSpec>) -> Op
                     Some(())
                 })
             }
+            "class_weights" => super::class_weights::class_weights(cx, &mut a, s)
+                .map(|w| spec.class_weights = Some(w)),
             "optimizer" => optimizer(cx, &mut a, s).map(|o| spec.optimizer = o),
             "schedule" => schedule(cx, &mut a, s).map(|o| spec.schedule = o),
             "batch" => match a.raw("value").inspect(|_| spec.batch_span = Some(s.span)) {
@@ -204,6 +208,9 @@ fn setting_alias(name: &str) -> Option<&'static str> {
         "weight_decay" => "weight decay is `l2`, or `optimizer adamw(weight_decay: ...)`",
         "early_stopping" | "patience" => {
             "early stopping is `early_stop`, e.g. `early_stop val_loss, patience: 5`"
+        }
+        "class_weight" | "weights" | "weight" | "loss_weights" => {
+            "class weights are `class_weights`, e.g. `class_weights balanced`"
         }
         "clip_norm" | "grad_clip" => "gradient clipping is `clip`, e.g. `clip 1.0`",
         "lr_schedule" | "scheduler" => "the schedule is `schedule`, e.g. `schedule cosine`",

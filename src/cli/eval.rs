@@ -30,10 +30,18 @@ pub fn eval(file: &Path, model_file: Option<&Path>, data: Option<&Path>, format:
                     return 2;
                 }
             }
+            if let Err(code) = weigh_classes_by_program_data(&mut model, &spec, &policy) {
+                return code;
+            }
             preparation
         }
         None => match dlc::load::load(&spec, &policy) {
             Ok(loaded) => {
+                // The loss weighs classes as training did: by the training part.
+                if let Err(e) = model.weigh_classes_by(&loaded.train) {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
                 if let Some(v) = loaded.validation {
                     sets.push(("validation".to_string(), v));
                 }
@@ -105,6 +113,33 @@ help: `--data FILE` evaluates a file with the model's own preparation"
         println!("{}", serde_json::json!({ "sets": json_sets }));
     }
     0
+}
+
+/// `class_weights balanced` counts the classes of the program's own
+/// training part, whatever file is evaluated: the loss is the one trained.
+fn weigh_classes_by_program_data(
+    model: &mut dlc::CompiledModel,
+    spec: &dlc::check::DataSpec,
+    policy: &dlc::data::FilePolicy,
+) -> Result<(), u8> {
+    let balanced = model.model().train.as_ref().is_some_and(|t| {
+        matches!(
+            t.class_weights.as_ref().map(|w| &w.kind),
+            Some(dlc::check::ClassWeightsKind::Balanced)
+        )
+    });
+    if !balanced {
+        return Ok(());
+    }
+    let weighed = dlc::load::load(spec, policy)
+        .map_err(dlc::RunError::from)
+        .and_then(|loaded| model.weigh_classes_by(&loaded.train));
+    weighed.map_err(|e| {
+        eprintln!(
+            "error: {e}\nnote: `class_weights balanced` are counted on the program's training data"
+        );
+        2
+    })
 }
 
 fn indent(text: &str) -> String {

@@ -18,6 +18,7 @@ pub struct CallCtx {
     pub scratch: *mut f32,
     pub features: *const f32,
     pub labels: *const f32,
+    pub class_weights: *const f32,
     pub scalars: *const f32,
     pub loss: *mut f32,
     pub output: *mut f32,
@@ -43,6 +44,7 @@ pub fn base_offset(base: Base) -> i32 {
         Base::Scratch => offset_of!(CallCtx, scratch),
         Base::Features => offset_of!(CallCtx, features),
         Base::Labels => offset_of!(CallCtx, labels),
+        Base::ClassWeights => offset_of!(CallCtx, class_weights),
         Base::Scalars => offset_of!(CallCtx, scalars),
         Base::Loss => offset_of!(CallCtx, loss),
         Base::Output => offset_of!(CallCtx, output),
@@ -56,13 +58,14 @@ pub const STEP_OFFSET: i32 = offset_of!(CallCtx, step) as i32;
 pub const FLAGS_OFFSET: i32 = offset_of!(CallCtx, flags) as i32;
 
 /// Every base, in the order the prologue loads them.
-pub const BASES: [Base; 9] = [
+pub const BASES: [Base; 10] = [
     Base::Params,
     Base::Grads,
     Base::States,
     Base::Scratch,
     Base::Features,
     Base::Labels,
+    Base::ClassWeights,
     Base::Scalars,
     Base::Loss,
     Base::Output,

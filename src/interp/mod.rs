@@ -18,6 +18,8 @@ pub struct Inputs<'a, T> {
     pub features: &'a [T],
     /// Class indices (as numbers) or, for regression, targets.
     pub labels: &'a [T],
+    /// The loss's weight of each class (empty when the loss has none).
+    pub class_weights: &'a [T],
     pub params: &'a [Vec<T>],
     pub states: &'a [Vec<T>],
     /// Gradients, for update graphs that read the gradient buffer.
@@ -66,15 +68,10 @@ pub fn evaluate_prefix<T: Real>(
         let dims = |id: &ValueId| g.shape(*id).dims(n);
         let out: Vec<T> = match &node.op {
             Op::Input(kind) => {
-                let src = if *kind == InputKind::Features {
-                    inp.features
-                } else {
-                    inp.labels
-                };
-                let what = if *kind == InputKind::Features {
-                    "features"
-                } else {
-                    "labels"
+                let (src, what) = match kind {
+                    InputKind::Features => (inp.features, "features"),
+                    InputKind::Labels | InputKind::Targets => (inp.labels, "labels"),
+                    InputKind::ClassWeights => (inp.class_weights, "class weights"),
                 };
                 if src.len() != len {
                     return Err(InterpError::InputSize {

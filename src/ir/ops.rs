@@ -159,11 +159,20 @@ pub enum InputKind {
     Labels,
     /// Regression targets, `[N, T]`.
     Targets,
+    /// The loss's weight of each class, `[C]`: the same for every batch
+    /// of a run, fed by the runtime (counted from the training data for
+    /// `class_weights balanced`, so it cannot be a constant of the graph).
+    ClassWeights,
 }
 
 impl InputKind {
     /// Every kind (the parser finds printed names in this list).
-    pub const ALL: [InputKind; 3] = [InputKind::Features, InputKind::Labels, InputKind::Targets];
+    pub const ALL: [InputKind; 4] = [
+        InputKind::Features,
+        InputKind::Labels,
+        InputKind::Targets,
+        InputKind::ClassWeights,
+    ];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -209,6 +209,7 @@ pub(super) fn input_name(k: InputKind) -> &'static str {
         InputKind::Features => "features",
         InputKind::Labels => "labels",
         InputKind::Targets => "targets",
+        InputKind::ClassWeights => "class_weights",
     }
 }
 

@@ -62,9 +62,15 @@ pub fn result_shape(
     };
     match op {
         Op::Input(kind) => {
+            use super::ops::InputKind;
             let d = given()?;
-            let labels = *kind == super::ops::InputKind::Labels;
-            if !d.is_batched() || (labels && d.rank() != 1) {
+            let fits = match kind {
+                InputKind::Labels => d.is_batched() && d.rank() == 1,
+                // One weight per class, not per sample.
+                InputKind::ClassWeights => !d.is_batched() && d.rank() == 1,
+                InputKind::Features | InputKind::Targets => d.is_batched(),
+            };
+            if !fits {
                 return fail(format!("input {kind:?} cannot have shape {d}"));
             }
             Ok(d.clone())

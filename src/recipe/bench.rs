@@ -155,6 +155,8 @@ impl Bench {
         }
         let mut compiled = CompiledModel::new(stripped, source, options.backend)?;
         compiled.check_data(&train, "training")?;
+        // Forks inherit the weights, so every check judges the loss trained.
+        compiled.weigh_classes_by(&train)?;
         if let Some(v) = &validation {
             compiled.check_data(v, "validation")?;
         }

@@ -160,7 +160,7 @@ pub fn describe_train(t: &TrainSpec) -> String {
     for setting in rule.describe() {
         opt += &format!(", {setting}");
     }
-    let mut parts = vec![format!("{} loss", t.loss.keyword()), opt];
+    let mut parts = vec![t.describe_loss(), opt];
     let sched = match t.schedule.kind {
         ScheduleKind::Constant => None,
         ScheduleKind::Step { every, gamma } => {

@@ -60,6 +60,8 @@ pub fn write_run(dir: &Path, r: &RunRecord) -> Result<Vec<PathBuf>, ReportError>
     )?];
     let metrics = json!({
         "program": r.name,
+        // The criterion the losses below are of (weighted by class, say).
+        "loss": r.model.train.as_ref().map(|t| t.describe_loss()),
         "epochs": r.epochs.iter().map(epoch_json).collect::<Vec<_>>(),
         "done": r.report.map(done_json),
         "error": r.error,

@@ -6,12 +6,17 @@ use crate::codegen::plan::Layout;
 use crate::interp::{Inputs, evaluate};
 use crate::ir::{Graph, Sink, StepScalars};
 
-/// The model's memory: parameters, their gradients, and state.
+/// The model's memory: parameters, their gradients, state, and the
+/// loss's class weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Buffers {
     pub params: Vec<f32>,
     pub grads: Vec<f32>,
     pub states: Vec<f32>,
+    /// One weight per class for a loss with `class_weights` (empty
+    /// otherwise, and until `balanced` weights are counted on the training
+    /// data): fixed for a run, never trained, not saved with the weights.
+    pub class_weights: Vec<f32>,
 }
 
 /// What one call reads besides the buffers.
@@ -131,6 +136,7 @@ pub fn evaluate_graph(
         batch: call.n,
         features: call.features,
         labels: call.labels,
+        class_weights: &buffers.class_weights,
         params: &params,
         states: &states,
         grads: &grads,

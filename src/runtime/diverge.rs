@@ -236,6 +236,7 @@ fn update_overflow(
         params: copy(&m.buffers.params)?,
         grads: crate::limits::alloc::filled(m.buffers.params.len(), 0.0, "gradients").ok()?,
         states: copy(&m.buffers.states)?,
+        class_weights: m.buffers.class_weights.clone(),
     };
     for s in &backward.sinks {
         if let Sink::Grad(p, v) = s {

@@ -24,6 +24,8 @@ struct Needs {
     labels: Option<usize>,
     /// Classes of a one-hot of the labels (labels must be class indices).
     classes: Option<usize>,
+    /// Entries of the class-weights input, if read.
+    class_weights: Option<usize>,
     /// The output's shape (if the entry has an output).
     output: Option<Shape>,
     params: usize,
@@ -41,6 +43,7 @@ impl Needs {
             features: None,
             labels: None,
             classes: None,
+            class_weights: None,
             output: None,
             params: 0,
             states: 0,
@@ -54,6 +57,9 @@ impl Needs {
         for node in &g.nodes {
             match &node.op {
                 Op::Input(InputKind::Features) => needs.features = Some(per_sample(node)),
+                Op::Input(InputKind::ClassWeights) => {
+                    needs.class_weights = Some(node.shape.numel(1));
+                }
                 Op::Input(_) => needs.labels = Some(per_sample(node)),
                 Op::OneHot(_) => needs.classes = Some(node.shape.numel(1)),
                 Op::GradIn(_) => needs.reads_grads = true,
@@ -259,6 +265,15 @@ impl Backend for JitBackend {
                 }
             }
         }
+        if let Some(classes) = needs.class_weights
+            && buffers.class_weights.len() != classes
+        {
+            return Err(size_error(
+                "class weights",
+                buffers.class_weights.len(),
+                classes,
+            ));
+        }
         check_at_least("parameters", buffers.params.len(), needs.params)?;
         check_at_least("states", buffers.states.len(), needs.states)?;
         if needs.reads_grads || needs.writes_grads {
@@ -279,6 +294,7 @@ impl Backend for JitBackend {
             scratch: needs.scratch.as_mut_ptr(),
             features: call.features.as_ptr(),
             labels: call.labels.as_ptr(),
+            class_weights: buffers.class_weights.as_ptr(),
             scalars: scalars.as_ptr(),
             loss: &mut loss,
             output: if direct {

@@ -7,10 +7,12 @@
 //!   model.rs: buffers + back end;  train.rs: epochs, validation, early stopping
 //!   run_state.rs: what a run carries between epochs (and checkpoints keep)
 //!   load.rs: data item -> data sets;  checkpoint.rs: safetensors files
+//!   class_weights.rs: the loss's class weights, a list or counted on the training data
 //! ```
 
 pub mod backend;
 pub mod checkpoint;
+pub mod class_weights;
 pub mod diverge;
 pub mod init;
 pub mod jit;

@@ -44,6 +44,8 @@ pub enum RunError {
     OutOfMemory(#[from] AllocError),
     #[error(transparent)]
     Resume(#[from] super::run_state::ResumeError),
+    #[error(transparent)]
+    ClassWeights(#[from] super::class_weights::ClassWeightsError),
 }
 
 impl RunError {
@@ -236,6 +238,13 @@ impl CompiledModel {
             params: params?,
             grads: alloc::filled(layout.params_len, 0.0, "the gradients")?,
             states: init_states(graphs.layout_graph())?,
+            // A list is known now; `balanced` waits for the training data.
+            class_weights: model
+                .train
+                .as_ref()
+                .and_then(|t| t.class_weights.as_ref())
+                .and_then(super::class_weights::written_weights)
+                .unwrap_or_default(),
         };
         Ok(CompiledModel {
             model,

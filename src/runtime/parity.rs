@@ -63,6 +63,10 @@ fn model_json(m: &CompiledModel) -> Value {
             Loss::BinaryCrossEntropy => "binary_cross_entropy",
             Loss::MeanSquaredError => "mse",
         }),
+        // The weights in use (a list, or `balanced` as counted), or null.
+        "class_weights": t
+            .and_then(|t| t.class_weights.as_ref())
+            .map(|_| m.class_weights().to_vec()),
         "optimizer": optimizer,
         "l1": t.map(|t| t.l1),
         "l2": t.map(|t| t.l2),
@@ -82,6 +86,7 @@ pub fn export(m: &mut CompiledModel, dir: &Path, steps: usize) -> Result<(), Run
     let spec = m.model.data.clone().ok_or(RunError::NoTrainPlan)?;
     let data = load(&spec, &crate::data::FilePolicy::default())?.train;
     m.check_data(&data, "training")?;
+    m.weigh_classes_by(&data)?;
     let batch = match plan.batch {
         crate::check::Batch::All => data.len(),
         crate::check::Batch::Size(b) => b.min(data.len()),

@@ -176,6 +176,7 @@ impl CompiledModel {
             super::checkpoint::check_destination(std::path::Path::new(path), &self.limits.files)?;
         }
         self.check_data(train, "training")?;
+        self.weigh_classes_by(train)?;
         // Data handed over ready keeps its own names; data the program
         // loaded keeps the preparation `train` recorded.
         if self
@@ -239,6 +240,7 @@ impl CompiledModel {
             )?,
             grads: Vec::new(),
             states: alloc::copy_of(&self.buffers.states, "the epoch's snapshot of the state")?,
+            class_weights: Vec::new(),
         };
         let start = Instant::now();
         let mut writes = CheckpointWrites::new();
@@ -259,6 +261,7 @@ impl CompiledModel {
             snapshot.states.copy_from_slice(&self.buffers.states);
             let snapshot_step = self.step;
             let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+            let mut loss_weight = 0.0f64;
             let mut step_in_epoch = 0;
             let mut lr = run.plan.optimizer.lr;
             let mut batcher = run.batcher(train, e)?;
@@ -313,7 +316,9 @@ impl CompiledModel {
                         loss,
                     });
                 }
-                loss_sum += loss as f64 * n as f64;
+                let weight = self.loss_weight(&bufs.labels, n);
+                loss_sum += loss as f64 * weight;
+                loss_weight += weight;
                 correct += count_correct(
                     self.loss_kind(),
                     &bufs.output[..n * width],
@@ -351,7 +356,7 @@ impl CompiledModel {
             let is_classes = matches!(train.targets, Targets::Classes { .. });
             let m = EpochMetrics {
                 epoch: e + 1,
-                train_loss: loss_sum / seen.max(1) as f64,
+                train_loss: loss_sum / loss_weight.max(f64::MIN_POSITIVE),
                 train_acc: is_classes.then(|| correct as f64 / seen.max(1) as f64),
                 val_loss,
                 val_acc,
@@ -529,13 +534,14 @@ impl CompiledModel {
     /// Loss and accuracy on a data set, in evaluation mode (running
     /// statistics, no dropout).
     pub fn evaluate(&mut self, ds: &Dataset) -> Result<Evaluation, RunError> {
+        self.require_class_weights()?;
         let width = self.output_width();
         let chunk = self.max_batch();
         let mut batcher = Batcher::sequential(ds, chunk)?;
         let mut features = alloc::filled(batcher.features_len(), 0.0f32, "a batch of features")?;
         let mut labels = alloc::filled(batcher.targets_len(), 0.0f32, "a batch of targets")?;
         let mut output = alloc::filled(chunk * width, 0.0f32, "a batch of outputs")?;
-        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        let (mut loss_sum, mut loss_weight, mut correct) = (0.0f64, 0.0f64, 0usize);
         let tl = ds.targets.target_len();
         let entry = if self.graphs.eval.is_some() {
             Entry::Eval
@@ -552,7 +558,9 @@ impl CompiledModel {
                 step: 0,
             };
             let loss = self.call(entry, &call, &mut output)?;
-            loss_sum += loss as f64 * n as f64;
+            let weight = self.loss_weight(&labels, n);
+            loss_sum += loss as f64 * weight;
+            loss_weight += weight;
             correct += count_correct(
                 self.loss_kind(),
                 &output[..n * width],
@@ -564,7 +572,7 @@ impl CompiledModel {
         let accuracy = matches!(ds.targets, Targets::Classes { .. })
             .then(|| correct as f64 / samples.max(1) as f64);
         Ok(Evaluation {
-            loss: loss_sum / samples.max(1) as f64,
+            loss: loss_sum / loss_weight.max(f64::MIN_POSITIVE),
             accuracy,
             samples,
         })

@@ -295,9 +295,11 @@ pub fn call_real<T: dlc::interp::Real>(
     let grads = split(&buffers.grads, &lay.params, plens);
     let states = split(&buffers.states, &lay.states, slens);
     let (features, labels) = (wide(&batch.features), wide(&batch.labels));
+    let class_weights = wide(&buffers.class_weights);
     let scalars = batch.scalars.rounded_to_f32();
     let inputs = Inputs {
         batch: batch.n,
+        class_weights: &class_weights,
         features: &features,
         labels: &labels,
         params: &params,
@@ -396,5 +398,19 @@ pub fn random_buffers(graphs: &Graphs, rng: &mut Lcg) -> Buffers {
         states: (0..states_len)
             .map(|_| 0.5 + 0.5 * rng.sym().abs())
             .collect(),
+        // A loss with class weights: positive weights, one per class.
+        class_weights: (0..class_weights_len(graphs))
+            .map(|_| 0.25 + 2.0 * rng.sym().abs())
+            .collect(),
     }
+}
+
+/// How many class weights the loss of `graphs` reads (0 without any).
+pub fn class_weights_len(graphs: &Graphs) -> usize {
+    dlc::autodiff::graphs::Entry::ALL
+        .iter()
+        .filter_map(|&e| graphs.get(e))
+        .flat_map(|g| &g.nodes)
+        .find(|n| matches!(n.op, dlc::ir::Op::Input(dlc::ir::InputKind::ClassWeights)))
+        .map_or(0, |n| n.shape.numel(1))
 }

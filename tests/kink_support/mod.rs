@@ -201,6 +201,7 @@ impl Case {
             .collect();
         let inputs = Inputs {
             batch: self.batch,
+            class_weights: &[],
             features: &self.features,
             labels: &self.labels,
             params,

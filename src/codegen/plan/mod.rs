@@ -39,6 +39,8 @@ pub enum Base {
     Scratch,
     Features,
     Labels,
+    /// The loss's weight of each class (one per class, not per sample).
+    ClassWeights,
     Scalars,
     /// The loss (one float).
     Loss,

@@ -255,6 +255,7 @@ impl<'g> Planner<'g> {
                 Op::State(s) => at(Base::States, self.layout.states[s.index()]),
                 Op::Scalar(k) => at(Base::Scalars, k.slot()),
                 Op::Input(InputKind::Features) => at(Base::Features, 0),
+                Op::Input(InputKind::ClassWeights) => at(Base::ClassWeights, 0),
                 Op::Input(_) => at(Base::Labels, 0),
                 _ => sink_dest.get(&i).copied(),
             };

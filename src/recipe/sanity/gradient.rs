@@ -77,12 +77,14 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
     }
     let features: Vec<f64> = features32.iter().map(|&x| x as f64).collect();
     let labels: Vec<f64> = labels32.iter().map(|&x| x as f64).collect();
+    let class_weights: Vec<f64> = fresh.class_weights().iter().map(|&w| w as f64).collect();
     let seed = bench.plan.seed;
     let run = |graph: &crate::ir::Graph, params: &[Vec<f64>]| {
         let inputs = Inputs {
             batch: n,
             features: &features,
             labels: &labels,
+            class_weights: &class_weights,
             params,
             states: &states,
             grads: &[],

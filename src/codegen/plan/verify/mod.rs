@@ -366,7 +366,7 @@ impl<'a> Verifier<'a> {
             Base::Scalars => ScalarKind::ALL.len(),
             Base::Loss => 1,
             // Sized by the caller per batch.
-            Base::Features | Base::Labels | Base::Output => return,
+            Base::Features | Base::Labels | Base::ClassWeights | Base::Output => return,
         };
         if region.end() > len {
             self.errors.push(PlanViolation::OutOfBounds {
@@ -471,6 +471,7 @@ fn leaf_loc(g: &Graph, layout: &Layout, op: &Op) -> Option<Loc> {
         }
         Op::Scalar(k) => at(Base::Scalars, Some(&k.slot())),
         Op::Input(InputKind::Features) => at(Base::Features, Some(&0)),
+        Op::Input(InputKind::ClassWeights) => at(Base::ClassWeights, Some(&0)),
         Op::Input(_) => at(Base::Labels, Some(&0)),
         _ => None,
     }
