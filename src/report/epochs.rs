@@ -79,7 +79,13 @@ pub fn done_json(r: &TrainReport) -> Value {
 
 /// The closing lines for people.
 pub fn done_text(r: &TrainReport) -> String {
-    let mut s = format!("trained {} epochs in {:.2}s", r.epochs.len(), r.seconds);
+    // Small runs take milliseconds: `0.00s` would say nothing.
+    let took = if r.seconds < 1.0 {
+        format!("{:.1} ms", r.seconds * 1e3)
+    } else {
+        format!("{:.2}s", r.seconds)
+    };
+    let mut s = format!("trained {} epochs in {took}", r.epochs.len());
     if let StopReason::EarlyStop {
         metric,
         patience,
