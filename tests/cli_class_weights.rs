@@ -91,3 +91,58 @@ fn eval_gives_the_weighted_validation_loss_of_the_run() {
     assert!(sets[0]["loss"].as_f64().is_some_and(f64::is_finite));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn the_model_file_keeps_balanced_weights_so_eval_needs_no_training_data() {
+    // Not under `dir()`, which the other test removes when it ends.
+    let dir = std::env::temp_dir().join(format!("dlc-class-weights-kept-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let train = dir.join("cells.csv");
+    std::fs::copy("examples/data/breast_cancer.csv", &train).unwrap();
+    let program = dir.join("cells.dl");
+    std::fs::write(
+        &program,
+        format!(
+            "data cells = csv({train:?}, label: \"diagnosis\") {{ standardize; validation 0.2; seed 3 }}\n\
+             network net(x: [30]) -> 2 {{ dense 8 -> relu; dense 2 }}\n\
+             train net on cells {{ loss cross_entropy; class_weights balanced; \
+             optimizer adam(lr: 0.01); epochs 3 }}\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.join("run");
+    let run = dlc(&[
+        "run",
+        "-q",
+        program.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let model = out.join("model.safetensors");
+    let other = dir.join("other.csv");
+    std::fs::copy("examples/data/breast_cancer.csv", &other).unwrap();
+    let loss = || {
+        let args = [
+            "eval",
+            model.to_str().unwrap(),
+            "--data",
+            other.to_str().unwrap(),
+        ];
+        let eval = dlc(&[&args[..], &["--format", "json"]].concat());
+        assert!(
+            eval.status.success(),
+            "{}",
+            String::from_utf8_lossy(&eval.stderr)
+        );
+        last_json_line(&eval)["sets"][0]["loss"].as_f64().unwrap()
+    };
+    let with_training_data = loss();
+    std::fs::remove_file(&train).unwrap();
+    assert_eq!(loss(), with_training_data);
+    std::fs::remove_dir_all(dir).ok();
+}

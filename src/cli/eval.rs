@@ -117,6 +117,7 @@ help: `--data FILE` evaluates a file with the model's own preparation"
 
 /// `class_weights balanced` counts the classes of the program's own
 /// training part, whatever file is evaluated: the loss is the one trained.
+/// A model file records them; only older files need the training data.
 fn weigh_classes_by_program_data(
     model: &mut dlc::CompiledModel,
     spec: &dlc::check::DataSpec,
@@ -128,7 +129,8 @@ fn weigh_classes_by_program_data(
             Some(dlc::check::ClassWeightsKind::Balanced)
         )
     });
-    if !balanced {
+    // A model file records the weights it was trained with.
+    if !balanced || !model.class_weights().is_empty() {
         return Ok(());
     }
     let weighed = dlc::load::load(spec, policy)

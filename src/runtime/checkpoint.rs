@@ -14,7 +14,9 @@
 //! `weights_epoch`, `step`, `seed`, `data_seed` (of the split and order),
 //! `run_epochs` (the epochs the run trains towards), `first_loss`, early
 //! stopping's memory (`early_stop.metric`, `.best`, `.best_epoch`,
-//! `.waited`, `.stopped`), the program and the data's preparation; a model
+//! `.waited`, `.stopped`), the loss's `class_weights` when it has them (so
+//! that `balanced` weights need not be counted again), the program and the
+//! data's preparation; a model
 //! file says `contents: weights`. Keys come in a fixed order, so identical
 //! runs write identical files.
 //!
@@ -292,6 +294,14 @@ fn write(
     if let Some(e) = m.run.epochs {
         meta.insert("run_epochs".into(), e.to_string());
     }
+    // `balanced` weights were counted on the training data: evaluating the
+    // loss later must not need that data again.
+    if !m.buffers.class_weights.is_empty() {
+        meta.insert(
+            "class_weights".into(),
+            serde_json::json!(m.buffers.class_weights).to_string(),
+        );
+    }
     if let Some(f) = m.run.first_loss {
         meta.insert("first_loss".into(), format!("{f:?}"));
     }
@@ -328,6 +338,8 @@ struct Opened {
     info: CheckpointInfo,
     stop: Option<EarlyStopState>,
     first_loss: Option<f32>,
+    /// The loss's class weights the writer used, when it had any.
+    class_weights: Option<Vec<f32>>,
 }
 
 impl Opened {
@@ -357,6 +369,12 @@ impl Opened {
                 path: path.into(),
                 reason,
             })?;
+        let class_weights = read_class_weights(&file.metadata, m).map_err(|reason| {
+            CheckpointError::Corrupt {
+                path: path.into(),
+                reason,
+            }
+        })?;
         Ok(Opened {
             path: path.into(),
             network,
@@ -364,6 +382,7 @@ impl Opened {
             info,
             stop,
             first_loss,
+            class_weights,
         })
     }
 
@@ -477,6 +496,33 @@ impl Opened {
         }
         Ok(())
     }
+}
+
+/// The class weights a file records, checked: one positive finite weight
+/// per class the program's loss weighs. `None` when the file has none or
+/// the program weighs no classes.
+fn read_class_weights(
+    meta: &BTreeMap<String, String>,
+    m: &CompiledModel,
+) -> Result<Option<Vec<f32>>, String> {
+    let (Some(text), Some(plan)) = (meta.get("class_weights"), &m.model.train) else {
+        return Ok(None);
+    };
+    let Some(classes) = plan
+        .class_weights
+        .as_ref()
+        .and(super::class_weights::loss_classes(plan.loss, m.output_width()))
+    else {
+        return Ok(None);
+    };
+    let weights: Vec<f32> = serde_json::from_str(text)
+        .map_err(|_| format!("metadata `class_weights` is not a list of numbers: {text:?}"))?;
+    if weights.len() != classes || weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+        return Err(format!(
+            "metadata `class_weights` is not {classes} positive weights: {text:?}"
+        ));
+    }
+    Ok(Some(weights))
 }
 
 /// The metadata's numbers, checked against each other.
@@ -629,6 +675,9 @@ pub fn load(
     }
     m.run.epochs = info.run_epochs;
     m.run.first_loss = opened.first_loss;
+    if let Some(w) = opened.class_weights {
+        m.buffers.class_weights = w;
+    }
     m.run.early_stop = stop;
     m.run.from_checkpoint = true;
     Ok(info)
@@ -650,6 +699,9 @@ pub fn load_weights(
     opened.no_others(&slots, &["", "best.", "last."], true)?;
     m.buffers.params = weights.params;
     m.buffers.states = weights.states;
+    if let Some(w) = opened.class_weights {
+        m.buffers.class_weights = w;
+    }
     // Evaluating on the program's data splits it as training did.
     if let Some(d) = opened.info.data_seed {
         m.set_data_seed(d);
