@@ -84,7 +84,9 @@ enum Command {
         /// Run on the reference interpreter instead of native code (slow; for checking).
         #[arg(long)]
         interpret: bool,
-        /// Where to write metrics, curves and report.html (default: runs/<file stem>).
+        /// Where to write everything: metrics, curves, report.html, the model
+        /// file and the program's checkpoint (default: runs/<file stem>, the
+        /// checkpoint where the program says).
         #[arg(long)]
         out: Option<PathBuf>,
     },

@@ -6,13 +6,19 @@ use checkpoint_support::{metadata, rewrite};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// Where `dlc run` writes in these tests (the temporary directory, not the
+/// checkout): run directories, and so the programs' checkpoints.
+fn out_dir() -> PathBuf {
+    std::env::temp_dir()
+        .join(format!("dlc-cli-run-{}", std::process::id()))
+        .join("runs")
+}
+
 fn dlc(args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dlc"));
     command.args(args);
     if args.first() == Some(&"run") {
-        // Run directories go to the temporary directory, not the checkout.
-        let dir = std::env::temp_dir().join(format!("dlc-cli-run-{}", std::process::id()));
-        command.arg("--out").arg(dir.join("runs"));
+        command.arg("--out").arg(out_dir());
     }
     command.output().expect("dlc runs")
 }
@@ -100,8 +106,8 @@ fn missing_files_and_missing_plans_exit_2() {
 
 #[test]
 fn eval_and_predict_use_a_checkpoint() {
-    let dir = std::env::temp_dir().join(format!("dlc-cli-ckpt-{}", std::process::id()));
-    let ckpt = dir.join("iris.safetensors");
+    // `--out` puts the checkpoint into the run directory, under its name.
+    let ckpt = out_dir().join("iris-ckpt.safetensors");
     let src = std::fs::read_to_string("examples/iris.dl")
         .unwrap()
         .replace(
@@ -171,9 +177,9 @@ fn eval_and_predict_use_a_checkpoint() {
 
 /// examples/iris.dl with a checkpoint in a directory of its own.
 fn iris_with_checkpoint(name: &str, optimizer: &str) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("dlc-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let ckpt = dir.join("iris.safetensors");
+    // `--out` puts the checkpoint into the run directory, under its name.
+    let ckpt = out_dir().join(format!("iris-{name}.safetensors"));
+    let _ = std::fs::remove_file(&ckpt);
     let src = std::fs::read_to_string("examples/iris.dl")
         .unwrap()
         .replace("adam(lr: 0.01)", optimizer)
@@ -247,7 +253,7 @@ fn resume_takes_no_value_and_goes_before_or_after_the_file() {
     let help = dlc(&["run", "--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("--resume-from <CHECKPOINT>"), "{help}");
-    let _ = std::fs::remove_dir_all(ckpt.parent().unwrap());
+    let _ = std::fs::remove_file(&ckpt);
 }
 
 #[test]
@@ -285,7 +291,7 @@ fn eval_predict_and_resume_refuse_a_checkpoint_holding_nan() {
         );
         assert!(o.stdout.is_empty(), "{args:?}");
     }
-    let _ = std::fs::remove_dir_all(ckpt.parent().unwrap());
+    let _ = std::fs::remove_file(&ckpt);
 }
 
 #[test]
@@ -306,7 +312,7 @@ fn a_step_count_no_run_could_reach_is_not_blamed_on_the_learning_rate() {
             && !e.contains("learning rate"),
         "{e}"
     );
-    let _ = std::fs::remove_dir_all(ckpt.parent().unwrap());
+    let _ = std::fs::remove_file(&ckpt);
 }
 
 #[test]
@@ -325,7 +331,7 @@ fn an_adam_checkpoint_evaluates_in_an_sgd_program_but_does_not_resume() {
         "{}",
         stderr(&o)
     );
-    let _ = std::fs::remove_dir_all(ckpt.parent().unwrap());
+    let _ = std::fs::remove_file(&ckpt);
 }
 
 #[test]
@@ -333,8 +339,7 @@ fn output_into_a_closed_pipe_ends_quietly() {
     use std::process::Stdio;
     let o = dlc(&["run", "-q", "examples/iris.dl", "--epochs", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let dir = std::env::temp_dir().join(format!("dlc-cli-run-{}", std::process::id()));
-    let model = dir.join("runs/model.safetensors");
+    let model = out_dir().join("model.safetensors");
     let mut child = Command::new(env!("CARGO_BIN_EXE_dlc"))
         .arg("eval")
         .arg(&model)

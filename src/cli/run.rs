@@ -63,7 +63,14 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
         .train
         .as_ref()
         .and_then(|t| t.checkpoint.clone())
-        .map(|p| dlc::report::seeded_path(p.as_ref(), asked.0, asked.1));
+        .map(|p| {
+            let seeded = dlc::report::seeded_path(p.as_ref(), asked.0, asked.1);
+            // `--out` decides where everything goes: the checkpoint too.
+            match (&args.out, seeded.file_name()) {
+                (Some(out), Some(name)) => out.join(name),
+                _ => seeded,
+            }
+        });
     if let Some(p) = &checkpoint {
         if let Err(e) = checkpoint::check_destination(p, &model.limits().files) {
             eprintln!("error: {e}");
