@@ -86,6 +86,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Save the trained model and open it again from the file alone: it holds
+//! the program, the weights and the data's preparation.
+//!
+//! ```
+//! let mut model = dlc::compile(r#"
+//!     data corners = xor()
+//!     network net(x: [2]) -> 2 { dense 8; tanh; dense 2 }
+//!     train net on corners { loss cross_entropy; optimizer adam(lr: 0.05); epochs 5 }
+//! "#)?;
+//! model.train(&dlc::TrainOptions::default(), &mut |_| {})?;
+//! let path = std::env::temp_dir().join(format!("dlc-doc-model-{}.safetensors", std::process::id()));
+//! model.save_model(&path)?;
+//! let mut opened = dlc::open_model(&path, &dlc::Options::default())?;
+//! let corner = [1.0, 0.0];
+//! assert_eq!(opened.predict(&corner)?, model.predict(&corner)?);
+//! assert_eq!(opened.preparation(), model.preparation());
+//! # std::fs::remove_file(&path)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Programs from elsewhere
 //!
 //! A service that compiles its users' programs gives them [`Limits`]: the
