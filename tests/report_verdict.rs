@@ -132,3 +132,17 @@ fn a_sensible_run_fits_well() {
     let v = run_verdict("tests/programs/goodfit.dl");
     assert_eq!(v["fit"], "good fit", "{v:#}");
 }
+
+#[test]
+fn a_gap_that_narrows_is_said_to_narrow() {
+    // Best validation earlier, then the gap narrows while validation rises a little.
+    let e = curves(
+        10,
+        |t| if t < 5.0 { 0.3 } else { 0.45 },
+        |t| if t < 5.0 { 0.6 } else { 0.61 },
+    );
+    let v = judge(&e, None, None, 1.0986);
+    assert!(v.evidence.gap_growth.unwrap() < 0.0, "{}", v.text());
+    assert!(v.text().contains("the gap narrowed by"), "{}", v.text());
+    assert!(!v.text().contains("widened by -"), "{}", v.text());
+}

@@ -250,8 +250,19 @@ pub fn judge(
         e.kept_epoch,
         if large { "above the limit" } else { "within the limit" }
     ));
+    // A change is said in its direction: "widened by -0.014" reads wrong.
+    let gap_change = if growth < 0.0 {
+        format!("narrowed by {:.3}", -growth)
+    } else {
+        format!("widened by {growth:.3}")
+    };
+    let val_change = if rise < 0.0 {
+        format!("fell by {:.3}", -rise)
+    } else {
+        format!("rose by {rise:.3}")
+    };
     v.reasons.push(format!(
-        "since epoch {best_epoch} (the best validation loss, {best_val:.4}) the gap widened by {growth:.3} and the validation loss rose by {rise:.3} (growth limit {GROWTH_LIMIT})"
+        "since epoch {best_epoch} (the best validation loss, {best_val:.4}) the gap {gap_change} and the validation loss {val_change} (growth limit {GROWTH_LIMIT})"
     ));
     v.fit = if large && growing {
         v.advice.push(
