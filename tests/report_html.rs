@@ -94,15 +94,24 @@ fn look(png_path: &Path) -> (u32, u32, usize, f64) {
     )
 }
 
-#[test]
-fn run_report_renders_in_chromium() {
+/// A fresh directory for a browser test, or `None` (with a note) when
+/// Chromium is not installed and the test is skipped.
+fn browser_work_dir(name: &str) -> Option<std::path::PathBuf> {
     if !Path::new(CHROMIUM).exists() {
         eprintln!("note: {CHROMIUM} is not installed; skipping the browser rendering test");
-        return;
+        return None;
     }
-    let work = std::env::temp_dir().join(format!("dlc-html-{}", std::process::id()));
+    let work = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).unwrap();
+    Some(work)
+}
+
+#[test]
+fn run_report_renders_in_chromium() {
+    let Some(work) = browser_work_dir("dlc-html") else {
+        return;
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_dlc"))
         .args([
             "run",
@@ -142,13 +151,9 @@ fn run_report_renders_in_chromium() {
 /// and the note on training and evaluation modes.
 #[test]
 fn final_model_section_renders_in_chromium() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("note: {CHROMIUM} is not installed; skipping the browser rendering test");
+    let Some(work) = browser_work_dir("dlc-html-final") else {
         return;
-    }
-    let work = std::env::temp_dir().join(format!("dlc-html-final-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
+    };
     std::fs::copy("examples/data/breast_cancer.csv", work.join("cells.csv")).unwrap();
     std::fs::write(
         work.join("cells.dl"),
@@ -262,13 +267,9 @@ fn section(page: &str, title: &str) -> String {
 /// winner outlined in one of them, and the confirmation with its decision.
 #[test]
 fn tune_report_renders_in_chromium() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("note: {CHROMIUM} is not installed; skipping the browser rendering test");
+    let Some(work) = browser_work_dir("dlc-html-tune") else {
         return;
-    }
-    let work = std::env::temp_dir().join(format!("dlc-html-tune-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_dlc"))
         .args([
             "tune",
