@@ -146,3 +146,16 @@ fn a_gap_that_narrows_is_said_to_narrow() {
     assert!(v.text().contains("the gap narrowed by"), "{}", v.text());
     assert!(!v.text().contains("widened by -"), "{}", v.text());
 }
+
+#[test]
+fn a_loss_a_hair_above_the_baseline_is_not_called_worse() {
+    let ln2 = std::f64::consts::LN_2;
+    let v = judge(&curves(5, |_| ln2 + 3e-4, |_| ln2 + 3e-4), None, None, ln2);
+    assert_eq!(v.fit, Fit::UnderFitting, "{}", v.text());
+    assert!(!v.text().contains("worse than ignoring"), "{}", v.text());
+    assert!(
+        v.text().contains("learned nothing from the inputs"),
+        "{}",
+        v.text()
+    );
+}

@@ -282,10 +282,20 @@ pub fn judge(
     v
 }
 
-/// A negative skill means training made the model worse than ignoring the
-/// inputs: not too little training, but steps too large to settle.
+/// How far from zero a skill must be to say the model is worse (or better)
+/// than ignoring the inputs: a loss a hair above the baseline (0.6934 against
+/// 0.6931) is rounding and noise, not a rate that diverges.
+const NO_SKILL_MARGIN: f64 = 0.01;
+
+/// A clearly negative skill means training made the model worse than
+/// ignoring the inputs: not too little training, but steps too large to
+/// settle. A skill near zero means nothing was learned yet.
 fn under_advice(skill: f64) -> String {
-    if skill < 0.0 {
+    if skill.abs() < NO_SKILL_MARGIN {
+        "the training loss is at the baseline: the model has learned nothing from the inputs yet; \
+         check the learning rate (`dlc lr-find`) and that the labels belong to the inputs"
+            .into()
+    } else if skill < 0.0 {
         "the training loss is above the baseline: training made the model worse than ignoring the inputs; \
          the learning rate is likely too high (`dlc sanity`, `dlc lr-find`)"
             .into()
