@@ -26,9 +26,6 @@ use std::path::Path;
 pub struct Loaded {
     pub train: Dataset,
     pub validation: Option<Dataset>,
-    /// With `standardize`: the training part's statistics, for preparing
-    /// new samples the same way.
-    pub standardizer: Option<Standardizer>,
     /// What a reader of the run should know about its numbers (that the
     /// losses are of standardised targets), one sentence each.
     pub notes: Vec<String>,
@@ -84,30 +81,24 @@ pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
         None => None,
     };
     if let Some(i) = &imputer {
-        i.apply(&mut train)?;
-        if let Some(v) = &mut validation {
-            i.apply(v)?;
-        }
+        on_both(&mut train, &mut validation, |ds| i.apply(ds))?;
     }
     let standardizer = match spec.standardize {
         true => Some(Standardizer::fit(&train)?),
         false => None,
     };
     if let Some(s) = &standardizer {
-        s.apply(&mut train)?;
-        if let Some(v) = &mut validation {
-            s.apply(v)?;
-        }
+        on_both(&mut train, &mut validation, |ds| s.apply(ds))?;
     }
     let target_standardizer = match (&train.targets, spec.standardize_targets) {
         (Targets::Values { values, width }, true) => Some(Standardizer::fit_rows(values, *width)?),
         _ => None,
     };
     if let Some(s) = &target_standardizer {
-        standardize_targets(&mut train, s);
-        if let Some(v) = &mut validation {
-            standardize_targets(v, s);
-        }
+        on_both(&mut train, &mut validation, |ds| {
+            standardize_targets(ds, s);
+            Ok(())
+        })?;
     }
     let warnings = single_class(&train, spec).into_iter().collect();
     let notes = target_standardizer
@@ -115,13 +106,12 @@ pub fn load(spec: &DataSpec, policy: &FilePolicy) -> Result<Loaded, DataError> {
         .map(|_| STANDARDIZED_LOSS_NOTE.to_string())
         .into_iter()
         .collect();
-    let mut preparation = preparation_of(spec, &train, standardizer.clone());
+    let mut preparation = preparation_of(spec, &train, standardizer);
     preparation.imputer = imputer;
     preparation.target_standardizer = target_standardizer;
     Ok(Loaded {
         train,
         validation,
-        standardizer,
         notes,
         preparation,
         warnings,
@@ -135,6 +125,16 @@ pub const STANDARDIZED_LOSS_NOTE: &str = "with `standardize targets` the losses 
 
 /// Standardises a data set's regression targets in place (classes have
 /// none to standardise).
+/// Applies a step fitted on the training part to both parts alike.
+fn on_both(
+    train: &mut Dataset,
+    validation: &mut Option<Dataset>,
+    mut step: impl FnMut(&mut Dataset) -> Result<(), DataError>,
+) -> Result<(), DataError> {
+    step(train)?;
+    validation.as_mut().map_or(Ok(()), step)
+}
+
 fn standardize_targets(ds: &mut Dataset, s: &Standardizer) {
     if let Targets::Values { values, .. } = &mut ds.targets {
         s.apply_to_values(values);
