@@ -37,8 +37,11 @@ pub fn eval(file: &Path, model_file: Option<&Path>, data: Option<&Path>, format:
         }
         None => match dlc::load::load(&spec, &policy) {
             Ok(loaded) => {
-                // The loss weighs classes as training did: by the training part.
-                if let Err(e) = model.weigh_classes_by(&loaded.train) {
+                // The loss weighs classes as training did: with the weights
+                // the model file kept, or (older files) by the training part.
+                if model.class_weights().is_empty()
+                    && let Err(e) = model.weigh_classes_by(&loaded.train)
+                {
                     eprintln!("error: {e}");
                     return 2;
                 }
