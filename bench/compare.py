@@ -37,7 +37,7 @@ def main():
     results = []
     for t in args.threads.split(","):
         common = ["--threads", t, "--json", "--workloads", args.workloads, "--repeats", args.repeats]
-        env = dict(os.environ, MATMUL_NUM_THREADS=t)
+        env = dict(os.environ, DLC_THREADS=t)
         results.append(run(["cargo", "bench", "--bench", "workloads", "--"] + common, env))
         ref = lambda script: os.path.join(args.reference, script)
         if "torch-eager" not in skip:

@@ -192,6 +192,7 @@ fn loadavg() -> f64 {
 
 fn main() {
     let a = args();
+    dlc::set_threads(a.threads);
     let mut results = serde_json::Map::new();
     let start_load = loadavg();
     for w in &a.workloads {
@@ -205,7 +206,7 @@ fn main() {
     let out = json!({
         "framework": "dlc",
         "threads": a.threads,
-        "thread_control": "MATMUL_NUM_THREADS",
+        "thread_control": "dlc::set_threads",
         "loadavg_start": start_load,
         "results": results,
         "loadavg_end": loadavg(),

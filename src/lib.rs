@@ -188,6 +188,7 @@ pub use api::{
     open_model,
 };
 pub use codegen::profile::summary as kernel_profile;
+pub use codegen::workers::{set_threads, threads};
 pub use emit::{Stage, emit};
 pub use limits::Limits;
 pub use runtime::{

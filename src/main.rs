@@ -23,7 +23,7 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Threads for compiling and for large matrix products (default: every core).
+    /// Threads for compiling and for running large kernels (default: every core).
     #[arg(long, global = true, value_parser = positive)]
     threads: Option<usize>,
     /// The most memory a program may plan to use, e.g. `4G`, `512M`, or `none`
@@ -292,17 +292,12 @@ fn decay(text: &str) -> Result<f64, String> {
     }
 }
 
-/// The matrix-product library reads its thread count once, from the
-/// environment, at its first product: set it before anything runs.
+/// The threads compiled code spreads its kernels over (else `DLC_THREADS`,
+/// else every core).
 fn set_threads(threads: Option<usize>) {
-    let from_env = std::env::var_os("MATMUL_NUM_THREADS").is_some();
-    let n = match threads {
-        Some(n) => n.max(1),
-        None if from_env => return,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    // SAFETY: called first thing in `main`, before any other thread exists.
-    unsafe { std::env::set_var("MATMUL_NUM_THREADS", n.to_string()) };
+    if let Some(n) = threads {
+        dlc::set_threads(n);
+    }
 }
 
 fn main() -> ExitCode {
@@ -315,7 +310,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     // `dlc tune` trains grid points side by side, one thread per core (or
-    // --threads): the matrix products of each then run on one thread.
+    // --threads): the kernels of each then run on one thread.
     let grid_threads = cli.threads.unwrap_or(0);
     if matches!(cli.command, Command::Tune { .. }) {
         set_threads(Some(1));

@@ -13,6 +13,8 @@ fn root() -> &'static Path {
 /// are the relative ones given.
 fn dlc_check(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dlc"))
+        // Memory figures count one conv workspace per thread.
+        .env("DLC_THREADS", "2")
         .arg("check")
         .args(args)
         .current_dir(root())

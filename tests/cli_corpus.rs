@@ -116,6 +116,8 @@ fn parse(text: &str, dir: &str) -> Case {
 
 fn dlc(dir: &Path, args: &[String]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dlc"))
+        // Memory figures count one conv workspace per thread.
+        .env("DLC_THREADS", "2")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")

@@ -8,7 +8,10 @@ use dlc::{Error, Limits, Options};
 /// ones are far above.
 const LIMIT: u64 = 16 << 30;
 
+/// The conv workspaces are one per thread: the figures in the snapshots are
+/// those of two.
 fn options() -> Options {
+    dlc::set_threads(2);
     Options {
         limits: Limits {
             max_memory: Some(LIMIT),

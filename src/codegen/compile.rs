@@ -2,7 +2,9 @@
 //! -> one Cranelift function per entry point -> native code in one JIT module.
 //!
 //! Each function takes a [`CallCtx`] and runs its plan's kernels in order,
-//! all inline, calling out only to the external GEMM.
+//! inline, calling out to the external GEMM and, for the kernels `slice.rs`
+//! splits into bands of rows, to the worker pool (`workers.rs`), which runs
+//! the kernel's own function on each band.
 
 use super::abi::{CallCtx, EntryFn};
 use super::conv::{self, Geometry};
@@ -13,11 +15,16 @@ use super::jit::{CodegenError, Jit};
 use super::plan::{Kernel, Layout, Plan, plan_with_layout, print_plan};
 use super::pool::{self, Window};
 use super::profile::{PROFILE_SYMBOL, dlc_profile_mark};
+use super::plan::Loc;
+use super::slice::{
+    PARALLEL_SYMBOL, REDUCE_BANDS_SYMBOL, Sliced, dlc_parallel_rows, dlc_reduce_bands, slice,
+};
 use super::{copy, matmul};
 use crate::autodiff::graphs::{Entry, Graphs};
 use crate::ir::Graph;
 use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::ir::types::I64;
+use cranelift_module::FuncId;
 
 /// How to compile.
 #[derive(Clone, Copy, Debug)]
@@ -46,14 +53,9 @@ impl CompileOptions {
     }
 }
 
-/// The thread count `dlc --threads` set for the matrix products (read from
-/// `MATMUL_NUM_THREADS`), else every core.
+/// The threads compiled code may use (see [`super::workers::set_threads`]).
 pub fn default_threads() -> usize {
-    std::env::var("MATMUL_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    super::workers::threads()
 }
 
 /// One compiled entry point.
@@ -119,16 +121,24 @@ pub fn compile_entries(
     let layout = Layout::of(graphs.layout_graph());
     let mut symbols = gemm_symbols();
     symbols.push((PROFILE_SYMBOL, dlc_profile_mark as *const u8));
+    symbols.push((PARALLEL_SYMBOL, dlc_parallel_rows as *const u8));
+    symbols.push((REDUCE_BANDS_SYMBOL, dlc_reduce_bands as *const u8));
     let mut jit = Jit::new(&symbols)?;
     jit.keep_text(options.keep_clif);
+    let ptr = jit.pointer_type();
     let gemm_sig = external_gemm_signature(jit.signature(&[], &[]).call_conv);
     let gemm_id = jit.declare_import(EXTERNAL_GEMM_SYMBOL, &gemm_sig)?;
+    let parallel_sig = jit.signature(&[ptr, ptr, I64, I64, I64], &[]);
+    let parallel_id = jit.declare_import(PARALLEL_SYMBOL, &parallel_sig)?;
+    let reduce_sig = jit.signature(&[ptr, ptr, I64, I64, ptr, ptr, I64, I64, I64], &[]);
+    let reduce_id = jit.declare_import(REDUCE_BANDS_SYMBOL, &reduce_sig)?;
     let profile_id = if options.profile {
         let sig = jit.signature(&[I64, I64], &[]);
         Some(jit.declare_import(PROFILE_SYMBOL, &sig)?)
     } else {
         None
     };
+    let bands = workspace_bands();
     let mut pending = Vec::new();
     let mut functions = Vec::new();
     for entry in Entry::ALL.into_iter().filter(|e| wanted.contains(e)) {
@@ -140,7 +150,46 @@ pub fn compile_entries(
             }
         })?;
         let scratch_len = scratch_len(&plan)?;
-        let ptr = jit.pointer_type();
+        let workspace = workspace_len(&plan)?;
+        let partials = partials_at(&plan)?;
+        // Kernels worth spreading over threads get a function of their own,
+        // called on bands of rows (see `slice.rs`); reductions over the batch
+        // are split whatever the thread count, so their sums do not depend on it.
+        let mut slices: Vec<Option<(FuncId, Sliced)>> = Vec::new();
+        for (i, k) in plan.kernels.iter().enumerate() {
+            let sliced = slice(k, partials).filter(|s| {
+                s.split.is_some() || (bands > 1 && s.worth_it(options.max_batch))
+            });
+            let Some(sliced) = sliced else {
+                slices.push(None);
+                continue;
+            };
+            let signature = jit.signature(&[ptr, I64, I64, I64, I64], &[]);
+            let name = format!("{}.k{i}", entry.name());
+            let built = jit.build_function(&name, signature, |b, imports| {
+                let block = b.create_block();
+                b.append_block_params_for_function_params(block);
+                b.switch_to_block(block);
+                let params = b.block_params(block).to_vec();
+                let gemm = Some(imports.reference(gemm_id, b));
+                let mut fx = Fx::prologue(
+                    b,
+                    params[0],
+                    gemm,
+                    options.gemm,
+                    options.max_batch,
+                    plan.scratch_len,
+                );
+                let per_band = sliced.split.map(|s| (s.partials, s.out_len));
+                let band = [params[1], params[2], params[3], params[4]];
+                fx.enter_band(band, &sliced.rows, per_band, workspace)?;
+                emit_kernel(&mut fx, &sliced.kernel)?;
+                fx.b.ins().return_(&[]);
+                Ok(())
+            })?;
+            slices.push(Some((built.id(), sliced)));
+            functions.push(built);
+        }
         let signature = jit.signature(&[ptr], &[]);
         let built = jit.build_function(entry.name(), signature, |b, imports| {
             let block = b.create_block();
@@ -148,6 +197,8 @@ pub fn compile_entries(
             b.switch_to_block(block);
             let ctx = b.block_params(block)[0];
             let gemm = Some(imports.reference(gemm_id, b));
+            let parallel = imports.reference(parallel_id, b);
+            let reduce_bands = imports.reference(reduce_id, b);
             let mut fx = Fx::prologue(
                 b,
                 ctx,
@@ -166,7 +217,28 @@ pub fn compile_entries(
             };
             mark(&mut fx, -1);
             for (i, k) in plan.kernels.iter().enumerate() {
-                emit_kernel(&mut fx, k)?;
+                match &slices[i] {
+                    Some((id, sliced)) => {
+                        let f = imports.reference(*id, fx.b);
+                        let addr = fx.b.ins().func_addr(ptr, f);
+                        let rows = fx.dim(sliced.extent);
+                        let slots = fx.iconst(bands as i64);
+                        if let Some(split) = sliced.split {
+                            let band_rows = fx.iconst(split.band_rows as i64);
+                            let at = fx.ptr(split.partials)?;
+                            let out = fx.ptr(split.out)?;
+                            let len = fx.iconst(split.out_len as i64);
+                            let max = fx.iconst(split.max as i64);
+                            let args = [addr, ctx, rows, band_rows, at, out, len, max, slots];
+                            fx.b.ins().call(reduce_bands, &args);
+                        } else {
+                            let min_rows = fx.iconst(sliced.min_band_rows() as i64);
+                            let args = [addr, ctx, rows, min_rows, slots];
+                            fx.b.ins().call(parallel, &args);
+                        }
+                    }
+                    None => emit_kernel(&mut fx, k)?,
+                }
                 mark(&mut fx, i as i64);
             }
             fx.b.ins().return_(&[]);
@@ -176,13 +248,13 @@ pub fn compile_entries(
             (true, Some(c)) => c.text.clone(),
             _ => String::new(),
         };
-        pending.push((entry, plan, clif_text, scratch_len));
+        pending.push((entry, plan, clif_text, scratch_len, built.id()));
         functions.push(built);
     }
-    let ids = jit.define_built(functions, options.threads)?;
+    jit.define_built(functions, options.threads)?;
     jit.finalize()?;
     let mut entries = Vec::with_capacity(pending.len());
-    for ((entry, plan, clif_text, scratch_len), id) in pending.into_iter().zip(ids) {
+    for (entry, plan, clif_text, scratch_len, id) in pending {
         let pointer = jit.function_pointer(id)?;
         // SAFETY: defined above as `fn(*const CallCtx)` with the host's
         // default convention, which is `extern "C"` on this target.
@@ -212,17 +284,46 @@ pub fn plan_graph(g: &Graph, max_batch: usize) -> Result<Plan, CodegenError> {
     })
 }
 
-/// Floats of scratch a function compiled from `plan` needs: the plan's own
-/// plus the conv workspace after it.
+/// Floats of scratch a function compiled from `plan` needs: the plan's own,
+/// then a conv workspace per thread, then the partial results of split
+/// reductions.
 pub fn scratch_len(plan: &Plan) -> R<usize> {
-    plan.scratch_len
-        .checked_add(workspace_len(plan)?)
+    let partials = partials_at(plan)?.offset;
+    let most = plan
+        .kernels
+        .iter()
+        .filter_map(|k| {
+            let sliced = slice(k, Loc::scratch(partials))?;
+            Some(sliced.split?.partials_len(sliced.max_rows(plan.max_batch)))
+        })
+        .max()
+        .unwrap_or(0);
+    partials
+        .checked_add(most)
         .ok_or_else(|| {
             CodegenError::InvalidShape("scratch memory overflows the address space".into())
         })
 }
 
-/// Floats of conv workspace the plan's kernels need (after its scratch).
+/// Where the partial results of split reductions start: after the planned
+/// scratch and the conv workspaces.
+fn partials_at(plan: &Plan) -> R<Loc> {
+    workspace_len(plan)?
+        .checked_mul(workspace_bands())
+        .and_then(|w| w.checked_add(plan.scratch_len))
+        .map(Loc::scratch)
+        .ok_or_else(|| {
+            CodegenError::InvalidShape("scratch memory overflows the address space".into())
+        })
+}
+
+/// Conv workspaces a function has, one per band its sliced kernels may run
+/// in at once (see `slice.rs`).
+fn workspace_bands() -> usize {
+    super::workers::threads()
+}
+
+/// Floats of conv workspace one band of the plan's kernels needs (after its scratch).
 fn workspace_len(plan: &Plan) -> R<usize> {
     let mut need = 0;
     for k in &plan.kernels {

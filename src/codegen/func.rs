@@ -42,6 +42,11 @@ pub struct Fx<'a, 'f> {
     pub max_batch: usize,
     /// Floats of planned scratch; the conv workspace starts after them.
     pub scratch_len: usize,
+    /// In a slice (see `slice.rs`): the byte offsets of the band's rows in the
+    /// locations that move with it.
+    shifts: Vec<(Loc, Value)>,
+    /// In a slice: the byte offset of the band's own conv workspace.
+    workspace_shift: Option<Value>,
 }
 
 impl<'a, 'f> Fx<'a, 'f> {
@@ -74,7 +79,34 @@ impl<'a, 'f> Fx<'a, 'f> {
             policy,
             max_batch,
             scratch_len,
+            shifts: Vec::new(),
+            workspace_shift: None,
         }
+    }
+
+    /// Makes the function compute rows `[lo, hi)` (I64 values) of a sliced
+    /// kernel: the batch is the band, the `rows` locations (floats per row)
+    /// start at row `lo`, the `per_band` location (floats per band) at band
+    /// number `band`, and the conv workspace is number `slot` of `workspace`
+    /// floats each.
+    pub fn enter_band(
+        &mut self,
+        [lo, hi, band, slot]: [Value; 4],
+        rows: &[(Loc, usize)],
+        per_band: Option<(Loc, usize)>,
+        workspace: usize,
+    ) -> R {
+        self.n = self.b.ins().isub(hi, lo);
+        for &(loc, per_row) in rows {
+            let shift = self.b.ins().imul_imm_s(lo, bytes(per_row)?);
+            self.shifts.push((loc, shift));
+        }
+        if let Some((loc, len)) = per_band {
+            let shift = self.b.ins().imul_imm_s(band, bytes(len)?);
+            self.shifts.push((loc, shift));
+        }
+        self.workspace_shift = Some(self.b.ins().imul_imm_s(slot, bytes(workspace)?));
+        Ok(())
     }
 
     pub fn base(&self, base: Base) -> Value {
@@ -94,18 +126,24 @@ impl<'a, 'f> Fx<'a, 'f> {
     pub fn ptr(&mut self, loc: Loc) -> R<Value> {
         let base = self.base(loc.base);
         let bytes = bytes(loc.offset)?;
-        Ok(if bytes == 0 {
+        let at = if bytes == 0 {
             base
         } else {
             self.b.ins().iadd_imm_s(base, bytes)
+        };
+        Ok(match self.shifts.iter().find(|(l, _)| *l == loc) {
+            Some(&(_, shift)) => self.b.ins().iadd(at, shift),
+            None => at,
         })
     }
 
-    /// The conv workspace (after the planned scratch).
+    /// The conv workspace (after the planned scratch; a slice has its own).
     pub fn workspace(&mut self) -> R<Value> {
-        self.ptr(Loc {
-            base: Base::Scratch,
-            offset: self.scratch_len,
+        let base = self.base(Base::Scratch);
+        let at = self.b.ins().iadd_imm_s(base, bytes(self.scratch_len)?);
+        Ok(match self.workspace_shift {
+            Some(shift) => self.b.ins().iadd(at, shift),
+            None => at,
         })
     }
 

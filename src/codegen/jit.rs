@@ -83,6 +83,13 @@ pub struct BuiltFunction {
     func: ir::Function,
 }
 
+impl BuiltFunction {
+    /// The id other functions reference it by.
+    pub fn id(&self) -> FuncId {
+        self.id
+    }
+}
+
 /// One function's machine code, before it is placed in the module.
 struct MachineCode {
     bytes: Vec<u8>,

@@ -6,7 +6,8 @@
 //!   --compile----> one function per entry point, `extern "C" fn(*const CallCtx)`:
 //!                  elementwise.rs + instr.rs (fused loops), matmul.rs + gemm.rs,
 //!                  conv.rs + im2col.rs, pool.rs + pool2x2.rs + pool_loop.rs, copy.rs,
-//!                  with vecmath.rs for exp/log/tanh/sigmoid
+//!                  with vecmath.rs for exp/log/tanh/sigmoid; slice.rs gives the
+//!                  large kernels a function per band of rows, run on workers.rs
 //!   --jit.rs-----> machine code for the host
 //! ```
 
@@ -26,8 +27,10 @@ pub mod plan;
 mod pool;
 mod pool2x2;
 mod pool_loop;
+pub mod slice;
 pub mod profile;
 mod target;
+pub mod workers;
 pub mod vecmath;
 
 pub use abi::CallCtx;

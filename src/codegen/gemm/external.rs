@@ -1,6 +1,7 @@
 //! The external GEMM: [`dlc_sgemm`] over `matrixmultiply`, its registration with the
 //! JIT, the calls generated code makes to it, and the measured policy choosing it.
 
+use super::super::workers;
 use super::{CodegenError, FLOAT_BYTES, GemmSpec};
 use cranelift_codegen::ir::types::{F32, I64};
 use cranelift_codegen::ir::{AbiParam, FuncRef, InstBuilder, Signature, Value};
@@ -36,11 +37,67 @@ pub unsafe extern "C" fn dlc_sgemm(
     rsc: isize,
     csc: isize,
 ) {
-    // SAFETY: forwarded verbatim; the caller upholds the contract documented above, which
-    // is the one `matrixmultiply::sgemm` requires (note its size order is m, k, n).
-    unsafe {
-        matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+    let parts = split_parts(m, n, k);
+    if parts <= 1 {
+        // SAFETY: forwarded verbatim; the caller upholds the contract documented above, which
+        // is the one `matrixmultiply::sgemm` requires (note its size order is m, k, n).
+        unsafe {
+            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+        }
+        return;
     }
+    // Each part computes a band of C's columns (or rows, when there are more rows),
+    // summing over k in the same order as a single call: the bits do not depend on
+    // how many parts there are.
+    let by_rows = m > n;
+    let (len, align) = if by_rows { (m, ROW_ALIGN) } else { (n, COL_ALIGN) };
+    let band = len.div_ceil(parts).next_multiple_of(align);
+    let (a, b, c) = (a as usize, b as usize, c as usize);
+    workers::run(len.div_ceil(band), usize::MAX, &|part, _| {
+        let lo = part * band;
+        let size = band.min(len - lo);
+        let lo = lo as isize;
+        let float = FLOAT_BYTES as isize;
+        // SAFETY: the band lies inside the caller's matrices, and bands of C are disjoint.
+        unsafe {
+            if by_rows {
+                let a = (a as isize + lo * rsa * float) as *const f32;
+                let c = (c as isize + lo * rsc * float) as *mut f32;
+                matrixmultiply::sgemm(
+                    size, k, n, alpha, a, rsa, csa, b as *const f32, rsb, csb, beta, c, rsc, csc,
+                );
+            } else {
+                let b = (b as isize + lo * csb * float) as *const f32;
+                let c = (c as isize + lo * csc * float) as *mut f32;
+                matrixmultiply::sgemm(
+                    m, k, size, alpha, a as *const f32, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
+                );
+            }
+        }
+    });
+}
+
+/// Bands of rows and columns start at multiples of these (the matrix kernel's tile).
+const ROW_ALIGN: usize = 8;
+const COL_ALIGN: usize = 16;
+
+/// Multiply-adds below which a product is not worth splitting: handing a band to
+/// another thread costs a few microseconds.
+const MIN_SPLIT_WORK: usize = 1 << 18;
+
+/// How many bands a product of these sizes is split into: one per thread, as long
+/// as each keeps enough work and the split dimension holds a tile per band.
+fn split_parts(m: usize, n: usize, k: usize) -> usize {
+    let threads = workers::threads();
+    if threads <= 1 {
+        return 1;
+    }
+    let work = m.saturating_mul(n).saturating_mul(k);
+    let (len, align) = if m > n { (m, ROW_ALIGN) } else { (n, COL_ALIGN) };
+    threads
+        .min(work / MIN_SPLIT_WORK)
+        .min(len / align)
+        .max(1)
 }
 
 /// The host symbols the GEMM code calls, to pass to `Jit::new`.

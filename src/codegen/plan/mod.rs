@@ -55,6 +55,16 @@ pub struct Loc {
     pub offset: usize,
 }
 
+impl Loc {
+    /// `offset` floats into the scratch memory.
+    pub fn scratch(offset: usize) -> Loc {
+        Loc {
+            base: Base::Scratch,
+            offset,
+        }
+    }
+}
+
 /// A tensor read or written by a kernel: its location and shape.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Buf {
