@@ -10,7 +10,7 @@
 //! A 1x1 kernel at stride 1 without padding reads the image as `col` itself.
 
 use super::func::{Fx, R, fixed};
-use super::im2col::{col2im, im2col};
+use super::im2col::{col2im, im2col, zero_padding};
 use super::jit::CodegenError;
 use super::matmul::{Product, emit_product};
 use super::plan::Buf;
@@ -123,6 +123,9 @@ fn product(m: usize, n: usize, k: usize, ta: bool, tb: bool, accumulate: bool) -
 pub fn emit_conv(fx: &mut Fx, g: &Geometry, x: &Buf, w: &Buf, y: &Buf) -> R {
     let (px, pw, py) = (fx.ptr(x.loc)?, fx.ptr(w.loc)?, fx.ptr(y.loc)?);
     let ws = fx.workspace()?;
+    if !g.is_pointwise() {
+        zero_padding(fx, g, ws)?;
+    }
     each_sample(fx, |fx, b| {
         let image = fx.offset(px, b, g.image() as i64);
         let col = if g.is_pointwise() {
@@ -142,6 +145,9 @@ pub fn emit_conv_weight_grad(fx: &mut Fx, g: &Geometry, x: &Buf, dy: &Buf, dw: &
     let count = fx.iconst((g.f * g.rows()) as i64);
     fx.fill(pdw, count, 0.0)?;
     let ws = fx.workspace()?;
+    if !g.is_pointwise() {
+        zero_padding(fx, g, ws)?;
+    }
     each_sample(fx, |fx, b| {
         let image = fx.offset(px, b, g.image() as i64);
         let col = if g.is_pointwise() {

@@ -206,42 +206,107 @@ fn output_rows(
     })
 }
 
-/// `col = im2col(image)` for one sample.
+/// Runs up to this many floats are copied by straight-line code when their
+/// length is known while generating (a 3x3 kernel's rows are short, and the
+/// loop around a copy of a dozen floats costs more than the copy).
+const UNROLLED_RUN: usize = 64;
+
+/// Zeroes the im2col matrix once per kernel call: the positions that fall in
+/// the padding are the same for every sample, and [`im2col`] never writes them.
+pub fn zero_padding(fx: &mut Fx, g: &Geometry, col: Value) -> R {
+    let all = fx.iconst(g.workspace() as i64);
+    fx.fill(col, all, 0.0)
+}
+
+/// Copies the run of `row` from `src` (input elements `stride` apart) to `to`.
+fn copy_run(fx: &mut Fx, inside: &Inside, to: Value, src: Value, stride: i64) -> R {
+    if let Inside::Fixed { lo, hi, .. } = *inside
+        && stride == 1
+        && hi - lo <= UNROLLED_RUN
+    {
+        let count = (hi - lo) as i32;
+        for v in (0..count & !3).step_by(4) {
+            let x = fx.load(F32X4, src, v * 4);
+            fx.store(x, to, v * 4);
+        }
+        for t in count & !3..count {
+            let x = fx.load(F32, src, t * 4);
+            fx.store(x, to, t * 4);
+        }
+        return Ok(());
+    }
+    let count = inside.count(fx);
+    if stride == 1 {
+        return fx.copy(to, src, count);
+    }
+    let zero = fx.iconst(0);
+    fx.for_range(zero, count, 1, |fx, t| {
+        let from = fx.offset(src, t, stride);
+        let v = fx.load(F32, from, 0);
+        let at = fx.offset(to, t, 1);
+        fx.store(v, at, 0);
+        Ok(())
+    })
+}
+
+/// `col = im2col(image)` for one sample, into a matrix whose padding
+/// positions are zero already (see [`zero_padding`]).
 pub fn im2col(fx: &mut Fx, g: &Geometry, image: Value, col: Value) -> R {
     let stride = g.stride[1] as i64;
     each_row(fx, g, &mut |fx, row| {
-        let dst = fx.offset(col, row.col, 1);
-        let inside = fx.b.create_block();
-        let outside = fx.b.create_block();
-        let done = fx.b.create_block();
-        fx.b.ins().brif(row.valid, inside, &[], outside, &[]);
-        fx.b.switch_to_block(outside);
-        let all = fx.iconst(g.ow as i64);
-        fx.fill(dst, all, 0.0)?;
-        fx.b.ins().jump(done, &[]);
-        fx.b.switch_to_block(inside);
-        let before = row.inside.lo(fx);
-        fx.fill(dst, before, 0.0)?;
-        let src = fx.offset(image, row.image, 1);
-        let to = row.inside.at_lo(fx, dst);
-        let count = row.inside.count(fx);
-        if stride == 1 {
-            fx.copy(to, src, count)?;
-        } else {
-            let zero = fx.iconst(0);
-            fx.for_range(zero, count, 1, |fx, t| {
-                let from = fx.offset(src, t, stride);
-                let v = fx.load(F32, from, 0);
-                let at = fx.offset(to, t, 1);
-                fx.store(v, at, 0);
-                Ok(())
-            })?;
+        fx.when(row.valid, |fx| {
+            let dst = fx.offset(col, row.col, 1);
+            let src = fx.offset(image, row.image, 1);
+            let to = row.inside.at_lo(fx, dst);
+            copy_run(fx, &row.inside, to, src, stride)
+        })
+    })
+}
+
+/// Adds the run at `from` to the image elements `stride` apart at `to`.
+fn add_run(fx: &mut Fx, inside: &Inside, from: Value, to: Value, stride: i64) -> R {
+    if let Inside::Fixed { lo, hi, .. } = *inside
+        && stride == 1
+        && hi - lo <= UNROLLED_RUN
+    {
+        let count = (hi - lo) as i32;
+        for v in (0..count & !3).step_by(4) {
+            let x = fx.load(F32X4, from, v * 4);
+            let old = fx.load(F32X4, to, v * 4);
+            let sum = fx.b.ins().fadd(old, x);
+            fx.store(sum, to, v * 4);
         }
-        let after = row.inside.at_hi(fx, dst);
-        let rest = row.inside.after(fx, g);
-        fx.fill(after, rest, 0.0)?;
-        fx.b.ins().jump(done, &[]);
-        fx.b.switch_to_block(done);
+        for t in count & !3..count {
+            let x = fx.load(F32, from, t * 4);
+            let old = fx.load(F32, to, t * 4);
+            let sum = fx.b.ins().fadd(old, x);
+            fx.store(sum, to, t * 4);
+        }
+        return Ok(());
+    }
+    let zero = fx.iconst(0);
+    let mut scalar_from = zero;
+    if stride == 1 {
+        let vec_end = inside.vector_count(fx);
+        fx.for_range(zero, vec_end, 4, |fx, t| {
+            let a = fx.offset(from, t, 1);
+            let v = fx.load(F32X4, a, 0);
+            let b = fx.offset(to, t, 1);
+            let old = fx.load(F32X4, b, 0);
+            let sum = fx.b.ins().fadd(old, v);
+            fx.store(sum, b, 0);
+            Ok(())
+        })?;
+        scalar_from = vec_end;
+    }
+    let end = inside.count(fx);
+    fx.for_range(scalar_from, end, 1, |fx, t| {
+        let a = fx.offset(from, t, 1);
+        let v = fx.load(F32, a, 0);
+        let b = fx.offset(to, t, stride);
+        let old = fx.load(F32, b, 0);
+        let sum = fx.b.ins().fadd(old, v);
+        fx.store(sum, b, 0);
         Ok(())
     })
 }
@@ -254,31 +319,7 @@ pub fn col2im(fx: &mut Fx, g: &Geometry, col: Value, image: Value) -> R {
             let from = fx.offset(col, row.col, 1);
             let from = row.inside.at_lo(fx, from);
             let to = fx.offset(image, row.image, 1);
-            let zero = fx.iconst(0);
-            let mut scalar_from = zero;
-            if stride == 1 {
-                let vec_end = row.inside.vector_count(fx);
-                fx.for_range(zero, vec_end, 4, |fx, t| {
-                    let a = fx.offset(from, t, 1);
-                    let v = fx.load(F32X4, a, 0);
-                    let b = fx.offset(to, t, 1);
-                    let old = fx.load(F32X4, b, 0);
-                    let sum = fx.b.ins().fadd(old, v);
-                    fx.store(sum, b, 0);
-                    Ok(())
-                })?;
-                scalar_from = vec_end;
-            }
-            let end = row.inside.count(fx);
-            fx.for_range(scalar_from, end, 1, |fx, t| {
-                let a = fx.offset(from, t, 1);
-                let v = fx.load(F32, a, 0);
-                let b = fx.offset(to, t, stride);
-                let old = fx.load(F32, b, 0);
-                let sum = fx.b.ins().fadd(old, v);
-                fx.store(sum, b, 0);
-                Ok(())
-            })
+            add_run(fx, &row.inside, from, to, stride)
         })
     })
 }
