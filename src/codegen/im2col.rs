@@ -1,8 +1,10 @@
 //! The im2col matrix of one image and its transpose operation (col2im),
 //! row by row: for a kernel row `i` and column `j`, the output columns whose
 //! input column falls inside the image form one range `[lo, hi)`, so each
-//! (channel, i, j, output row) is a zero fill, a copy (a vector copy at
-//! stride 1) and a zero fill, with no per-element bounds test.
+//! (channel, i, j, output row) is one copy (a vector copy at stride 1, in
+//! straight-line code when short), with no per-element bounds test. The
+//! positions in the padding are the same for every sample: they are zeroed
+//! once per kernel call and never written again.
 //!
 //! Up to [`UNROLLED_KERNEL_COLS`] kernel columns are unrolled, each with its
 //! range known when the code is generated; a wider kernel loops over its
@@ -68,12 +70,6 @@ impl Inside {
         Inside::Runtime { lo, hi, first }
     }
 
-    fn lo(&self, fx: &mut Fx) -> Value {
-        match *self {
-            Inside::Fixed { lo, .. } => fx.iconst(lo as i64),
-            Inside::Runtime { lo, .. } => lo,
-        }
-    }
 
     /// `hi - lo`.
     fn count(&self, fx: &mut Fx) -> Value {
@@ -94,16 +90,6 @@ impl Inside {
         }
     }
 
-    /// Output columns after the range, `ow - hi`.
-    fn after(&self, fx: &mut Fx, g: &Geometry) -> Value {
-        match *self {
-            Inside::Fixed { hi, .. } => fx.iconst((g.ow - hi) as i64),
-            Inside::Runtime { hi, .. } => {
-                let ow = fx.iconst(g.ow as i64);
-                fx.b.ins().isub(ow, hi)
-            }
-        }
-    }
 
     /// `row + lo` floats, for a pointer `row` to output column 0.
     fn at_lo(&self, fx: &mut Fx, row: Value) -> Value {
@@ -113,13 +99,6 @@ impl Inside {
         }
     }
 
-    /// `row + hi` floats.
-    fn at_hi(&self, fx: &mut Fx, row: Value) -> Value {
-        match *self {
-            Inside::Fixed { hi, .. } => fx.b.ins().iadd_imm_s(row, hi as i64 * 4),
-            Inside::Runtime { hi, .. } => fx.offset(row, hi, 1),
-        }
-    }
 
     /// `line + first`, for the element offset `line` of an input row.
     fn image(&self, fx: &mut Fx, line: Value) -> Value {
