@@ -295,6 +295,26 @@ fn measure_gflops() {
             );
         }
     }
+    eprintln!("dense layers on few samples (m x k x n, B transposed: dots / external GFLOP/s)");
+    for m in [1, 4] {
+        for (k, n) in [
+            (16, 16),
+            (32, 32),
+            (64, 64),
+            (128, 64),
+            (256, 128),
+            (784, 256),
+        ] {
+            let spec = spec(m, k, n, false, true, false);
+            let (dots, external) = (gflops(spec, Path::RowDots), gflops(spec, Path::External));
+            let choice = if gemm::use_external_dots(n, k) {
+                "external"
+            } else {
+                "dots"
+            };
+            eprintln!("{m}x{k}x{n}: {dots:.1} / {external:.1} -> {choice}");
+        }
+    }
     eprintln!("crossover grid (m x k x n: inline / external GFLOP/s, policy choice)");
     for m in [1, 2, 4, 8, 16, 32] {
         for kn in [8, 16, 32, 64, 128, 256] {

@@ -3,7 +3,8 @@
 //! predictions, bit for bit. The networks are large enough for the compiled
 //! code to spread its kernels over the threads (convolutions, pooling, norms,
 //! large elementwise kernels and matrix products, reductions over the batch),
-//! at the full batch and at a last, smaller one.
+//! at the full batch and at a last, smaller one, and predict on one sample
+//! and on a few.
 //!
 //! The thread count is process-wide, so this file holds one test.
 
@@ -86,13 +87,14 @@ fn train_bits(source: &str, threads: usize) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         .into_iter()
         .flat_map(|(_, _, values)| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
         .collect();
-    let x: Vec<f32> = (0..bs * sample).map(|_| next()).collect();
-    let predictions = model
-        .predict(&x)
-        .expect("prediction runs")
-        .iter()
-        .map(|v| v.to_bits())
-        .collect();
+    // A full batch, then one sample and three (dense layers on a few samples
+    // take the dot-product path, split over the threads by outputs).
+    let mut predictions = Vec::new();
+    for n in [bs, 1, 3] {
+        let x: Vec<f32> = (0..n * sample).map(|_| next()).collect();
+        let out = model.predict(&x).expect("prediction runs");
+        predictions.extend(out.iter().map(|v| v.to_bits()));
+    }
     (losses, params, predictions)
 }
 

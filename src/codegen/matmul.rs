@@ -94,7 +94,8 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
             // the policy is monotone in each size, so one threshold decides.
             let at = |batch: usize| {
                 let size = |d: Dim, k: usize| if d == Dim::N { batch } else { k };
-                use_external_gemm(size(p.m, spec.m), size(p.n, spec.n), size(p.k, spec.k))
+                let (m, n, k) = (size(p.m, spec.m), size(p.n, spec.n), size(p.k, spec.k));
+                use_external_gemm(m, n, k) || (p.tb && !p.ta && gemm::use_external_dots(n, k))
             };
             let batched = p.m == Dim::N || p.k == Dim::N;
             let threshold = if batched {

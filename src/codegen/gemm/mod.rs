@@ -18,7 +18,8 @@
 //! contiguous) or when the panel is narrower than 8; so the tile loop always reads
 //! contiguous rows. A is read one element at a time, so its layout never matters.
 //!
-//! Submodules: `external` (the host GEMM and the policy), `dots` (few rows of A times a
+//! Submodules: `external` (the host GEMM and the policy), `avx512` (its kernel where the
+//! CPU has AVX-512), `avx512_dots` (its dot products for a few samples), `dots` (few rows of A times a
 //! transposed B, as dot products in place), `small` (a compact kernel for the rare small
 //! batch), `ir` (loops and addresses).
 
@@ -29,6 +30,10 @@ use cranelift_frontend::FunctionBuilder;
 
 use super::jit::CodegenError;
 
+#[cfg(target_arch = "x86_64")]
+pub(super) mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod avx512_dots;
 mod dots;
 mod external;
 mod ir;
