@@ -1,7 +1,8 @@
-//! Dense layers on a few samples with AVX-512: `C (=|+=) A B^T` where A has at most
-//! [`MAX_ROWS`] rows and B is stored transposed (a weight matrix, one contiguous row per
-//! output). Each element of C is a dot product of two contiguous rows, read in place
-//! sixteen floats at a time, four outputs per pass so one load of A feeds four FMAs.
+//! Dense layers on a few samples, or with few outputs, with AVX-512: `C (=|+=) A B^T`
+//! where B is stored transposed (a weight matrix, one contiguous row per output). Each
+//! element of C is a dot product of two contiguous rows, read in place sixteen floats at a
+//! time, four rows of A by four outputs per pass (one load feeds four FMAs). Packing B, as
+//! the tiled kernel does, only pays when many rows reuse it and it fills the 32-wide tile.
 //!
 //! This is the batch-1 inference path. A large layer is split into bands of outputs over
 //! the worker pool, so each core streams its share of the weights (from its own cache, when
@@ -10,8 +11,8 @@
 use super::super::workers;
 use std::arch::x86_64::*;
 
-/// The most rows of A this kernel takes; more rows reuse B enough to pay for packing it.
-pub const MAX_ROWS: usize = 4;
+/// Rows of A per pass.
+const MAX_ROWS: usize = 4;
 /// Outputs per pass.
 const GROUP: usize = 4;
 /// Multiply-adds below which the product stays on the calling thread.
@@ -19,16 +20,16 @@ const MIN_SPLIT_WORK: usize = 1 << 16;
 /// Outputs per band handed to a thread (a multiple of [`GROUP`]).
 const BAND: usize = 32;
 
-/// `C = alpha * A B^T + beta * C` for `rows <= MAX_ROWS` rows of A (row `i` at
-/// `a + i * lda`, `k` floats) and `n` rows of B (row `j` at `b + j * ldb`), C's row `i` at
-/// `c + i * ldc`. When `beta == 0`, C is only written.
+/// `C = alpha * A B^T + beta * C` for `m` rows of A (row `i` at `a + i * lda`, `k`
+/// floats) and `n` rows of B (row `j` at `b + j * ldb`), C's row `i` at `c + i * ldc`.
+/// When `beta == 0`, C is only written.
 ///
 /// # Safety
 /// The rows must be valid for `k` floats (C's for `n`), C must not overlap A or B, and the
 /// CPU must support AVX-512F.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn row_dots(
-    rows: usize,
+    m: usize,
     n: usize,
     k: usize,
     alpha: f32,
@@ -37,21 +38,27 @@ pub unsafe fn row_dots(
     beta: f32,
     (c, ldc): (*mut f32, usize),
 ) {
-    let work = rows * n * k;
+    // Tasks are (group of rows, band of outputs) pairs, so both a single sample
+    // through a wide layer and many samples through a classifier's few outputs split.
+    let groups = m.div_ceil(MAX_ROWS);
     let bands = n.div_ceil(BAND);
     let (a, b, c) = (a as usize, b as usize, c as usize);
-    let band = |index: usize, _slot: usize| {
-        let lo = index * BAND;
-        let hi = (lo + BAND).min(n);
-        let (a, b, c) = (a as *const f32, b as *const f32, c as *mut f32);
-        // SAFETY: outputs lo..hi of every row lie inside the caller's matrices, and bands
-        // write disjoint outputs.
-        unsafe { dots(rows, lo..hi, k, alpha, (a, lda), (b, ldb), beta, (c, ldc)) };
+    let task = |index: usize, _slot: usize| {
+        let (group, band) = (index / bands, index % bands);
+        let i = group * MAX_ROWS;
+        let rows = MAX_ROWS.min(m - i);
+        let cols = band * BAND..(band * BAND + BAND).min(n);
+        let a = (a as *const f32).wrapping_add(i * lda);
+        let c = (c as *mut f32).wrapping_add(i * ldc);
+        // SAFETY: rows i..i+rows and outputs `cols` lie inside the caller's matrices, and
+        // tasks write disjoint parts of C.
+        unsafe { dots(rows, cols, k, alpha, (a, lda), (b as *const f32, ldb), beta, (c, ldc)) };
     };
-    if work < MIN_SPLIT_WORK || workers::threads() <= 1 {
-        (0..bands).for_each(|index| band(index, 0));
+    let tasks = groups * bands;
+    if m * n * k < MIN_SPLIT_WORK || workers::threads() <= 1 {
+        (0..tasks).for_each(|index| task(index, 0));
     } else {
-        workers::run(bands, usize::MAX, &band);
+        workers::run(tasks, usize::MAX, &task);
     }
 }
 
@@ -126,14 +133,14 @@ mod tests {
     }
 
     #[test]
-    fn matches_a_double_precision_product_for_one_to_four_rows() {
+    fn matches_a_double_precision_product_for_any_rows_and_outputs() {
         if !crate::codegen::gemm::avx512::available() {
             eprintln!("skipped: this CPU has no AVX-512F");
             return;
         }
         // k below, at and past a vector; n past a group; one size large enough to split.
         for (n, k) in [(1, 1), (5, 15), (7, 16), (33, 47), (300, 301)] {
-            for rows in 1..=MAX_ROWS {
+            for rows in [1, 2, 3, 4, 5, 9] {
                 for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (2.0, 0.5)] {
                     let (lda, ldb, ldc) = (k + 3, k + 1, n + 2);
                     let a = values(rows * lda, 1);

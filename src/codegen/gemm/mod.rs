@@ -19,7 +19,8 @@
 //! contiguous rows. A is read one element at a time, so its layout never matters.
 //!
 //! Submodules: `external` (the host GEMM and the policy), `avx512` (its kernel where the
-//! CPU has AVX-512), `avx512_dots` (its dot products for a few samples), `dots` (few rows of A times a
+//! CPU has AVX-512), `avx512_dots` (its dot products for few rows or
+//! few outputs), `dots` (few rows of A times a
 //! transposed B, as dot products in place), `small` (a compact kernel for the rare small
 //! batch), `ir` (loops and addresses).
 
