@@ -39,17 +39,20 @@ pub unsafe extern "C" fn dlc_sgemm(
     csc: isize,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if (m < ROW_ALIGN || n < COL_ALIGN) && csa == 1 && rsb == 1 && csc == 1 {
-        if super::avx512::available() {
-            // A dense layer on a few samples, or with few outputs (a classifier, a
-            // convolution's weight gradient): dot products in place.
-            let (lda, ldb, ldc) = (rsa as usize, csb as usize, rsc as usize);
-            // SAFETY: the caller's contract, in the row-major form this case has.
-            unsafe {
-                super::avx512_dots::row_dots(m, n, k, alpha, (a, lda), (b, ldb), beta, (c, ldc))
-            };
-            return;
-        }
+    if (m < ROW_ALIGN || n < COL_ALIGN)
+        && csa == 1
+        && rsb == 1
+        && csc == 1
+        && super::avx512::available()
+    {
+        // A dense layer on a few samples, or with few outputs (a classifier, a
+        // convolution's weight gradient): dot products in place.
+        let (lda, ldb, ldc) = (rsa as usize, csb as usize, rsc as usize);
+        // SAFETY: the caller's contract, in the row-major form this case has.
+        unsafe {
+            super::avx512_dots::row_dots(m, n, k, alpha, (a, lda), (b, ldb), beta, (c, ldc))
+        };
+        return;
     }
     let parts = split_parts(m, n, k);
     if parts <= 1 {
