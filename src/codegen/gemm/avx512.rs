@@ -24,8 +24,9 @@ const NR: usize = 32;
 const KC_MAX: usize = 384;
 /// Rows of A per packed block (128 x 384 floats, 192 KiB, in L2 beside B's block).
 const MC: usize = 128;
-/// Most panels of B per packed block (16 x 32 x 384 floats, 768 KiB, within L2).
-const NC_PANELS: usize = 16;
+/// Most floats of B per packed block (768 KiB, within L2 beside A's block): 16 panels of
+/// the deepest block, more of a shallower one.
+const NC_FLOATS: usize = 16 * NR * KC_MAX;
 
 /// Whether [`sgemm`] is used: this CPU has AVX-512F, and `DLC_GEMM` does not say
 /// `portable` (which selects `matrixmultiply`, to compare the two or rule this one out).
@@ -72,7 +73,8 @@ pub unsafe fn sgemm(
     let k_blocks = k.div_ceil(KC_MAX);
     let kc = k.div_ceil(k_blocks);
     let panels = n.div_ceil(NR);
-    let nc = panels.div_ceil(panels.div_ceil(NC_PANELS)) * NR;
+    let block_panels = (NC_FLOATS / (NR * kc)).max(1);
+    let nc = panels.div_ceil(panels.div_ceil(block_panels)) * NR;
     PACKED.with(|cell| {
         let mut guard = cell.borrow_mut();
         let (packed_a, packed_b) = &mut *guard;
@@ -228,6 +230,8 @@ unsafe fn pack_a(rows: usize, depth: usize, a: *const f32, rsa: isize, csa: isiz
             let to = to.add(panel * MR * depth);
             if height == MR && csa == 1 {
                 transpose_rows(from, rsa, depth, to, MR);
+            } else if height == MR && rsa == 1 {
+                copy_columns(from, csa, depth, to);
             } else {
                 for p in 0..depth {
                     for i in 0..MR {
@@ -270,6 +274,19 @@ unsafe fn pack_b(depth: usize, cols: usize, b: *const f32, rsb: isize, csb: isiz
                     }
                 }
             }
+        }
+    }
+}
+
+/// Panel steps of A that are contiguous (A stored transposed): `depth` runs of MR floats.
+#[target_feature(enable = "avx2")]
+unsafe fn copy_columns(from: *const f32, csa: isize, depth: usize, to: *mut f32) {
+    for p in 0..depth {
+        // SAFETY: column p of the panel's MR rows is contiguous in A; the panel holds
+        // MR floats per step.
+        unsafe {
+            let v = _mm256_loadu_ps(from.offset(p as isize * csa));
+            _mm256_storeu_ps(to.add(p * MR), v);
         }
     }
 }
@@ -414,8 +431,9 @@ mod tests {
             eprintln!("skipped: this CPU has no AVX-512F");
             return;
         }
-        // Edges of the 8x32 tile, of the 128-row block, and two blocks of k (> 384).
-        let sizes = [(1, 1, 1), (7, 33, 5), (8, 32, 16), (9, 31, 17), (130, 70, 400), (37, 83, 0)];
+        // Edges of the 8x32 tile, of the 128-row block, two blocks of k (> 384), and two
+        // blocks of B's columns (1000 > 30 panels of a 200-deep block).
+        let sizes = [(1, 1, 1), (7, 33, 5), (8, 32, 16), (9, 31, 17), (130, 70, 400), (9, 1000, 400), (37, 83, 0)];
         for (m, n, k) in sizes {
             for layout in 0..8 {
                 let case = Case { m, n, k, a_t: layout & 1 != 0, b_t: layout & 2 != 0, c_t: layout & 4 != 0 };
