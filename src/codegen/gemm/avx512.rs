@@ -364,11 +364,11 @@ fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// Deterministic values in [-0.5, 0.5).
-    fn values(len: usize, seed: u32) -> Vec<f32> {
+    pub(in super::super) fn values(len: usize, seed: u32) -> Vec<f32> {
         let mut state = seed;
         (0..len)
             .map(|_| {

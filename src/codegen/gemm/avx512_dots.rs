@@ -120,17 +120,8 @@ unsafe fn dots(
 
 #[cfg(test)]
 mod tests {
+    use super::super::avx512::tests::values;
     use super::*;
-
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        let mut state = seed;
-        (0..len)
-            .map(|_| {
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
 
     #[test]
     fn matches_a_double_precision_product_for_any_rows_and_outputs() {
