@@ -2,7 +2,7 @@
 //! place of `matrixmultiply` where the CPU has it.
 //!
 //! The classic blocked layout: B is copied in blocks of `kc` rows into panels of
-//! [`NR`] columns, A in blocks of [`MC`] rows and `kc` columns into panels of [`MR`] rows, so
+//! [`NR`] columns (or, for a few rows of A and contiguous rows of B, read in place), A in blocks of [`MC`] rows and `kc` columns into panels of [`MR`] rows, so
 //! the register kernel reads both contiguously. The kernel keeps an 8x32 tile of C in
 //! sixteen 512-bit registers; per step of k it loads two vectors of B and broadcasts eight
 //! values of A into sixteen FMAs. With 32 vector registers the tile is twice the area the
@@ -27,6 +27,9 @@ const MC: usize = 128;
 /// Most floats of B per packed block (768 KiB, within L2 beside A's block): 16 panels of
 /// the deepest block, more of a shallower one.
 const NC_FLOATS: usize = 16 * NR * KC_MAX;
+
+/// Rows of A up to which B is read in place when its rows are contiguous.
+const IN_PLACE_ROWS: usize = 2 * MR;
 
 /// Whether [`sgemm`] is used: this CPU has AVX-512F, and `DLC_GEMM` does not say
 /// `portable` (which selects `matrixmultiply`, to compare the two or rule this one out).
@@ -75,6 +78,10 @@ pub unsafe fn sgemm(
     let panels = n.div_ceil(NR);
     let block_panels = (NC_FLOATS / (NR * kc)).max(1);
     let nc = panels.div_ceil(panels.div_ceil(block_panels)) * NR;
+    // With few rows of A, each panel of B serves only a tile or two: reading B's
+    // contiguous rows in place costs less than copying them (a convolution's
+    // 16x72x196 product per sample).
+    let in_place = csb == 1 && rsb > 0 && m <= IN_PLACE_ROWS;
     PACKED.with(|cell| {
         let mut guard = cell.borrow_mut();
         let (packed_a, packed_b) = &mut *guard;
@@ -88,7 +95,9 @@ pub unsafe fn sgemm(
                 // SAFETY: the blocks lie inside A, B and C; the buffers hold a whole block.
                 unsafe {
                     let b_block = b.offset(pc as isize * rsb + jc as isize * csb);
-                    pack_b(depth, cols, b_block, rsb, csb, pb);
+                    if !in_place {
+                        pack_b(depth, cols, b_block, rsb, csb, pb);
+                    }
                     for ic in (0..m).step_by(MC) {
                         let rows = MC.min(m - ic);
                         let a_block = a.offset(ic as isize * rsa + pc as isize * csa);
@@ -104,7 +113,12 @@ pub unsafe fn sgemm(
                                     cols: NR.min(cols - jr),
                                 };
                                 let scale = if first { Some(beta) } else { None };
-                                kernel(depth, a_panel, pb.add(jr * depth), &tile, alpha, scale);
+                                let panel = if in_place {
+                                    Panel { b: b_block.add(jr), rsb: rsb as usize, width: tile.cols }
+                                } else {
+                                    Panel { b: pb.add(jr * depth), rsb: NR, width: NR }
+                                };
+                                kernel(depth, a_panel, &panel, &tile, alpha, scale);
                             }
                         }
                     }
@@ -147,6 +161,14 @@ struct Tile {
     cols: usize,
 }
 
+/// One panel of B as the kernel reads it: step `p` at `b + p * rsb`, `width <= NR` floats
+/// (packed: `rsb == NR`, zero-padded to the full width).
+struct Panel {
+    b: *const f32,
+    rsb: usize,
+    width: usize,
+}
+
 /// Lanes `0..count` of a 16-lane mask (`count` may exceed 16).
 fn lanes(count: usize) -> __mmask16 {
     if count >= 16 {
@@ -156,24 +178,28 @@ fn lanes(count: usize) -> __mmask16 {
     }
 }
 
-/// One tile: the product of an `MR x depth` panel of A and a `depth x NR` panel of B,
+/// One tile: the product of an `MR x depth` panel of A and a `depth x NR` panel of B
+/// (lanes past its width read as zero),
 /// stored into the tile as `alpha * AB + beta * C` (`scale == Some(beta)`, the first block
 /// of k) or added to it (`None`, later blocks).
 #[target_feature(enable = "avx512f")]
 unsafe fn kernel(
     depth: usize,
     a: *const f32,
-    b: *const f32,
+    panel: &Panel,
     tile: &Tile,
     alpha: f32,
     scale: Option<f32>,
 ) {
     let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    let (b, rsb) = (panel.b, panel.rsb);
+    let (mask0, mask1) = (lanes(panel.width), lanes(panel.width.saturating_sub(16)));
     for p in 0..depth {
-        // SAFETY: both panels hold `depth` steps of MR and NR floats.
+        // SAFETY: A's panel holds `depth` steps of MR floats; the masked lanes of B's
+        // steps are elements of the panel.
         unsafe {
-            let b0 = _mm512_loadu_ps(b.add(p * NR));
-            let b1 = _mm512_loadu_ps(b.add(p * NR + 16));
+            let b0 = _mm512_maskz_loadu_ps(mask0, b.add(p * rsb));
+            let b1 = _mm512_maskz_loadu_ps(mask1, b.add(p * rsb + 16));
             let a = a.add(p * MR);
             for (i, row) in acc.iter_mut().enumerate() {
                 let ai = _mm512_set1_ps(*a.add(i));
