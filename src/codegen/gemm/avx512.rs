@@ -196,10 +196,12 @@ unsafe fn kernel(
     let (mask0, mask1) = (lanes(panel.width), lanes(panel.width.saturating_sub(16)));
     for p in 0..depth {
         // SAFETY: A's panel holds `depth` steps of MR floats; the masked lanes of B's
-        // steps are elements of the panel.
+        // steps are elements of the panel. The second half's address may lie past a
+        // narrow panel's end (wrapping arithmetic): its mask is then empty, and a masked
+        // load touches no lane it masks off.
         unsafe {
             let b0 = _mm512_maskz_loadu_ps(mask0, b.add(p * rsb));
-            let b1 = _mm512_maskz_loadu_ps(mask1, b.add(p * rsb + 16));
+            let b1 = _mm512_maskz_loadu_ps(mask1, b.wrapping_add(p * rsb + 16));
             let a = a.add(p * MR);
             for (i, row) in acc.iter_mut().enumerate() {
                 let ai = _mm512_set1_ps(*a.add(i));
@@ -217,7 +219,7 @@ unsafe fn kernel(
             for (half, (&sum, &mask)) in row.iter().zip(&masks).enumerate() {
                 let product = _mm512_mul_ps(sum, alpha);
                 if tile.csc == 1 {
-                    let at = c_row.add(half * 16);
+                    let at = c_row.wrapping_add(half * 16);
                     let value = match scale {
                         Some(0.0) => product,
                         Some(beta) => {
@@ -326,7 +328,7 @@ unsafe fn copy_rows(from: *const f32, rsb: isize, depth: usize, width: usize, to
         unsafe {
             let row = from.offset(p as isize * rsb);
             for (half, &mask) in masks.iter().enumerate() {
-                let v = _mm512_maskz_loadu_ps(mask, row.add(half * 16));
+                let v = _mm512_maskz_loadu_ps(mask, row.wrapping_add(half * 16));
                 _mm512_storeu_ps(to.add(p * NR + half * 16), v);
             }
         }
