@@ -86,7 +86,11 @@ pub unsafe fn sgemm(
         let mut guard = cell.borrow_mut();
         let (packed_a, packed_b) = &mut *guard;
         let pa = aligned(packed_a, MC.min(m.next_multiple_of(MR)) * kc);
-        let pb = aligned(packed_b, nc.min(n.next_multiple_of(NR)) * kc);
+        let pb = if in_place {
+            std::ptr::null_mut() // never read: B's panels are read where they are
+        } else {
+            aligned(packed_b, nc.min(n.next_multiple_of(NR)) * kc)
+        };
         for jc in (0..n).step_by(nc) {
             let cols = nc.min(n - jc);
             for (block, pc) in (0..k).step_by(kc).enumerate() {
@@ -261,15 +265,7 @@ unsafe fn pack_a(rows: usize, depth: usize, a: *const f32, rsa: isize, csa: isiz
             } else if height == MR && rsa == 1 {
                 copy_columns(from, csa, depth, to);
             } else {
-                for p in 0..depth {
-                    for i in 0..MR {
-                        *to.add(p * MR + i) = if i < height {
-                            *from.offset(i as isize * rsa + p as isize * csa)
-                        } else {
-                            0.0
-                        };
-                    }
-                }
+                pack_strided::<MR>(depth, height, from, csa, rsa, to);
             }
         }
     }
@@ -292,15 +288,32 @@ unsafe fn pack_b(depth: usize, cols: usize, b: *const f32, rsb: isize, csb: isiz
                     transpose_rows(columns, csb, depth, to.add(group * 8), NR);
                 }
             } else {
-                for p in 0..depth {
-                    for j in 0..NR {
-                        *to.add(p * NR + j) = if j < width {
-                            *from.offset(p as isize * rsb + j as isize * csb)
-                        } else {
-                            0.0
-                        };
-                    }
-                }
+                pack_strided::<NR>(depth, width, from, rsb, csb, to);
+            }
+        }
+    }
+}
+
+/// Any layout, one float at a time: step `p`, lane `l < valid` from
+/// `from + p * step + l * lane`, lanes past `valid` zero; `depth` steps of `PANEL` floats.
+unsafe fn pack_strided<const PANEL: usize>(
+    depth: usize,
+    valid: usize,
+    from: *const f32,
+    step: isize,
+    lane: isize,
+    to: *mut f32,
+) {
+    for p in 0..depth {
+        for l in 0..PANEL {
+            // SAFETY: lanes below `valid` of `depth` steps are elements of the source;
+            // the panel holds `depth * PANEL` floats.
+            unsafe {
+                *to.add(p * PANEL + l) = if l < valid {
+                    *from.offset(p as isize * step + l as isize * lane)
+                } else {
+                    0.0
+                };
             }
         }
     }

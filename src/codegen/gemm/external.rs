@@ -39,7 +39,7 @@ pub unsafe extern "C" fn dlc_sgemm(
     csc: isize,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if (m < ROW_ALIGN || n < COL_ALIGN)
+    if super::avx512_dots::suits(m, n)
         && csa == 1
         && rsb == 1
         && csc == 1

@@ -19,10 +19,9 @@
 //! contiguous rows. A is read one element at a time, so its layout never matters.
 //!
 //! Submodules: `external` (the host GEMM and the policy), `avx512` (its kernel where the
-//! CPU has AVX-512), `avx512_dots` (its dot products for few rows or
-//! few outputs), `dots` (few rows of A times a
-//! transposed B, as dot products in place), `small` (a compact kernel for the rare small
-//! batch), `ir` (loops and addresses).
+//! CPU has AVX-512), `avx512_dots` (its dot products for few rows or few outputs), `dots`
+//! (few rows of A times a transposed B, as dot products in place), `small` (a compact
+//! kernel for the rare small batch), `ir` (loops and addresses).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{F32, F32X4, I8, I64};
@@ -32,7 +31,7 @@ use cranelift_frontend::FunctionBuilder;
 use super::jit::CodegenError;
 
 #[cfg(target_arch = "x86_64")]
-pub(super) mod avx512;
+mod avx512;
 #[cfg(target_arch = "x86_64")]
 mod avx512_dots;
 mod dots;
