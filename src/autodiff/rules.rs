@@ -196,7 +196,11 @@ fn unary(g: &mut Graph, op: UnaryOp, x: ValueId, y: ValueId, dy: ValueId) -> Opt
             g.mul(dy, d)
         }
         UnaryOp::Relu => {
-            let step = g.unary(UnaryOp::Step, x);
+            // step(relu(x)) = step(x) for every x (0, -0 and NaN give 0 both
+            // ways); reading the output leaves the pre-activation dead after
+            // the forward pass, so the bias add and the relu fuse into one
+            // kernel with one output.
+            let step = g.unary(UnaryOp::Step, y);
             g.mul(dy, step)
         }
         UnaryOp::Sqrt => {

@@ -12,15 +12,19 @@
 //!   written in place when no later kernel reads the old value.
 //! - Scratch memory is assigned by liveness, first fit, sized for the
 //!   largest batch the function will be called with.
+//! - Consecutive elementwise kernels over one shape that read what the other
+//!   wrote, or the same inputs, merge into one loop with several outputs
+//!   (an optimizer's moments and the parameter they move).
 //!
 //! Submodules: `planner` (materialization, locations, kernels), `body` (fused
-//! elementwise bodies), `text` (the printed form), `access` (what each kernel
+//! elementwise bodies), `merge` (several outputs per loop), `text` (the printed form), `access` (what each kernel
 //! reads and writes) and `verify` (the checker of a plan's memory, run on
 //! every plan in debug builds; its docs state the invariants).
 
 mod access;
 mod body;
 mod kernel;
+mod merge;
 mod planner;
 mod text;
 mod verify;

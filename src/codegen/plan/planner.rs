@@ -88,13 +88,15 @@ impl<'g> Planner<'g> {
                 });
             }
         }
-        Ok(Plan {
+        let mut plan = Plan {
             kernels,
             values,
             scratch_len,
             max_batch: self.max_batch,
             layout: self.layout,
-        })
+        };
+        super::merge::merge_elementwise(&mut plan);
+        Ok(plan)
     }
 
     fn decide_materialization(&mut self) {
@@ -292,6 +294,24 @@ impl<'g> Planner<'g> {
                 .div_ceil(16)
                 .checked_mul(16)
                 .ok_or(too_large.clone())?;
+            // An elementwise kernel may write over an input it reads for the
+            // last time at exactly the element it writes: the hole it would
+            // leave is where the next buffer of the same size goes anyway.
+            let reused = self.exact_loads(i).into_iter().find_map(|src| {
+                let at = self.locs[src].filter(|l| l.base == Base::Scratch)?.offset;
+                let slot = live
+                    .iter()
+                    .position(|&(off, l, until)| off == at && l == len && until == i)?;
+                Some((slot, at))
+            });
+            if let Some((slot, at)) = reused {
+                live[slot].2 = last_use[i];
+                self.locs[i] = Some(Loc {
+                    base: Base::Scratch,
+                    offset: at,
+                });
+                continue;
+            }
             live.sort();
             let mut at = 0;
             for &(off, l, _) in &live {
@@ -308,6 +328,28 @@ impl<'g> Planner<'g> {
             });
         }
         Ok(top)
+    }
+
+    /// The values elementwise node `i`'s kernel loads at exactly the element
+    /// it computes (the loop's own shape, not broadcast), through the values
+    /// fused into it; none for other kernels.
+    fn exact_loads(&self, i: usize) -> Vec<usize> {
+        let node = &self.g.nodes[i];
+        if !is_elementwise(&node.op) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = node.op.operands().iter().map(|v| v.index()).collect();
+        while let Some(o) = stack.pop() {
+            let src = self.view_source(o);
+            let fused = !self.materialized[o] && !is_view(&self.g.nodes[o].op);
+            if fused && is_elementwise(&self.g.nodes[o].op) {
+                stack.extend(self.g.nodes[o].op.operands().iter().map(|v| v.index()));
+            } else if self.g.nodes[src].shape == node.shape && self.g.nodes[o].shape == node.shape {
+                out.push(src);
+            }
+        }
+        out
     }
 
     /// Follows views back to the value that owns the memory.

@@ -21,10 +21,11 @@
 //! 4. A value's buffer is its own from the kernel that writes it through the
 //!    last kernel that reads it (scratch is first fit over these ranges,
 //!    inclusive at both ends), so no two live values overlap, and no kernel
-//!    writes over scratch it reads.
-//! 5. The only kernel that writes over a value it reads is the elementwise
-//!    update of a parameter or state, reading the old value at exactly the
-//!    element it writes (the same place, and the loop's own shape, not
+//!    writes over scratch it reads but as rule 5 allows.
+//! 5. The only kernel that writes over a value it reads is an elementwise
+//!    one (the update of a parameter or state, or any loop over a scratch
+//!    value it reads for the last time), reading the old value at exactly
+//!    the element it writes (the same place, and the loop's own shape, not
 //!    broadcast), after every other reader of the old value. A matrix
 //!    product, a convolution, pooling, a reduction, a concatenation, a slice
 //!    or a copy never overlaps its operands: each reads elements it has
