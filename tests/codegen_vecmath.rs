@@ -5,6 +5,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{F32, F32X4, I64};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
+use dlc::codegen::host_tanh::{dlc_tanh_in_place, tanh_scalar};
 use dlc::codegen::jit::{CodegenError, Jit};
 use dlc::codegen::vecmath;
 
@@ -259,6 +260,67 @@ fn tanh_is_accurate_and_saturates() {
     assert_eq!(output[1].to_bits(), (-0.0f32).to_bits());
     assert_eq!(&output[2..9], &[1e-30, -1e-30, 1.0, -1.0, 1.0, 1.0, -1.0]);
     assert!(output[9].is_nan());
+}
+
+/// The host tanh (`host_tanh`, AVX-512 where the CPU has it, else scalar)
+/// gives the inline tanh's bits on every value, in runs of every length
+/// modulo 16, so a kernel may use either.
+#[test]
+fn the_host_tanh_gives_the_inline_tanh_bits() {
+    let kernel = Mapped::new(vecmath::tanh);
+    let mut input = sweep(-20.0, 20.0);
+    input.extend(sweep(-1.0, 1.0));
+    input.extend([
+        0.0,
+        -0.0,
+        1e-30,
+        -1e-30,
+        f32::MIN_POSITIVE,
+        1e-45,
+        0.625,
+        -0.625,
+        0.624_999_94,
+        9.1,
+        44.0,
+        45.0,
+        1e30,
+        f32::MAX,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        -f32::NAN,
+    ]);
+    let inline = kernel.apply(&input);
+    let check = |host: &[f32], offset: usize| {
+        for (i, (h, j)) in host.iter().zip(&inline[offset..]).enumerate() {
+            let x = input[offset + i];
+            let same = h.to_bits() == j.to_bits() || (h.is_nan() && j.is_nan());
+            assert!(
+                same,
+                "tanh({x:e}): host {h:e} ({:#x}), inline {j:e} ({:#x})",
+                h.to_bits(),
+                j.to_bits()
+            );
+        }
+    };
+    let mut host = input.clone();
+    // SAFETY: `host` holds `host.len()` floats.
+    unsafe { dlc_tanh_in_place(host.as_mut_ptr(), host.len() as u64) };
+    check(&host, 0);
+    for len in 0..40 {
+        let offset = input.len() - 40;
+        let mut host = input[offset..offset + len].to_vec();
+        // SAFETY: as above.
+        unsafe { dlc_tanh_in_place(host.as_mut_ptr(), len as u64) };
+        check(&host, offset);
+    }
+    for (x, h) in input.iter().zip(&inline) {
+        let scalar = tanh_scalar(*x);
+        assert!(
+            scalar.to_bits() == h.to_bits() || (scalar.is_nan() && h.is_nan()),
+            "scalar tanh({x:e})"
+        );
+    }
 }
 
 #[test]

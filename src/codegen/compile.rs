@@ -8,9 +8,10 @@
 
 use super::abi::{CallCtx, EntryFn};
 use super::conv::{self, Geometry};
-use super::elementwise::{emit_elementwise, emit_reduce};
+use super::elementwise::{emit_elementwise, emit_reduce, emit_split_tanh, host_tanh_split};
 use super::func::{Fx, GemmPolicy, R};
 use super::gemm::{EXTERNAL_GEMM_SYMBOL, external_gemm_signature, gemm_symbols};
+use super::host_tanh::{self, HOST_TANH_SYMBOL, dlc_tanh_in_place};
 use super::jit::{CodegenError, Jit};
 use super::plan::{Kernel, Layout, Plan, plan_with_layout, print_plan};
 use super::pool::{self, Window};
@@ -123,6 +124,7 @@ pub fn compile_entries(
     symbols.push((PROFILE_SYMBOL, dlc_profile_mark as *const u8));
     symbols.push((PARALLEL_SYMBOL, dlc_parallel_rows as *const u8));
     symbols.push((REDUCE_BANDS_SYMBOL, dlc_reduce_bands as *const u8));
+    symbols.push((HOST_TANH_SYMBOL, dlc_tanh_in_place as *const u8));
     let mut jit = Jit::new(&symbols)?;
     jit.keep_text(options.keep_clif);
     let ptr = jit.pointer_type();
@@ -132,6 +134,12 @@ pub fn compile_entries(
     let parallel_id = jit.declare_import(PARALLEL_SYMBOL, &parallel_sig)?;
     let reduce_sig = jit.signature(&[ptr, ptr, I64, I64, ptr, ptr, I64, I64, I64], &[]);
     let reduce_id = jit.declare_import(REDUCE_BANDS_SYMBOL, &reduce_sig)?;
+    let tanh_id = if host_tanh::available() {
+        let sig = jit.signature(&[ptr, I64], &[]);
+        Some(jit.declare_import(HOST_TANH_SYMBOL, &sig)?)
+    } else {
+        None
+    };
     let profile_id = if options.profile {
         let sig = jit.signature(&[I64, I64], &[]);
         Some(jit.declare_import(PROFILE_SYMBOL, &sig)?)
@@ -180,6 +188,7 @@ pub fn compile_entries(
                     options.max_batch,
                     plan.scratch_len,
                 );
+                fx.host_tanh = tanh_id.map(|id| imports.reference(id, fx.b));
                 let per_band = sliced.split.map(|s| (s.partials, s.out_len));
                 let band = [params[1], params[2], params[3], params[4]];
                 fx.enter_band(band, &sliced.rows, per_band, workspace)?;
@@ -207,6 +216,7 @@ pub fn compile_entries(
                 options.max_batch,
                 plan.scratch_len,
             );
+            fx.host_tanh = tanh_id.map(|id| imports.reference(id, fx.b));
             let profile = profile_id.map(|id| imports.reference(id, fx.b));
             let entry_id = Entry::ALL.iter().position(|e| *e == entry).unwrap_or(0) as i64;
             let mark = |fx: &mut Fx, kernel: i64| {
@@ -358,7 +368,10 @@ fn workspace_len(plan: &Plan) -> R<usize> {
 
 fn emit_kernel(fx: &mut Fx, k: &Kernel) -> R {
     match k {
-        Kernel::Elementwise { body, outputs } => emit_elementwise(fx, body, outputs),
+        Kernel::Elementwise { body, outputs } => match host_tanh_split(fx, body, outputs) {
+            Some((rest, argument, at)) => emit_split_tanh(fx, &rest, argument, at),
+            None => emit_elementwise(fx, body, outputs),
+        },
         Kernel::Reduce {
             body,
             max,

@@ -13,7 +13,7 @@ use super::guard;
 use super::instr::{self, At, float, pick};
 use super::jit::CodegenError;
 use super::plan::{Body, Instr, Loc};
-use crate::ir::{BinaryOp, Dim, Shape};
+use crate::ir::{BinaryOp, Dim, Shape, UnaryOp};
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::types::{F32, F32X4};
 use cranelift_codegen::ir::{InstBuilder, Value};
@@ -375,4 +375,53 @@ pub fn emit_reduce(fx: &mut Fx, body: &Body, max: bool, axes: &[usize], out: Loc
         Ok(())
     };
     nest(fx, &loop_axes, offs, &mut Vec::new(), &mut inner)
+}
+
+/// Fewest elements (at the largest batch) for which a kernel's final tanh is
+/// left to the host routine: below it the call costs more than it saves.
+const HOST_TANH_MIN: usize = 64;
+
+/// A kernel whose one output is the tanh of the rest of its body, into a
+/// buffer whose stores are not guarded (scratch, the output): that rest, the
+/// instruction holding the tanh's argument, and where both go. The caller
+/// stores the argument there and runs `host_tanh` over it in place.
+pub fn host_tanh_split(fx: &Fx, body: &Body, outputs: &[(usize, Loc)]) -> Option<(Body, usize, Loc)> {
+    fx.host_tanh?;
+    let [(result, at)] = outputs else {
+        return None;
+    };
+    if *result + 1 != body.instrs.len()
+        || guard::guarded(*at)
+        || body.shape.numel(fx.max_batch) < HOST_TANH_MIN
+    {
+        return None;
+    }
+    let Instr::Unary(UnaryOp::Tanh, argument) = body.instrs[*result] else {
+        return None;
+    };
+    let rest = Body {
+        shape: body.shape.clone(),
+        inputs: body.inputs.clone(),
+        instrs: body.instrs[..*result].to_vec(),
+    };
+    Some((rest, argument, *at))
+}
+
+/// Stores the argument of a kernel split by [`host_tanh_split`] (unless it is
+/// already there: a tanh in place), then takes its tanh on the host.
+pub fn emit_split_tanh(fx: &mut Fx, rest: &Body, argument: usize, at: Loc) -> R {
+    let in_place = match rest.instrs[argument] {
+        Instr::Load(slot) => rest.inputs[slot].loc == at && rest.inputs[slot].shape == rest.shape,
+        _ => false,
+    };
+    if !in_place {
+        emit_elementwise(fx, rest, &[(argument, at)])?;
+    }
+    let tanh = fx
+        .host_tanh
+        .ok_or_else(|| CodegenError::InvalidShape("host tanh not declared".into()))?;
+    let ptr = fx.ptr(at)?;
+    let len = fx.numel(&rest.shape)?;
+    fx.b.ins().call(tanh, &[ptr, len]);
+    Ok(())
 }

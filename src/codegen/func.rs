@@ -38,6 +38,8 @@ pub struct Fx<'a, 'f> {
     pub flags: Value,
     /// The external GEMM, when declared.
     pub gemm: Option<FuncRef>,
+    /// `host_tanh::dlc_tanh_in_place`, when the host runs it (AVX-512).
+    pub host_tanh: Option<FuncRef>,
     pub policy: GemmPolicy,
     pub max_batch: usize,
     /// Floats of planned scratch; the conv workspace starts after them.
@@ -76,6 +78,7 @@ impl<'a, 'f> Fx<'a, 'f> {
             step,
             flags: flag_word,
             gemm,
+            host_tanh: None,
             policy,
             max_batch,
             scratch_len,

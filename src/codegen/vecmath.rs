@@ -31,14 +31,14 @@ use cranelift_frontend::FunctionBuilder;
 use super::jit::CodegenError;
 
 /// 1.5 * 2^23: adding it to |v| < 2^22 rounds v to an integer kept in the low mantissa bits.
-const ROUNDING_MAGIC: f32 = 12_582_912.0;
-const LOG2_E: f32 = std::f32::consts::LOG2_E;
+pub(super) const ROUNDING_MAGIC: f32 = 12_582_912.0;
+pub(super) const LOG2_E: f32 = std::f32::consts::LOG2_E;
 /// ln 2 split so that `n * LN2_HI` is exact for |n| < 2^15.
-const LN2_HI: f32 = 0.693_359_4;
-const LN2_LO: f32 = -2.121_944_4e-4;
+pub(super) const LN2_HI: f32 = 0.693_359_4;
+pub(super) const LN2_LO: f32 = -2.121_944_4e-4;
 
 /// exp(r) = 1 + r + r^2 * P(r) on |r| <= ln2/2; minimax fit for relative error.
-const EXP_P: [f32; 5] = [
+pub(super) const EXP_P: [f32; 5] = [
     f32::from_bits(0x3eff_fffe),
     f32::from_bits(0x3e2a_aa49),
     f32::from_bits(0x3d2a_ac79),
@@ -46,8 +46,8 @@ const EXP_P: [f32; 5] = [
     f32::from_bits(0x3ab5_121d),
 ];
 /// Beyond these bounds exp(x) rounds to +inf / 0, so clamping there changes nothing.
-const EXP_MAX_INPUT: f32 = 89.0;
-const EXP_MIN_INPUT: f32 = -104.0;
+pub(super) const EXP_MAX_INPUT: f32 = 89.0;
+pub(super) const EXP_MIN_INPUT: f32 = -104.0;
 
 /// log(1+f) = 2 atanh(s) = 2s + s^3 * Q(s^2), s = f / (2 + f); minimax fit for |s| <= 0.1716.
 const LOG_Q: [f32; 3] = [
@@ -59,7 +59,7 @@ const LOG_Q: [f32; 3] = [
 const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
 
 /// tanh(x) = x + x^3 * T(x^2) for |x| < TANH_POLY_LIMIT; minimax fit for relative error.
-const TANH_T: [f32; 5] = [
+pub(super) const TANH_T: [f32; 5] = [
     f32::from_bits(0xbeaa_aa99),
     f32::from_bits(0x3e08_8393),
     f32::from_bits(0xbd5c_1e2d),
@@ -67,7 +67,7 @@ const TANH_T: [f32; 5] = [
     f32::from_bits(0xbbba_f0e4),
 ];
 /// Below this |x| the formula 1 - 2/(e^2x + 1) would lose digits to cancellation.
-const TANH_POLY_LIMIT: f32 = 0.625;
+pub(super) const TANH_POLY_LIMIT: f32 = 0.625;
 
 /// Whether `ty` is a vector (`F32X4`) or a scalar (`F32`), or neither.
 fn check_float(

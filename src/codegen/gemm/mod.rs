@@ -41,6 +41,15 @@ mod small;
 
 pub use dots::emit_row_dots;
 pub use external::*;
+
+/// Whether dlc's AVX-512 host code runs: the CPU has AVX-512F and
+/// `DLC_GEMM=portable` does not turn it off.
+pub fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return avx512::available();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
 use ir::*;
 pub use small::{emit_small_gemm, small_supports};
 
