@@ -8,9 +8,10 @@
 
 use super::abi::{CallCtx, EntryFn};
 use super::conv::{self, Geometry};
-use super::elementwise::{emit_elementwise, emit_reduce, emit_split_tanh, host_tanh_split};
+use super::elementwise::{emit_elementwise_kernel, emit_reduce};
 use super::func::{Fx, GemmPolicy, R};
 use super::gemm::{EXTERNAL_GEMM_SYMBOL, external_gemm_signature, gemm_symbols};
+use super::host_dropout::{self, HOST_DROPOUT_SYMBOL, dlc_dropout_mask};
 use super::host_tanh::{self, HOST_TANH_SYMBOL, dlc_tanh_in_place};
 use super::jit::{CodegenError, Jit};
 use super::plan::{Kernel, Layout, Plan, plan_with_layout, print_plan};
@@ -24,7 +25,7 @@ use super::{copy, matmul};
 use crate::autodiff::graphs::{Entry, Graphs};
 use crate::ir::Graph;
 use cranelift_codegen::ir::InstBuilder;
-use cranelift_codegen::ir::types::I64;
+use cranelift_codegen::ir::types::{F32, I64};
 use cranelift_module::FuncId;
 
 /// How to compile.
@@ -125,6 +126,7 @@ pub fn compile_entries(
     symbols.push((PARALLEL_SYMBOL, dlc_parallel_rows as *const u8));
     symbols.push((REDUCE_BANDS_SYMBOL, dlc_reduce_bands as *const u8));
     symbols.push((HOST_TANH_SYMBOL, dlc_tanh_in_place as *const u8));
+    symbols.push((HOST_DROPOUT_SYMBOL, dlc_dropout_mask as *const u8));
     let mut jit = Jit::new(&symbols)?;
     jit.keep_text(options.keep_clif);
     let ptr = jit.pointer_type();
@@ -137,6 +139,12 @@ pub fn compile_entries(
     let tanh_id = if host_tanh::available() {
         let sig = jit.signature(&[ptr, I64], &[]);
         Some(jit.declare_import(HOST_TANH_SYMBOL, &sig)?)
+    } else {
+        None
+    };
+    let dropout_id = if host_dropout::available() {
+        let sig = jit.signature(&[ptr, I64, I64, F32], &[]);
+        Some(jit.declare_import(HOST_DROPOUT_SYMBOL, &sig)?)
     } else {
         None
     };
@@ -217,6 +225,7 @@ pub fn compile_entries(
                 plan.scratch_len,
             );
             fx.host_tanh = tanh_id.map(|id| imports.reference(id, fx.b));
+            fx.host_dropout = dropout_id.map(|id| imports.reference(id, fx.b));
             let profile = profile_id.map(|id| imports.reference(id, fx.b));
             let entry_id = Entry::ALL.iter().position(|e| *e == entry).unwrap_or(0) as i64;
             let mark = |fx: &mut Fx, kernel: i64| {
@@ -368,10 +377,7 @@ fn workspace_len(plan: &Plan) -> R<usize> {
 
 fn emit_kernel(fx: &mut Fx, k: &Kernel) -> R {
     match k {
-        Kernel::Elementwise { body, outputs } => match host_tanh_split(fx, body, outputs) {
-            Some((rest, argument, at)) => emit_split_tanh(fx, &rest, argument, at),
-            None => emit_elementwise(fx, body, outputs),
-        },
+        Kernel::Elementwise { body, outputs } => emit_elementwise_kernel(fx, body, outputs),
         Kernel::Reduce {
             body,
             max,

@@ -377,22 +377,70 @@ pub fn emit_reduce(fx: &mut Fx, body: &Body, max: bool, axes: &[usize], out: Loc
     nest(fx, &loop_axes, offs, &mut Vec::new(), &mut inner)
 }
 
-/// Fewest elements (at the largest batch) for which a kernel's final tanh is
-/// left to the host routine: below it the call costs more than it saves.
-const HOST_TANH_MIN: usize = 64;
+/// Fewest elements (at the largest batch) for which a kernel's final tanh or
+/// a stored dropout mask is left to a host routine: below it the call costs
+/// more than it saves.
+const HOST_MIN: usize = 64;
+
+/// An elementwise kernel, with the parts host routines do better taken out:
+/// stored dropout masks filled first ([`host_masks`]), a final tanh taken
+/// after ([`host_tanh_split`]).
+pub fn emit_elementwise_kernel(fx: &mut Fx, body: &Body, outputs: &[(usize, Loc)]) -> R {
+    let (body, outputs) = host_masks(fx, body, outputs)?;
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    match host_tanh_split(fx, &body, &outputs) {
+        Some((rest, argument, at)) => emit_split_tanh(fx, &rest, argument, at),
+        None => emit_elementwise(fx, &body, &outputs),
+    }
+}
+
+/// Fills each dropout mask the kernel stores (unguarded, whole buffer) with
+/// `host_dropout` before the loop, which then loads it: the body and outputs
+/// left for the loop. Only outside bands, where an element's flat index in
+/// the body is its index in the buffer.
+fn host_masks(fx: &mut Fx, body: &Body, outputs: &[(usize, Loc)]) -> R<(Body, Vec<(usize, Loc)>)> {
+    let mut body = body.clone();
+    let mut rest = Vec::with_capacity(outputs.len());
+    let usable = fx.host_dropout.is_some()
+        && !fx.in_band()
+        && body.shape.numel(fx.max_batch) >= HOST_MIN;
+    for &(r, at) in outputs {
+        let Instr::Dropout { rate, salt } = body.instrs[r] else {
+            rest.push((r, at));
+            continue;
+        };
+        let Some(fill) = fx.host_dropout.filter(|_| usable && !guard::guarded(at)) else {
+            rest.push((r, at));
+            continue;
+        };
+        let ptr = fx.ptr(at)?;
+        let len = fx.numel(&body.shape)?;
+        let key = instr::dropout_key(fx, salt);
+        let rate_v = fx.b.ins().f32const(rate);
+        fx.b.ins().call(fill, &[ptr, len, key, rate_v]);
+        body.inputs.push(super::plan::Buf {
+            loc: at,
+            shape: body.shape.clone(),
+        });
+        body.instrs[r] = Instr::Load(body.inputs.len() - 1);
+    }
+    Ok((body, rest))
+}
 
 /// A kernel whose one output is the tanh of the rest of its body, into a
 /// buffer whose stores are not guarded (scratch, the output): that rest, the
 /// instruction holding the tanh's argument, and where both go. The caller
 /// stores the argument there and runs `host_tanh` over it in place.
-pub fn host_tanh_split(fx: &Fx, body: &Body, outputs: &[(usize, Loc)]) -> Option<(Body, usize, Loc)> {
+fn host_tanh_split(fx: &Fx, body: &Body, outputs: &[(usize, Loc)]) -> Option<(Body, usize, Loc)> {
     fx.host_tanh?;
     let [(result, at)] = outputs else {
         return None;
     };
     if *result + 1 != body.instrs.len()
         || guard::guarded(*at)
-        || body.shape.numel(fx.max_batch) < HOST_TANH_MIN
+        || body.shape.numel(fx.max_batch) < HOST_MIN
     {
         return None;
     }
@@ -409,7 +457,7 @@ pub fn host_tanh_split(fx: &Fx, body: &Body, outputs: &[(usize, Loc)]) -> Option
 
 /// Stores the argument of a kernel split by [`host_tanh_split`] (unless it is
 /// already there: a tanh in place), then takes its tanh on the host.
-pub fn emit_split_tanh(fx: &mut Fx, rest: &Body, argument: usize, at: Loc) -> R {
+fn emit_split_tanh(fx: &mut Fx, rest: &Body, argument: usize, at: Loc) -> R {
     let in_place = match rest.instrs[argument] {
         Instr::Load(slot) => rest.inputs[slot].loc == at && rest.inputs[slot].shape == rest.shape,
         _ => false,

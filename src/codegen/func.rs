@@ -40,6 +40,8 @@ pub struct Fx<'a, 'f> {
     pub gemm: Option<FuncRef>,
     /// `host_tanh::dlc_tanh_in_place`, when the host runs it (AVX-512).
     pub host_tanh: Option<FuncRef>,
+    /// `host_dropout::dlc_dropout_mask`, when the host runs it (AVX-512).
+    pub host_dropout: Option<FuncRef>,
     pub policy: GemmPolicy,
     pub max_batch: usize,
     /// Floats of planned scratch; the conv workspace starts after them.
@@ -79,6 +81,7 @@ impl<'a, 'f> Fx<'a, 'f> {
             flags: flag_word,
             gemm,
             host_tanh: None,
+            host_dropout: None,
             policy,
             max_batch,
             scratch_len,
@@ -110,6 +113,11 @@ impl<'a, 'f> Fx<'a, 'f> {
         }
         self.workspace_shift = Some(self.b.ins().imul_imm_s(slot, bytes(workspace)?));
         Ok(())
+    }
+
+    /// Whether the function computes a band of a sliced kernel.
+    pub fn in_band(&self) -> bool {
+        self.workspace_shift.is_some()
     }
 
     pub fn base(&self, base: Base) -> Value {

@@ -6,8 +6,9 @@
 //!   --compile----> one function per entry point, `extern "C" fn(*const CallCtx)`:
 //!                  elementwise.rs + instr.rs (fused loops), matmul.rs + gemm.rs,
 //!                  conv.rs + im2col.rs, pool.rs + pool2x2.rs + pool_loop.rs, copy.rs,
-//!                  with vecmath.rs for exp/log/tanh/sigmoid (host_tanh.rs: a tanh
-//!                  over a whole buffer, with AVX-512); slice.rs gives the
+//!                  with vecmath.rs for exp/log/tanh/sigmoid (host_tanh.rs and
+//!                  host_dropout.rs: a tanh over a whole buffer and dropout
+//!                  masks, with AVX-512); slice.rs gives the
 //!                  large kernels a function per band of rows, run on workers.rs
 //!   --jit.rs-----> machine code for the host
 //! ```
@@ -20,6 +21,7 @@ mod elementwise;
 mod func;
 pub mod gemm;
 mod guard;
+pub mod host_dropout;
 pub mod host_tanh;
 mod im2col;
 mod instr;
