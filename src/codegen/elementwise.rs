@@ -16,7 +16,7 @@ use super::plan::{Body, Instr, Loc};
 use crate::ir::{BinaryOp, Dim, Shape, UnaryOp};
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::types::{F32, F32X4};
-use cranelift_codegen::ir::{InstBuilder, Value};
+use cranelift_codegen::ir::{FuncRef, InstBuilder, Value};
 
 /// One axis of the collapsed iteration space.
 #[derive(Clone, Debug)]
@@ -391,7 +391,7 @@ pub fn emit_elementwise_kernel(fx: &mut Fx, body: &Body, outputs: &[(usize, Loc)
         return Ok(());
     }
     match host_tanh_split(fx, &body, &outputs) {
-        Some((rest, argument, at)) => emit_split_tanh(fx, &rest, argument, at),
+        Some((tanh, rest, argument, at)) => emit_split_tanh(fx, tanh, &rest, argument, at),
         None => emit_elementwise(fx, &body, &outputs),
     }
 }
@@ -431,10 +431,15 @@ fn host_masks(fx: &mut Fx, body: &Body, outputs: &[(usize, Loc)]) -> R<(Body, Ve
 
 /// A kernel whose one output is the tanh of the rest of its body, into a
 /// buffer whose stores are not guarded (scratch, the output): that rest, the
-/// instruction holding the tanh's argument, and where both go. The caller
-/// stores the argument there and runs `host_tanh` over it in place.
-fn host_tanh_split(fx: &Fx, body: &Body, outputs: &[(usize, Loc)]) -> Option<(Body, usize, Loc)> {
-    fx.host_tanh?;
+/// instruction holding the tanh's argument, and where both go, with the host
+/// routine. The caller stores the argument there and runs the routine over it
+/// in place.
+fn host_tanh_split(
+    fx: &Fx,
+    body: &Body,
+    outputs: &[(usize, Loc)],
+) -> Option<(FuncRef, Body, usize, Loc)> {
+    let tanh = fx.host_tanh?;
     let [(result, at)] = outputs else {
         return None;
     };
@@ -452,12 +457,12 @@ fn host_tanh_split(fx: &Fx, body: &Body, outputs: &[(usize, Loc)]) -> Option<(Bo
         inputs: body.inputs.clone(),
         instrs: body.instrs[..*result].to_vec(),
     };
-    Some((rest, argument, *at))
+    Some((tanh, rest, argument, *at))
 }
 
 /// Stores the argument of a kernel split by [`host_tanh_split`] (unless it is
 /// already there: a tanh in place), then takes its tanh on the host.
-fn emit_split_tanh(fx: &mut Fx, rest: &Body, argument: usize, at: Loc) -> R {
+fn emit_split_tanh(fx: &mut Fx, tanh: FuncRef, rest: &Body, argument: usize, at: Loc) -> R {
     let in_place = match rest.instrs[argument] {
         Instr::Load(slot) => rest.inputs[slot].loc == at && rest.inputs[slot].shape == rest.shape,
         _ => false,
@@ -465,9 +470,6 @@ fn emit_split_tanh(fx: &mut Fx, rest: &Body, argument: usize, at: Loc) -> R {
     if !in_place {
         emit_elementwise(fx, rest, &[(argument, at)])?;
     }
-    let tanh = fx
-        .host_tanh
-        .ok_or_else(|| CodegenError::InvalidShape("host tanh not declared".into()))?;
     let ptr = fx.ptr(at)?;
     let len = fx.numel(&rest.shape)?;
     fx.b.ins().call(tanh, &[ptr, len]);

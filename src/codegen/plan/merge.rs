@@ -126,25 +126,18 @@ fn merge(
         })));
     }
     // Every write of the merged kernel: outputs apart, reads exactly in place.
-    let writes: Vec<(Base, usize, usize, Loc)> = a_out
-        .iter()
-        .chain(b_out)
-        .map(|(_, loc)| {
-            let (base, s, e) = region(*loc, shape, n);
-            (base, s, e, *loc)
-        })
-        .collect();
-    for (i, w) in writes.iter().enumerate() {
-        let w_region = (w.0, w.1, w.2);
+    let writes: Vec<Loc> = a_out.iter().chain(b_out).map(|(_, loc)| *loc).collect();
+    for (i, &w) in writes.iter().enumerate() {
+        let written = region(w, shape, n);
         if writes[i + 1..]
             .iter()
-            .any(|o| overlaps(w_region, (o.0, o.1, o.2)))
+            .any(|&o| overlaps(written, region(o, shape, n)))
         {
             return None;
         }
         for input in &inputs {
-            let r = region(input.loc, &input.shape, n);
-            if overlaps(r, w_region) && !(input.loc == w.3 && input.shape == *shape) {
+            let read = region(input.loc, &input.shape, n);
+            if overlaps(read, written) && !(input.loc == w && input.shape == *shape) {
                 return None;
             }
         }
