@@ -431,6 +431,10 @@ fn run_pool(
 fn pooling_and_gradients_with_ties_stride_and_padding() {
     let cases = [
         (6, 6, [2, 2], [2, 2], [0, 0]),
+        // 2x2 at stride 2 on odd sizes (an uncovered last row and column)
+        // and on rows of more than one 16-output vector.
+        (7, 5, [2, 2], [2, 2], [0, 0]),
+        (5, 66, [2, 2], [2, 2], [0, 0]),
         (7, 5, [3, 3], [2, 1], [1, 1]),
         (5, 8, [3, 2], [1, 2], [1, 0]),
         (4, 4, [4, 4], [1, 1], [2, 2]),

@@ -12,6 +12,9 @@ use super::elementwise::{emit_elementwise_kernel, emit_reduce};
 use super::func::{Fx, GemmPolicy, R};
 use super::gemm::{EXTERNAL_GEMM_SYMBOL, external_gemm_signature, gemm_symbols};
 use super::host_dropout::{self, HOST_DROPOUT_SYMBOL, dlc_dropout_mask};
+use super::host_pool::{
+    self, HOST_POOL_GRAD_SYMBOL, HOST_POOL_SYMBOL, dlc_pool2x2, dlc_pool2x2_grad,
+};
 use super::host_tanh::{self, HOST_TANH_SYMBOL, dlc_tanh_in_place};
 use super::jit::{CodegenError, Jit};
 use super::plan::{Kernel, Layout, Plan, plan_with_layout, print_plan};
@@ -127,6 +130,8 @@ pub fn compile_entries(
     symbols.push((REDUCE_BANDS_SYMBOL, dlc_reduce_bands as *const u8));
     symbols.push((HOST_TANH_SYMBOL, dlc_tanh_in_place as *const u8));
     symbols.push((HOST_DROPOUT_SYMBOL, dlc_dropout_mask as *const u8));
+    symbols.push((HOST_POOL_SYMBOL, dlc_pool2x2 as *const u8));
+    symbols.push((HOST_POOL_GRAD_SYMBOL, dlc_pool2x2_grad as *const u8));
     let mut jit = Jit::new(&symbols)?;
     jit.keep_text(options.keep_clif);
     let ptr = jit.pointer_type();
@@ -145,6 +150,16 @@ pub fn compile_entries(
     let dropout_id = if host_dropout::available() {
         let sig = jit.signature(&[ptr, I64, I64, F32], &[]);
         Some(jit.declare_import(HOST_DROPOUT_SYMBOL, &sig)?)
+    } else {
+        None
+    };
+    let pool_ids = if host_pool::available() {
+        let forward = jit.signature(&[ptr, ptr, I64, I64, I64, I64], &[]);
+        let backward = jit.signature(&[ptr, ptr, ptr, I64, I64, I64, I64], &[]);
+        Some([
+            jit.declare_import(HOST_POOL_SYMBOL, &forward)?,
+            jit.declare_import(HOST_POOL_GRAD_SYMBOL, &backward)?,
+        ])
     } else {
         None
     };
@@ -197,6 +212,7 @@ pub fn compile_entries(
                     plan.scratch_len,
                 );
                 fx.host_tanh = tanh_id.map(|id| imports.reference(id, fx.b));
+                fx.host_pool = pool_ids.map(|ids| ids.map(|id| imports.reference(id, fx.b)));
                 let per_band = sliced.split.map(|s| (s.partials, s.out_len));
                 let band = [params[1], params[2], params[3], params[4]];
                 fx.enter_band(band, &sliced.rows, per_band, workspace)?;
@@ -226,6 +242,7 @@ pub fn compile_entries(
             );
             fx.host_tanh = tanh_id.map(|id| imports.reference(id, fx.b));
             fx.host_dropout = dropout_id.map(|id| imports.reference(id, fx.b));
+            fx.host_pool = pool_ids.map(|ids| ids.map(|id| imports.reference(id, fx.b)));
             let profile = profile_id.map(|id| imports.reference(id, fx.b));
             let entry_id = Entry::ALL.iter().position(|e| *e == entry).unwrap_or(0) as i64;
             let mark = |fx: &mut Fx, kernel: i64| {

@@ -42,6 +42,8 @@ pub struct Fx<'a, 'f> {
     pub host_tanh: Option<FuncRef>,
     /// `host_dropout::dlc_dropout_mask`, when the host runs it (AVX-512).
     pub host_dropout: Option<FuncRef>,
+    /// `host_pool::dlc_pool2x2` and `dlc_pool2x2_grad`, when the host runs them (AVX-512).
+    pub host_pool: Option<[FuncRef; 2]>,
     pub policy: GemmPolicy,
     pub max_batch: usize,
     /// Floats of planned scratch; the conv workspace starts after them.
@@ -82,6 +84,7 @@ impl<'a, 'f> Fx<'a, 'f> {
             gemm,
             host_tanh: None,
             host_dropout: None,
+            host_pool: None,
             policy,
             max_batch,
             scratch_len,

@@ -7,7 +7,7 @@
 use super::func::{Fx, R, fixed};
 use super::jit::CodegenError;
 use super::plan::Buf;
-use super::{pool_loop, pool2x2};
+use super::{host_pool, pool_loop, pool2x2};
 use crate::ir::PoolKind;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, I8};
@@ -151,9 +151,21 @@ fn planes(fx: &mut Fx, x: &Buf) -> R<Value> {
     Ok(fx.b.ins().imul_imm_s(n, c as i64))
 }
 
+/// The size arguments of the host routines (`host_pool.rs`).
+fn host_args(fx: &mut Fx, kind: PoolKind, p: &Window, planes: Value) -> [Value; 4] {
+    let (h, w) = (fx.iconst(p.h as i64), fx.iconst(p.w as i64));
+    let kind = fx.iconst(host_pool::kind_code(kind));
+    [planes, h, w, kind]
+}
+
 pub fn emit_pool(fx: &mut Fx, kind: PoolKind, p: &Window, x: &Buf, y: &Buf) -> R {
     let (px, py) = (fx.ptr(x.loc)?, fx.ptr(y.loc)?);
     let planes = planes(fx, x)?;
+    if let Some([forward, _]) = fx.host_pool.filter(|_| pool2x2::applies(p)) {
+        let args = host_args(fx, kind, p, planes);
+        fx.b.ins().call(forward, &[&[px, py][..], &args].concat());
+        return Ok(());
+    }
     let mut one = |fx: &mut Fx, input: Value, o: Value, oy: Value, ox: Value| {
         pool_output(fx, kind, p, [input, py], o, oy, ox)
     };
@@ -209,9 +221,15 @@ fn pool_output(
 
 pub fn emit_pool_grad(fx: &mut Fx, kind: PoolKind, p: &Window, x: &Buf, dy: &Buf, dx: &Buf) -> R {
     let (px, pdy, pdx) = (fx.ptr(x.loc)?, fx.ptr(dy.loc)?, fx.ptr(dx.loc)?);
+    let planes = planes(fx, x)?;
+    if let Some([_, backward]) = fx.host_pool.filter(|_| pool2x2::applies(p)) {
+        // The host routine writes every input's gradient, 0 outside the windows.
+        let args = host_args(fx, kind, p, planes);
+        fx.b.ins().call(backward, &[&[px, pdy, pdx][..], &args].concat());
+        return Ok(());
+    }
     let count = fx.numel(&x.shape)?;
     fx.fill(pdx, count, 0.0)?;
-    let planes = planes(fx, x)?;
     let mut one = |fx: &mut Fx, input: Value, o: Value, oy: Value, ox: Value| {
         pool_grad_output(fx, kind, p, [px, pdy, pdx], input, o, [oy, ox])
     };
