@@ -12,6 +12,7 @@ use super::elementwise::{emit_elementwise_kernel, emit_reduce};
 use super::func::{Fx, GemmPolicy, R};
 use super::gemm::{EXTERNAL_GEMM_SYMBOL, external_gemm_signature, gemm_symbols};
 use super::host_dropout::{self, HOST_DROPOUT_SYMBOL, dlc_dropout_mask};
+use super::host_im2col::{self, HOST_COL2IM_SYMBOL, HOST_IM2COL_SYMBOL, dlc_col2im, dlc_im2col};
 use super::host_pool::{
     self, HOST_POOL_GRAD_SYMBOL, HOST_POOL_SYMBOL, dlc_pool2x2, dlc_pool2x2_grad,
 };
@@ -132,6 +133,8 @@ pub fn compile_entries(
     symbols.push((HOST_DROPOUT_SYMBOL, dlc_dropout_mask as *const u8));
     symbols.push((HOST_POOL_SYMBOL, dlc_pool2x2 as *const u8));
     symbols.push((HOST_POOL_GRAD_SYMBOL, dlc_pool2x2_grad as *const u8));
+    symbols.push((HOST_IM2COL_SYMBOL, dlc_im2col as *const u8));
+    symbols.push((HOST_COL2IM_SYMBOL, dlc_col2im as *const u8));
     let mut jit = Jit::new(&symbols)?;
     jit.keep_text(options.keep_clif);
     let ptr = jit.pointer_type();
@@ -159,6 +162,15 @@ pub fn compile_entries(
         Some([
             jit.declare_import(HOST_POOL_SYMBOL, &forward)?,
             jit.declare_import(HOST_POOL_GRAD_SYMBOL, &backward)?,
+        ])
+    } else {
+        None
+    };
+    let im2col_ids = if host_im2col::available() {
+        let sig = jit.signature(&[ptr, ptr, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64], &[]);
+        Some([
+            jit.declare_import(HOST_IM2COL_SYMBOL, &sig)?,
+            jit.declare_import(HOST_COL2IM_SYMBOL, &sig)?,
         ])
     } else {
         None
@@ -213,6 +225,7 @@ pub fn compile_entries(
                 );
                 fx.host_tanh = tanh_id.map(|id| imports.reference(id, fx.b));
                 fx.host_pool = pool_ids.map(|ids| ids.map(|id| imports.reference(id, fx.b)));
+                fx.host_im2col = im2col_ids.map(|ids| ids.map(|id| imports.reference(id, fx.b)));
                 let per_band = sliced.split.map(|s| (s.partials, s.out_len));
                 let band = [params[1], params[2], params[3], params[4]];
                 fx.enter_band(band, &sliced.rows, per_band, workspace)?;
@@ -243,6 +256,7 @@ pub fn compile_entries(
             fx.host_tanh = tanh_id.map(|id| imports.reference(id, fx.b));
             fx.host_dropout = dropout_id.map(|id| imports.reference(id, fx.b));
             fx.host_pool = pool_ids.map(|ids| ids.map(|id| imports.reference(id, fx.b)));
+            fx.host_im2col = im2col_ids.map(|ids| ids.map(|id| imports.reference(id, fx.b)));
             let profile = profile_id.map(|id| imports.reference(id, fx.b));
             let entry_id = Entry::ALL.iter().position(|e| *e == entry).unwrap_or(0) as i64;
             let mark = |fx: &mut Fx, kernel: i64| {

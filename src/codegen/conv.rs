@@ -15,7 +15,7 @@ use super::jit::CodegenError;
 use super::matmul::{Product, emit_product};
 use super::plan::Buf;
 use crate::ir::Dim;
-use cranelift_codegen::ir::Value;
+use cranelift_codegen::ir::{FuncRef, InstBuilder, Value};
 
 /// The sizes of one convolution.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +102,33 @@ impl Geometry {
     }
 }
 
+/// The host's im2col and col2im (`host_im2col.rs`), where they apply: the
+/// CPU has them and the kernel moves one column at a time.
+fn host_routines(fx: &Fx, g: &Geometry) -> Option<[FuncRef; 2]> {
+    fx.host_im2col
+        .filter(|_| !g.is_pointwise() && g.stride[1] == 1)
+}
+
+/// Calls a host routine of `host_im2col.rs` on (`from`, `to`) with `g`'s sizes.
+fn call_host(fx: &mut Fx, routine: FuncRef, g: &Geometry, from: Value, to: Value) {
+    let sizes = [g.c, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.stride[0], g.pad[0], g.pad[1]];
+    let mut args = vec![from, to];
+    args.extend(sizes.map(|v| fx.iconst(v as i64)));
+    fx.b.ins().call(routine, &args);
+}
+
+/// The im2col matrix of `image` in `ws`: by the host, or inline into a
+/// matrix whose padding [`zero_padding`] zeroed.
+fn emit_im2col(fx: &mut Fx, g: &Geometry, host: Option<[FuncRef; 2]>, image: Value, ws: Value) -> R {
+    match host {
+        Some([im2col_routine, _]) => {
+            call_host(fx, im2col_routine, g, image, ws);
+            Ok(())
+        }
+        None => im2col(fx, g, image, ws),
+    }
+}
+
 /// Runs `body(fx, b)` for every sample `b` of the batch.
 fn each_sample(fx: &mut Fx, body: impl FnOnce(&mut Fx, Value) -> R) -> R {
     let zero = fx.iconst(0);
@@ -123,7 +150,8 @@ fn product(m: usize, n: usize, k: usize, ta: bool, tb: bool, accumulate: bool) -
 pub fn emit_conv(fx: &mut Fx, g: &Geometry, x: &Buf, w: &Buf, y: &Buf) -> R {
     let (px, pw, py) = (fx.ptr(x.loc)?, fx.ptr(w.loc)?, fx.ptr(y.loc)?);
     let ws = fx.workspace()?;
-    if !g.is_pointwise() {
+    let host = host_routines(fx, g);
+    if !g.is_pointwise() && host.is_none() {
         zero_padding(fx, g, ws)?;
     }
     each_sample(fx, |fx, b| {
@@ -131,7 +159,7 @@ pub fn emit_conv(fx: &mut Fx, g: &Geometry, x: &Buf, w: &Buf, y: &Buf) -> R {
         let col = if g.is_pointwise() {
             image
         } else {
-            im2col(fx, g, image, ws)?;
+            emit_im2col(fx, g, host, image, ws)?;
             ws
         };
         let out = fx.offset(py, b, (g.f * g.cols()) as i64);
@@ -145,7 +173,8 @@ pub fn emit_conv_weight_grad(fx: &mut Fx, g: &Geometry, x: &Buf, dy: &Buf, dw: &
     let count = fx.iconst((g.f * g.rows()) as i64);
     fx.fill(pdw, count, 0.0)?;
     let ws = fx.workspace()?;
-    if !g.is_pointwise() {
+    let host = host_routines(fx, g);
+    if !g.is_pointwise() && host.is_none() {
         zero_padding(fx, g, ws)?;
     }
     each_sample(fx, |fx, b| {
@@ -153,7 +182,7 @@ pub fn emit_conv_weight_grad(fx: &mut Fx, g: &Geometry, x: &Buf, dy: &Buf, dw: &
         let col = if g.is_pointwise() {
             image
         } else {
-            im2col(fx, g, image, ws)?;
+            emit_im2col(fx, g, host, image, ws)?;
             ws
         };
         let grad = fx.offset(pdy, b, (g.f * g.cols()) as i64);
@@ -166,6 +195,7 @@ pub fn emit_conv_weight_grad(fx: &mut Fx, g: &Geometry, x: &Buf, dy: &Buf, dw: &
 pub fn emit_conv_input_grad(fx: &mut Fx, g: &Geometry, dy: &Buf, w: &Buf, dx: &Buf) -> R {
     let (pdy, pw, pdx) = (fx.ptr(dy.loc)?, fx.ptr(w.loc)?, fx.ptr(dx.loc)?);
     let ws = fx.workspace()?;
+    let host = host_routines(fx, g);
     each_sample(fx, |fx, b| {
         let image = fx.offset(pdx, b, g.image() as i64);
         let grad = fx.offset(pdy, b, (g.f * g.cols()) as i64);
@@ -175,6 +205,11 @@ pub fn emit_conv_input_grad(fx: &mut Fx, g: &Geometry, dy: &Buf, w: &Buf, dx: &B
             return emit_product(fx, &p, pw, grad, image);
         }
         emit_product(fx, &p, pw, grad, ws)?;
+        if let Some([_, col2im_routine]) = host {
+            // The routine zeroes the image before adding the columns back.
+            call_host(fx, col2im_routine, g, ws, image);
+            return Ok(());
+        }
         let count = fx.iconst(g.image() as i64);
         fx.fill(image, count, 0.0)?;
         col2im(fx, g, ws, image)

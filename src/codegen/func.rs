@@ -44,6 +44,8 @@ pub struct Fx<'a, 'f> {
     pub host_dropout: Option<FuncRef>,
     /// `host_pool::dlc_pool2x2` and `dlc_pool2x2_grad`, when the host runs them (AVX-512).
     pub host_pool: Option<[FuncRef; 2]>,
+    /// `host_im2col::dlc_im2col` and `dlc_col2im`, when the host runs them (AVX-512).
+    pub host_im2col: Option<[FuncRef; 2]>,
     pub policy: GemmPolicy,
     pub max_batch: usize,
     /// Floats of planned scratch; the conv workspace starts after them.
@@ -85,6 +87,7 @@ impl<'a, 'f> Fx<'a, 'f> {
             host_tanh: None,
             host_dropout: None,
             host_pool: None,
+            host_im2col: None,
             policy,
             max_batch,
             scratch_len,

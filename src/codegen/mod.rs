@@ -22,6 +22,7 @@ mod func;
 pub mod gemm;
 mod guard;
 pub mod host_dropout;
+pub mod host_im2col;
 pub mod host_pool;
 pub mod host_tanh;
 mod im2col;
