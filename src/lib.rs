@@ -178,6 +178,7 @@ internal_modules! {
 mod api;
 pub mod check;
 pub mod data;
+pub mod deploy;
 pub mod diag;
 pub mod outputs;
 pub mod recipe;

@@ -208,6 +208,30 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Build a trained model as an object file and a C header (`NAME.o`,
+    /// `NAME.h`, `README.txt`) to link into a C, C++ or Rust program.
+    Build {
+        /// The model file (`runs/NAME/model.safetensors`), or the program
+        /// (its run's model file, unless `--model` names one).
+        file: PathBuf,
+        /// The model file or checkpoint, when FILE is the program.
+        #[arg(long, visible_alias = "checkpoint")]
+        model: Option<PathBuf>,
+        /// The directory to write the files into.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// The prefix of the files and functions (default: the network's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The processor to build for: `host` (this machine's, as the JIT
+        /// uses), or an x86-64 level such as `x86-64-v3` (AVX2 and FMA) or
+        /// `x86-64-v2`, to run on other machines.
+        #[arg(long, default_value = "host")]
+        cpu: String,
+        /// Samples the built code computes at once (larger calls run in chunks).
+        #[arg(long, default_value_t = 256, value_parser = positive)]
+        chunk: usize,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -431,6 +455,23 @@ fn main() -> ExitCode {
             input,
             output,
         } => cli::predict::predict(&file, model.as_deref(), &input, output.as_deref()),
+        Command::Build {
+            file,
+            model,
+            output,
+            name,
+            cpu,
+            chunk,
+        } => cli::build::build(
+            &file,
+            cli::build::BuildArgs {
+                model,
+                out: output,
+                name,
+                cpu,
+                chunk,
+            },
+        ),
     };
     ExitCode::from(code)
 }

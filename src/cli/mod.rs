@@ -1,5 +1,6 @@
 //! The subcommands of `dlc`, each a thin layer over the library.
 
+pub mod build;
 pub mod check;
 pub mod eval;
 pub mod lr_find;

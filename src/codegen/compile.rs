@@ -374,7 +374,7 @@ fn workspace_bands() -> usize {
 }
 
 /// Floats of conv workspace one band of the plan's kernels needs (after its scratch).
-fn workspace_len(plan: &Plan) -> R<usize> {
+pub(super) fn workspace_len(plan: &Plan) -> R<usize> {
     let mut need = 0;
     for k in &plan.kernels {
         let g = match k {
@@ -406,7 +406,7 @@ fn workspace_len(plan: &Plan) -> R<usize> {
     Ok(need)
 }
 
-fn emit_kernel(fx: &mut Fx, k: &Kernel) -> R {
+pub(super) fn emit_kernel(fx: &mut Fx, k: &Kernel) -> R {
     match k {
         Kernel::Elementwise { body, outputs } => emit_elementwise_kernel(fx, body, outputs),
         Kernel::Reduce {

@@ -25,6 +25,9 @@ pub enum GemmPolicy {
     Inline,
     /// Always the external GEMM.
     External,
+    /// Never the external GEMM (code for an object file, which carries no
+    /// host routine): products the inline kernels cannot take are an error.
+    SelfContained,
 }
 
 pub struct Fx<'a, 'f> {

@@ -1,4 +1,5 @@
-//! The JIT wrapper: turns Cranelift IR into callable machine code for the host CPU.
+//! The code module: turns Cranelift IR into callable machine code for the host CPU, or
+//! into an object file to link elsewhere ([`Jit::new_object`], for `dlc build`).
 //!
 //! This is the last step of the pipeline. Kernel emitters (see [`super::vecmath`] and
 //! [`super::gemm`]) write Cranelift IR into a [`FunctionBuilder`] handed out by
@@ -19,7 +20,11 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, print_errors::pretty_error};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module, ModuleError, ModuleReloc, default_libcall_names};
+use cranelift_module::{
+    DataDescription, DataId, FuncId, Linkage, Module, ModuleError, ModuleReloc,
+    default_libcall_names,
+};
+use cranelift_object::{ObjectBuilder, ObjectModule};
 
 /// Everything that can go wrong while generating or linking machine code.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +104,7 @@ struct MachineCode {
 
 /// Handle for importing host functions into the body that is being built.
 pub struct Imports<'m> {
-    module: &'m mut JITModule,
+    module: &'m mut dyn Module,
 }
 
 impl Imports<'_> {
@@ -107,6 +112,47 @@ impl Imports<'_> {
     pub fn reference(&mut self, id: FuncId, builder: &mut FunctionBuilder) -> FuncRef {
         self.module.declare_func_in_func(id, builder.func)
     }
+
+    /// Makes a defined data object addressable from `builder` (`global_value`).
+    pub fn data(&mut self, id: DataId, builder: &mut FunctionBuilder) -> ir::GlobalValue {
+        self.module.declare_data_in_func(id, builder.func)
+    }
+}
+
+/// Where the machine code goes.
+// One per module, never moved in a hot path: the size difference is moot.
+#[allow(clippy::large_enum_variant)]
+enum Backing {
+    /// Into this process's memory, to be called.
+    Memory(JITModule),
+    /// Into an object file (position-independent), to be linked elsewhere.
+    Object(ObjectModule),
+}
+
+impl Backing {
+    fn module(&self) -> &dyn Module {
+        match self {
+            Backing::Memory(m) => m,
+            Backing::Object(m) => m,
+        }
+    }
+
+    fn module_mut(&mut self) -> &mut dyn Module {
+        match self {
+            Backing::Memory(m) => m,
+            Backing::Object(m) => m,
+        }
+    }
+}
+
+/// The processor an object file is built for.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum TargetCpu {
+    /// This machine's, with every extension it has (as the JIT uses).
+    #[default]
+    Host,
+    /// A named x86-64 level or microarchitecture (`x86-64-v3`, `skylake`, ...).
+    Named(String),
 }
 
 /// A JIT module for the host CPU plus the state needed to build functions into it.
@@ -114,7 +160,7 @@ impl Imports<'_> {
 /// Function pointers handed out by [`Jit::function_pointer`] stay valid as long as this
 /// value lives; dropping it frees the machine code.
 pub struct Jit {
-    module: Option<JITModule>,
+    module: Option<Backing>,
     builder_context: FunctionBuilderContext,
     defined: Vec<(FuncId, String)>,
     registered: Vec<String>,
@@ -130,55 +176,58 @@ impl Jit {
     /// IR verifier on in debug builds. `symbols` are host functions that generated code may
     /// call by name (declare them with [`Jit::declare_import`]).
     pub fn new(symbols: &[(&str, *const u8)]) -> Result<Self, CodegenError> {
-        let mut flags = settings::builder();
-        let verifier = if cfg!(debug_assertions) {
-            "true"
-        } else {
-            "false"
-        };
-        for (name, value) in [
-            ("opt_level", "speed"),
-            ("enable_verifier", verifier),
-            // Calls into the host can be anywhere in the address space.
-            ("use_colocated_libcalls", "false"),
-            ("is_pic", "false"),
-        ] {
-            flags
-                .set(name, value)
-                .map_err(|err| CodegenError::Setting {
-                    name: name.to_string(),
-                    value: value.to_string(),
-                    message: err.to_string(),
-                })?;
-        }
-        let isa_builder = cranelift_native::builder()
-            .map_err(|msg| CodegenError::UnsupportedHost(msg.to_string()))?;
-        let isa = isa_builder
-            .finish(settings::Flags::new(flags))
-            .map_err(|err| CodegenError::UnsupportedHost(err.to_string()))?;
+        let isa = make_isa(&TargetCpu::Host, false)?;
         let mut jit_builder = JITBuilder::with_isa(isa, default_libcall_names());
         for (name, pointer) in symbols {
             jit_builder.symbol(*name, *pointer);
         }
         let module = JITModule::new(jit_builder);
-        Ok(Self {
-            module: Some(module),
+        Ok(Self::around(
+            Backing::Memory(module),
+            symbols.iter().map(|(name, _)| name.to_string()).collect(),
+        ))
+    }
+
+    /// Creates a module that writes a position-independent object file
+    /// named `name` for `cpu` ([`Jit::finish_object`]). `imports` are the
+    /// names generated code may call that the final link resolves (from the
+    /// C library, say).
+    pub fn new_object(name: &str, cpu: &TargetCpu, imports: &[&str]) -> Result<Self, CodegenError> {
+        let isa = make_isa(cpu, true)?;
+        let builder = ObjectBuilder::new(isa, name, default_libcall_names())
+            .map_err(|err| CodegenError::UnsupportedHost(err.to_string()))?;
+        Ok(Self::around(
+            Backing::Object(ObjectModule::new(builder)),
+            imports.iter().map(|name| name.to_string()).collect(),
+        ))
+    }
+
+    fn around(backing: Backing, registered: Vec<String>) -> Self {
+        Self {
+            module: Some(backing),
             builder_context: FunctionBuilderContext::new(),
             defined: Vec::new(),
-            registered: symbols.iter().map(|(name, _)| name.to_string()).collect(),
+            registered,
             clif: Vec::new(),
             keep_text: true,
             finalized: false,
-        })
+        }
     }
 
-    fn module(&self) -> &JITModule {
-        // Only `Drop` takes the module out, so it is always present here.
-        self.module.as_ref().unwrap_or_else(|| unreachable!())
+    fn module(&self) -> &dyn Module {
+        // Only `Drop` and `finish_object` take the module out, so it is
+        // always present here.
+        self.module
+            .as_ref()
+            .unwrap_or_else(|| unreachable!())
+            .module()
     }
 
-    fn module_mut(&mut self) -> &mut JITModule {
-        self.module.as_mut().unwrap_or_else(|| unreachable!())
+    fn module_mut(&mut self) -> &mut dyn Module {
+        self.module
+            .as_mut()
+            .unwrap_or_else(|| unreachable!())
+            .module_mut()
     }
 
     /// The integer type of a host pointer (I64 on x86-64).
@@ -254,15 +303,34 @@ impl Jit {
     where
         F: FnOnce(&mut FunctionBuilder, &mut Imports) -> Result<(), CodegenError>,
     {
+        self.build_linked_function(name, Linkage::Export, signature, emit_body)
+    }
+
+    /// [`Jit::build_function`] with the symbol's linkage given: an object
+    /// file exports only its interface and keeps the rest `Local`.
+    pub fn build_linked_function<F>(
+        &mut self,
+        name: &str,
+        linkage: Linkage,
+        signature: Signature,
+        emit_body: F,
+    ) -> Result<BuiltFunction, CodegenError>
+    where
+        F: FnOnce(&mut FunctionBuilder, &mut Imports) -> Result<(), CodegenError>,
+    {
         if self.finalized {
             return Err(CodegenError::AlreadyFinalized {
                 name: name.to_string(),
             });
         }
-        let module = self.module.as_mut().unwrap_or_else(|| unreachable!());
+        let module = self
+            .module
+            .as_mut()
+            .unwrap_or_else(|| unreachable!())
+            .module_mut();
         let frontend_config = module.target_config();
         let id = module
-            .declare_function(name, Linkage::Export, &signature)
+            .declare_function(name, linkage, &signature)
             .map_err(|err| declare_error(name, err))?;
         let mut func =
             ir::Function::with_name_signature(UserFuncName::user(0, id.as_u32()), signature);
@@ -390,12 +458,57 @@ impl Jit {
     /// Links every defined function; afterwards their pointers can be fetched.
     pub fn finalize(&mut self) -> Result<(), CodegenError> {
         if !self.finalized {
-            self.module_mut()
-                .finalize_definitions()
-                .map_err(|err| CodegenError::Link(err.to_string()))?;
+            match self.module.as_mut() {
+                Some(Backing::Memory(m)) => m
+                    .finalize_definitions()
+                    .map_err(|err| CodegenError::Link(err.to_string()))?,
+                _ => {
+                    return Err(CodegenError::Link(
+                        "an object module is written with `finish_object`, not finalized".into(),
+                    ));
+                }
+            }
             self.finalized = true;
         }
         Ok(())
+    }
+
+    /// Defines a data object of `bytes`, aligned to `align` bytes.
+    pub fn define_data(
+        &mut self,
+        name: &str,
+        linkage: Linkage,
+        writable: bool,
+        bytes: Vec<u8>,
+        align: u64,
+    ) -> Result<DataId, CodegenError> {
+        let module = self.module_mut();
+        let id = module
+            .declare_data(name, linkage, writable, false)
+            .map_err(|err| declare_error(name, err))?;
+        let mut data = DataDescription::new();
+        data.define(bytes.into_boxed_slice());
+        data.set_align(align);
+        module
+            .define_data(id, &data)
+            .map_err(|err| declare_error(name, err))?;
+        Ok(id)
+    }
+
+    /// The object file's bytes (ELF on Linux), once every function is defined.
+    pub fn finish_object(mut self) -> Result<Vec<u8>, CodegenError> {
+        match self.module.take() {
+            Some(Backing::Object(m)) => m
+                .finish()
+                .emit()
+                .map_err(|err| CodegenError::Link(err.to_string())),
+            other => {
+                self.module = other;
+                Err(CodegenError::Link(
+                    "only an object module writes an object file".into(),
+                ))
+            }
+        }
     }
 
     /// The entry address of a defined function. Casting it to the right `extern "C" fn`
@@ -407,7 +520,12 @@ impl Jit {
             .find(|(defined, _)| *defined == id)
             .map(|(_, name)| name.clone());
         match (self.finalized, name) {
-            (true, Some(_)) => Ok(self.module().get_finalized_function(id)),
+            (true, Some(_)) => match self.module.as_ref() {
+                Some(Backing::Memory(m)) => Ok(m.get_finalized_function(id)),
+                _ => Err(CodegenError::NotFinalized {
+                    name: "a function of an object module".into(),
+                }),
+            },
             (false, Some(name)) => Err(CodegenError::NotFinalized { name }),
             (_, None) => Err(CodegenError::NotFinalized {
                 name: format!("#{} (not defined in this module)", id.as_u32()),
@@ -430,11 +548,60 @@ impl Jit {
 
 impl Drop for Jit {
     fn drop(&mut self) {
-        if let Some(module) = self.module.take() {
+        if let Some(Backing::Memory(module)) = self.module.take() {
             // SAFETY: the pointers handed out are documented to live only as long as `self`.
             unsafe { module.free_memory() };
         }
     }
+}
+
+/// An ISA for `cpu` with `opt_level=speed` and the IR verifier on in debug
+/// builds; position-independent code for object files.
+fn make_isa(
+    cpu: &TargetCpu,
+    pic: bool,
+) -> Result<cranelift_codegen::isa::OwnedTargetIsa, CodegenError> {
+    let mut flags = settings::builder();
+    let verifier = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
+    for (name, value) in [
+        ("opt_level", "speed"),
+        ("enable_verifier", verifier),
+        // Calls into the host can be anywhere in the address space.
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", if pic { "true" } else { "false" }),
+    ] {
+        flags
+            .set(name, value)
+            .map_err(|err| CodegenError::Setting {
+                name: name.to_string(),
+                value: value.to_string(),
+                message: err.to_string(),
+            })?;
+    }
+    let isa_builder = match cpu {
+        TargetCpu::Host => cranelift_native::builder()
+            .map_err(|msg| CodegenError::UnsupportedHost(msg.to_string()))?,
+        TargetCpu::Named(name) => {
+            // The host's triple, none of its extensions: only the named ones.
+            let host = cranelift_native::builder()
+                .map_err(|msg| CodegenError::UnsupportedHost(msg.to_string()))?;
+            let mut b = cranelift_codegen::isa::lookup(host.triple().clone())
+                .map_err(|err| CodegenError::UnsupportedHost(err.to_string()))?;
+            b.enable(name).map_err(|err| CodegenError::Setting {
+                name: "cpu".into(),
+                value: name.clone(),
+                message: err.to_string(),
+            })?;
+            b
+        }
+    };
+    isa_builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|err| CodegenError::UnsupportedHost(err.to_string()))
 }
 
 fn declare_error(name: &str, err: ModuleError) -> CodegenError {

@@ -85,6 +85,7 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
     };
     let inline_ok = p.n != Dim::N && inline_supports(&spec, runtime);
     match fx.policy {
+        GemmPolicy::SelfContained => emit_self_contained(fx, p, &spec, runtime, inline_ok, [a, b, c]),
         GemmPolicy::External => emit_external(fx, p, &spec, [a, b, c]),
         GemmPolicy::Inline if inline_ok => gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c),
         GemmPolicy::Inline => emit_external(fx, p, &spec, [a, b, c]),
@@ -153,6 +154,50 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
             }
         }
     }
+}
+
+/// A product without the external GEMM (code for an object file, which
+/// carries no host routine): dot products where B is transposed and A has
+/// few rows (one sample of a dense layer reads the weights once, in place),
+/// the tiled kernel for the rest.
+fn emit_self_contained(
+    fx: &mut Fx,
+    p: &Product,
+    spec: &GemmSpec,
+    runtime: RuntimeSizes,
+    inline_ok: bool,
+    [a, b, c]: [Value; 3],
+) -> R {
+    if !inline_ok {
+        return Err(CodegenError::InvalidShape(format!(
+            "this matrix product's layout needs the external GEMM, which self-contained code cannot call ({spec:?})"
+        )));
+    }
+    let dots = p.tb && !p.ta;
+    if dots && p.m != Dim::N && spec.m <= DOT_ROWS {
+        return gemm::emit_row_dots(fx.b, spec, None, [a, b, c]);
+    }
+    if !(dots && p.m == Dim::N) {
+        return gemm::emit_gemm_sized(fx.b, spec, runtime, a, b, c);
+    }
+    let few = fx
+        .b
+        .ins()
+        .icmp_imm_s(IntCC::SignedLessThan, fx.n, DOT_ROWS as i64);
+    let (dot_block, tiled, done) = (
+        fx.b.create_block(),
+        fx.b.create_block(),
+        fx.b.create_block(),
+    );
+    fx.b.ins().brif(few, dot_block, &[], tiled, &[]);
+    fx.b.switch_to_block(dot_block);
+    gemm::emit_row_dots(fx.b, spec, runtime.m, [a, b, c])?;
+    fx.b.ins().jump(done, &[]);
+    fx.b.switch_to_block(tiled);
+    gemm::emit_gemm_sized(fx.b, spec, runtime, a, b, c)?;
+    fx.b.ins().jump(done, &[]);
+    fx.b.switch_to_block(done);
+    Ok(())
 }
 
 /// The least batch in `1..=max` at which `at` holds, if any. `at` is

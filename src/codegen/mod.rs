@@ -29,6 +29,8 @@ mod im2col;
 mod instr;
 pub mod jit;
 mod matmul;
+pub mod object;
+mod object_wrapper;
 pub mod plan;
 mod pool;
 mod pool2x2;
@@ -45,5 +47,5 @@ pub use compile::{
     scratch_len,
 };
 pub use func::GemmPolicy;
-pub use jit::CodegenError;
+pub use jit::{CodegenError, TargetCpu};
 pub use target::{BackendKind, DEFAULT_MAX_BATCH};
