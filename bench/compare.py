@@ -93,6 +93,19 @@ def table(results, workloads):
                     v = r["results"].get("w5", {}).get("b1_latency_us") if r else None
                     cells.append(f"{v:.1f} us ({v / dl:.2f}x)" if v and dl else "-")
                 print(f"| w5 b1 latency | {t} | {f'{dl:.1f} us' if dl else '-'} | " + " | ".join(cells) + " |")
+            # The same network built by `dlc build` into an object file, called from C.
+            for t in threads:
+                d = by.get(("dlc", t))
+                w5 = d["results"].get("w5", {}) if d else {}
+                built, jit = w5.get("built_b1_latency_us"), w5.get("b1_latency_us")
+                if not built:
+                    continue
+                cells = []
+                for f in frameworks:
+                    r = by.get((f, t))
+                    v = r["results"].get("w5", {}).get("b1_latency_us") if r else None
+                    cells.append(f"{v:.1f} us ({v / built:.2f}x)" if v else "-")
+                print(f"| w5 b1 latency, built .o (JIT {jit:.1f} us) | {t} | {built:.1f} us | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ use dlc::runtime::load::load;
 use serde_json::{Value, json};
 use std::time::Instant;
 
+#[path = "support/built.rs"]
+mod built;
+
 const WARMUP: usize = 20;
 
 struct Args {
@@ -152,12 +155,12 @@ fn infer(repeats: usize) -> Value {
     model
         .ensure_max_batch(1024)
         .expect("compiles for batch 1024");
-    let data = load(
+    let loaded = load(
         model.model().data.as_ref().expect("data"),
         &Default::default(),
     )
-    .expect("data loads")
-    .train;
+    .expect("data loads");
+    let (data, preparation) = (loaded.train, loaded.preparation);
     let x1 = data.features()[..data.sample_len()].to_vec();
     let xk = data.features()[..1024 * data.sample_len()].to_vec();
     let mut time = |x: &[f32], calls: usize, warm: usize| {
@@ -176,11 +179,20 @@ fn infer(repeats: usize) -> Value {
     };
     let b1 = time(&x1, 2000, 200);
     let bk = time(&xk, 20, 5);
-    json!({
+    let mut result = json!({
         "compile_s": compile_s,
         "b1_latency_us": b1 / 2000.0 * 1e6,
         "b1024_samples_per_s": 20.0 * 1024.0 / bk,
-    })
+    });
+    // The same network through `dlc build`, timed right after the JIT.
+    match built::measure(&model, &preparation, &x1, &xk, repeats) {
+        Ok((latency, throughput)) => {
+            result["built_b1_latency_us"] = json!(latency);
+            result["built_b1024_samples_per_s"] = json!(throughput);
+        }
+        Err(e) => eprintln!("note: the built object was not timed: {e}"),
+    }
+    result
 }
 
 fn loadavg() -> f64 {

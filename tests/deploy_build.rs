@@ -109,9 +109,9 @@ fn max_difference(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Trains `program` (network `net`) for a few epochs, builds it, and checks
-/// the C program's predictions on `input` against `dlc predict`'s.
-fn check_case(case: &str, program: &str, net: &str, input: &Path, epochs: u32) {
+/// Trains `program` (network `net`) for a few epochs, builds it for `cpu`,
+/// and checks the C program's predictions on `input` against `dlc predict`'s.
+fn check_case(case: &str, program: &str, net: &str, input: &Path, epochs: u32, cpu: &str) {
     let dir = work_dir(case);
     let source = dir.join(format!("{case}.dl"));
     std::fs::write(&source, program).unwrap();
@@ -122,7 +122,19 @@ fn check_case(case: &str, program: &str, net: &str, input: &Path, epochs: u32) {
         .arg(&source));
     let model = run_dir.join("model.safetensors");
     let built = dir.join("built");
-    run(dlc().arg("build").arg(&model).arg("-o").arg(&built));
+    let printed = run(dlc()
+        .arg("build")
+        .arg(&model)
+        .args(["--cpu", cpu, "-o"])
+        .arg(&built));
+    // The link line, as printed and in the header.
+    let link = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("link: "))
+        .expect("a link line")
+        .to_string();
+    let header = std::fs::read_to_string(built.join(format!("{net}.h"))).unwrap();
+    assert!(header.contains(&link), "{case}: the header states {link}");
     for file in [format!("{net}.o"), format!("{net}.h"), "README.txt".into()] {
         assert!(built.join(&file).exists(), "{file} written");
     }
@@ -159,7 +171,8 @@ fn check_case(case: &str, program: &str, net: &str, input: &Path, epochs: u32) {
         .arg(Path::new(ROOT).join("tests/deploy_support/predict.c"))
         .arg(built.join(format!("{net}.o")))
         .arg("-o")
-        .arg(&app));
+        .arg(&app)
+        .args(link.split_whitespace().filter(|a| a.starts_with("-l"))));
     let c = parse_c_output(&run(Command::new(&app).arg(&samples_file)));
 
     // `dlc predict` prints six decimals, so its values are 5e-7 from the exact ones.
@@ -246,7 +259,7 @@ train wine_bn on wine {{
     }
     let input = dir.join("wine_missing.csv");
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
-    check_case("wine_bn", &program, "wine_bn", &input, 8);
+    check_case("wine_bn", &program, "wine_bn", &input, 8, "host");
 }
 
 #[test]
@@ -261,6 +274,7 @@ fn the_digits_cnn_predicts_as_dlc_does() {
         "digits_cnn",
         Path::new(&data("digits.csv")),
         1,
+        "host",
     );
 }
 
@@ -296,11 +310,12 @@ train progression on patients {{
         "progression",
         Path::new(&data("diabetes.csv")),
         5,
+        "x86-64-v3",
     );
 }
 
 #[test]
-fn a_binary_classifier_gives_both_probabilities() {
+fn a_binary_classifier_gives_both_probabilities_on_an_older_processor_level() {
     let program = format!(
         r#"
 data tumours = csv("{}", label: "diagnosis", classes: 2) {{
@@ -331,6 +346,8 @@ train tumour on tumours {{
         "tumour",
         Path::new(&data("breast_cancer.csv")),
         3,
+        // Without FMA the code calls libm's `fmaf`: the link line says -lm.
+        "x86-64-v2",
     );
 }
 
@@ -363,4 +380,75 @@ fn a_name_that_is_no_c_identifier_is_refused_before_anything_is_written() {
         "{stderr}"
     );
     assert!(!built.exists(), "nothing written");
+}
+
+#[test]
+fn a_rust_program_links_the_object_through_its_build_script() {
+    let dir = work_dir("rust");
+    let program = std::fs::read_to_string(format!("{ROOT}/examples/iris.dl"))
+        .unwrap()
+        .replace("examples/data/iris.csv", &data("iris.csv"));
+    let source = dir.join("iris.dl");
+    std::fs::write(&source, program).unwrap();
+    let run_dir = dir.join("run");
+    run(dlc()
+        .args(["run", "-q", "--epochs", "5", "--out"])
+        .arg(&run_dir)
+        .arg(&source));
+    let model = run_dir.join("model.safetensors");
+    let built = dir.join("built");
+    run(dlc()
+        .arg("build")
+        .arg(&model)
+        .args(["--name", "model", "-o"])
+        .arg(&built));
+    let example = Path::new(ROOT).join("examples/deploy-rust");
+    let target = dir.join("target");
+    run(Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--offline",
+            "--quiet",
+            "--manifest-path",
+        ])
+        .arg(example.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .env("DLC_BUILT", &built)
+        .env_remove("RUSTFLAGS"));
+    let iris = std::fs::read_to_string(data("iris.csv")).unwrap();
+    let samples: String = iris
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    let mut child = Command::new(target.join("release/deploy-rust"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(samples.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let rust: Vec<Vec<f64>> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let predicted = run(dlc()
+        .arg("predict")
+        .arg(&model)
+        .arg("--input")
+        .arg(data("iris.csv")));
+    let difference = max_difference(&rust, &dlc_predictions(&predicted));
+    assert!(
+        difference <= 1e-5,
+        "the Rust program differs by {difference}"
+    );
 }

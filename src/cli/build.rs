@@ -59,7 +59,7 @@ pub fn build(file: &Path, args: BuildArgs) -> u8 {
             for f in files {
                 println!("wrote {}", f.display());
             }
-            println!("link: {}", dlc::deploy::link_line(&built.name));
+            println!("link: {}", built.link);
             0
         }
         Err(e) => {

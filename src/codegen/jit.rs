@@ -495,20 +495,42 @@ impl Jit {
         Ok(id)
     }
 
-    /// The object file's bytes (ELF on Linux), once every function is defined.
-    pub fn finish_object(mut self) -> Result<Vec<u8>, CodegenError> {
-        match self.module.take() {
-            Some(Backing::Object(m)) => m
-                .finish()
-                .emit()
-                .map_err(|err| CodegenError::Link(err.to_string())),
+    /// The object file's bytes (ELF on Linux), once every function is defined,
+    /// and the symbols it leaves for the final link to resolve (the imports
+    /// it was created with and the libcalls the code generator emitted, such
+    /// as `fmaf` on a processor without FMA), in name order.
+    pub fn finish_object(mut self) -> Result<(Vec<u8>, Vec<String>), CodegenError> {
+        let module = match self.module.take() {
+            Some(Backing::Object(m)) => m,
             other => {
                 self.module = other;
-                Err(CodegenError::Link(
+                return Err(CodegenError::Link(
                     "only an object module writes an object file".into(),
-                ))
+                ));
             }
-        }
+        };
+        let product = module.finish();
+        let mut undefined: Vec<String> = self
+            .registered
+            .iter()
+            .cloned()
+            .chain(LIBCALL_NAMES.iter().map(|n| n.to_string()))
+            .filter(|name| {
+                product
+                    .object
+                    .symbol_id(name.as_bytes())
+                    .is_some_and(|id| {
+                        product.object.symbol(id).section
+                            == cranelift_object::object::write::SymbolSection::Undefined
+                    })
+            })
+            .collect();
+        undefined.sort();
+        undefined.dedup();
+        let bytes = product
+            .emit()
+            .map_err(|err| CodegenError::Link(err.to_string()))?;
+        Ok((bytes, undefined))
     }
 
     /// The entry address of a defined function. Casting it to the right `extern "C" fn`
@@ -555,6 +577,14 @@ impl Drop for Jit {
     }
 }
 
+/// The names `default_libcall_names` gives the libcalls x86-64 code can
+/// need: the C library's and libm's, and two of Cranelift's own.
+pub const LIBCALL_NAMES: [&str; 16] = [
+    "ceilf", "ceil", "floorf", "floor", "truncf", "trunc", "nearbyintf", "nearbyint", "fmaf",
+    "fma", "memcpy", "memset", "memmove", "memcmp", "__cranelift_probestack",
+    "__cranelift_x86_pshufb",
+];
+
 /// An ISA for `cpu` with `opt_level=speed` and the IR verifier on in debug
 /// builds; position-independent code for object files.
 fn make_isa(
@@ -591,11 +621,17 @@ fn make_isa(
                 .map_err(|msg| CodegenError::UnsupportedHost(msg.to_string()))?;
             let mut b = cranelift_codegen::isa::lookup(host.triple().clone())
                 .map_err(|err| CodegenError::UnsupportedHost(err.to_string()))?;
-            b.enable(name).map_err(|err| CodegenError::Setting {
+            let setting = |err: cranelift_codegen::settings::SetError| CodegenError::Setting {
                 name: "cpu".into(),
                 value: name.clone(),
                 message: err.to_string(),
-            })?;
+            };
+            b.enable(name).map_err(setting)?;
+            // Cranelift's generic levels name AVX2 but not the AVX it implies,
+            // without which FMA and the VEX encodings stay off.
+            if matches!(name.as_str(), "x86-64-v3" | "x86-64-v4") {
+                b.enable("has_avx").map_err(setting)?;
+            }
             b
         }
     };

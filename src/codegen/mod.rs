@@ -11,6 +11,8 @@
 //!                  masks, with AVX-512); slice.rs gives the
 //!                  large kernels a function per band of rows, run on workers.rs
 //!   --jit.rs-----> machine code for the host
+//!            \---> object.rs + object_wrapper.rs: the predict entry alone, inline
+//!                  kernels only, with a C interface, as an object file (`dlc build`)
 //! ```
 
 pub mod abi;

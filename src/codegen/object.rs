@@ -69,6 +69,8 @@ pub struct ObjectSpec {
 #[derive(Clone, Debug)]
 pub struct ObjectFile {
     pub bytes: Vec<u8>,
+    /// The symbols the final link resolves (`malloc`, `free`, libm's `fmaf`, ...).
+    pub undefined: Vec<String>,
     /// The network's outputs per sample (logits).
     pub logits: usize,
     /// The prediction function's outputs per sample.
@@ -153,13 +155,19 @@ pub fn compile_object(
     };
     functions.extend(object_wrapper::build(&mut jit, &interface)?);
     jit.define_built(functions, super::compile::default_threads())?;
-    let bytes = jit.finish_object()?;
+    let (bytes, undefined) = jit.finish_object()?;
+    if let Some(own) = undefined.iter().find(|n| n.starts_with("__cranelift")) {
+        return Err(CodegenError::Link(format!(
+            "the code for this processor calls `{own}`, which no library provides: build for a processor with SSSE3 or later"
+        )));
+    }
     let workspace = [
         variants[0].bytes,
         variants.last().map_or(variants[0].bytes, |v| v.bytes),
     ];
     Ok(ObjectFile {
         bytes,
+        undefined,
         logits,
         outputs,
         workspace,

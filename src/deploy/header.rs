@@ -100,9 +100,46 @@ fn names_array(out: &mut String, name: &str, len_macro: &str, names: &[String]) 
     out.push_str("};\n");
 }
 
-/// The link line for a program `main.c`.
-pub fn link_line(name: &str) -> String {
-    format!("cc main.c {name}.o -o app")
+const LIBM: [&str; 10] = [
+    "ceilf",
+    "ceil",
+    "floorf",
+    "floor",
+    "truncf",
+    "trunc",
+    "nearbyintf",
+    "nearbyint",
+    "fmaf",
+    "fma",
+];
+
+/// The link line for a program `main.c`, given the symbols the object
+/// leaves undefined: libm's need `-lm`.
+pub fn link_line(name: &str, undefined: &[String]) -> String {
+    let libm = undefined.iter().any(|u| LIBM.contains(&u.as_str()));
+    format!(
+        "cc main.c {name}.o -o app{}",
+        if libm { " -lm" } else { "" }
+    )
+}
+
+/// "malloc and free from the C library", and libm's functions if any.
+fn calls(undefined: &[String]) -> String {
+    let (libm, libc): (Vec<&String>, Vec<&String>) =
+        undefined.iter().partition(|u| LIBM.contains(&u.as_str()));
+    let list = |names: Vec<&String>| {
+        let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        match names.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    };
+    let mut text = format!("{} from the C library", list(libc));
+    if !libm.is_empty() {
+        text += &format!(" and {} from libm (-lm)", list(libm));
+    }
+    text
 }
 
 fn output_text(s: &Summary) -> String {
@@ -137,7 +174,7 @@ pub fn header(s: &Summary) -> String {
         "/* {n}.h: the network `{network}`, trained and built by dlc.
  *
  * Link:   {link}
- *         The object calls nothing but malloc and free from the C library.
+ *         The object calls nothing but {calls}.
  * CPU:    x86-64, built for `{cpu}`: it runs on processors with the
  *         instruction set extensions of that target.
  * Threads: every function is reentrant. The weights are read-only data and
@@ -181,7 +218,8 @@ extern \"C\" {{
 
 ",
         network = comment_safe(&s.network),
-        link = link_line(n),
+        link = link_line(n, &s.undefined),
+        calls = calls(&s.undefined),
         cpu = comment_safe(&s.cpu),
         missing = if s.imputes {
             "A missing value (NaN) is filled as in training (`impute`)."
@@ -275,7 +313,7 @@ int main(void) {{
 }}
 ",
         network = s.network,
-        link = link_line(n),
+        link = link_line(n, &s.undefined),
     )
 }
 

@@ -13,8 +13,6 @@
 
 mod header;
 
-pub use header::link_line;
-
 use crate::check::Loss;
 pub use crate::codegen::TargetCpu;
 use crate::codegen::object::{InputSpec, ObjectSpec, OutputSpec, compile_object};
@@ -71,6 +69,8 @@ pub struct Built {
     pub object: Vec<u8>,
     pub header: String,
     pub readme: String,
+    /// The command that links `main.c` with the object.
+    pub link: String,
 }
 
 impl Built {
@@ -113,6 +113,8 @@ pub(crate) struct Summary {
     pub max_batch: usize,
     pub workspace: [usize; 2],
     pub cpu: String,
+    /// The symbols the final link resolves.
+    pub undefined: Vec<String>,
 }
 
 /// Builds `model` (its current weights) with the preparation its samples
@@ -179,8 +181,10 @@ pub fn build(
             TargetCpu::Host => "host".to_string(),
             TargetCpu::Named(n) => n.clone(),
         },
+        undefined: object.undefined.clone(),
     };
     Ok(Built {
+        link: header::link_line(&name, &summary.undefined),
         header: header::header(&summary),
         readme: header::readme(&summary),
         name,
