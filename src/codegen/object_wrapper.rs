@@ -13,7 +13,8 @@
 //!
 //! Return codes: 0, or `-1` a batch too large to address, `-2` a null
 //! pointer, `-3` a missing value (NaN) in a model trained without `impute`,
-//! `-4` no memory for the workspace. The preparation does the arithmetic of
+//! `-4` no memory for the workspace, `-5` a workspace not aligned to 16
+//! bytes (the kernels' vectors in it are aligned ones). The preparation does the arithmetic of
 //! `data::Preparation::apply` in its order (multiply, fill, subtract,
 //! divide), so a prepared sample has the same bits.
 
@@ -23,9 +24,9 @@ use super::object::{InputSpec, OutputSpec};
 use super::plan::Base;
 use super::vecmath;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::types::{F32, I32, I64};
+use cranelift_codegen::ir::types::{F32, F32X4, I32, I64};
 use cranelift_codegen::ir::{
-    Block, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value,
+    Block, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value,
 };
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{DataId, FuncId, Linkage};
@@ -40,6 +41,7 @@ const E_BATCH: i64 = -1;
 const E_NULL: i64 = -2;
 const E_MISSING: i64 = -3;
 const E_MEMORY: i64 = -4;
+const E_ALIGN: i64 = -5;
 
 /// One plan's forward pass and where its buffers lie in the workspace
 /// (offsets in floats).
@@ -280,6 +282,8 @@ fn build_checked(
         }
         let large = b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, n, most);
         return_if(b, large, E_BATCH);
+        let misaligned = b.ins().band_imm_u(ws, 15);
+        return_if(b, misaligned, E_ALIGN);
         let args = [x, n, out, ws, mode];
         let (&(_, first), rest) = runs.split_first().unwrap_or_else(|| unreachable!());
         match rest.last() {
@@ -406,16 +410,17 @@ fn for_range(b: &mut FunctionBuilder, end: Value, mut body: impl FnMut(&mut Func
 fn load_f32(b: &mut FunctionBuilder, base: Value, index: Value) -> Value {
     let at = b.ins().imul_imm_s(index, 4);
     let addr = b.ins().iadd(base, at);
-    b.ins().load(F32, MemFlagsData::trusted(), addr, 0)
+    b.ins().load(F32, unaligned(), addr, 0)
 }
 
 fn store_f32(b: &mut FunctionBuilder, value: Value, base: Value, index: Value) {
     let at = b.ins().imul_imm_s(index, 4);
     let addr = b.ins().iadd(base, at);
-    b.ins().store(MemFlagsData::trusted(), value, addr, 0);
+    b.ins().store(unaligned(), value, addr, 0);
 }
 
-/// Copies `count` samples from `src` to `dst`, prepared as in training.
+/// Copies `count` samples from `src` to `dst`, prepared as in training:
+/// four values at a time, then the last `raw_len % 4` one by one.
 fn prepare(
     b: &mut FunctionBuilder,
     input: &InputSpec,
@@ -425,36 +430,85 @@ fn prepare(
     count: Value,
 ) -> R {
     let raw = input.raw_len as i64;
-    let raw_len = b.ins().iconst(I64, raw);
+    let vectors = b.ins().iconst(I64, raw / 4);
     for_range(b, count, |b, s| {
         let sample = b.ins().imul_imm_s(s, raw * 4);
         let (src, dst) = (b.ins().iadd(src, sample), b.ins().iadd(dst, sample));
-        // The value's position in its sample picks its statistics.
-        for_range(b, raw_len, |b, j| {
-            let mut v = load_f32(b, src, j);
-            if let Some(scale) = input.scale {
-                let s = b.ins().f32const(scale);
-                v = b.ins().fmul(v, s);
-            }
-            let missing = b.ins().fcmp(FloatCC::Unordered, v, v);
-            match at.fill {
-                Some(fill_at) => {
-                    let table = offset(b, prep, fill_at);
-                    let fill = load_f32(b, table, j);
-                    v = b.ins().select(missing, fill, v);
-                }
-                None => return_if(b, missing, E_MISSING),
-            }
-            if let (Some(mean_at), Some(std_at)) = (at.mean, at.std) {
-                let (means, stds) = (offset(b, prep, mean_at), offset(b, prep, std_at));
-                let (m, s) = (load_f32(b, means, j), load_f32(b, stds, j));
-                let centred = b.ins().fsub(v, m);
-                v = b.ins().fdiv(centred, s);
-            }
-            store_f32(b, v, dst, j);
-            Ok(())
-        })
+        for_range(b, vectors, |b, q| {
+            let j = b.ins().imul_imm_s(q, 4);
+            prepare_at(b, input, at, prep, [src, dst], j, F32X4)
+        })?;
+        for j in raw / 4 * 4..raw {
+            let j = b.ins().iconst(I64, j);
+            prepare_at(b, input, at, prep, [src, dst], j, F32)?;
+        }
+        Ok(())
     })
+}
+
+/// The value at position `j` of a sample (`ty` F32), or the four from `j`
+/// (F32X4): the statistics are those of the same positions.
+fn prepare_at(
+    b: &mut FunctionBuilder,
+    input: &InputSpec,
+    at: PrepAt,
+    prep: Value,
+    [src, dst]: [Value; 2],
+    j: Value,
+    ty: Type,
+) -> R {
+    let load = |b: &mut FunctionBuilder, base: Value| {
+        let offset = b.ins().imul_imm_s(j, 4);
+        let addr = b.ins().iadd(base, offset);
+        b.ins().load(ty, unaligned(), addr, 0)
+    };
+    let constant = |b: &mut FunctionBuilder, v: f32| {
+        let c = b.ins().f32const(v);
+        if ty == F32X4 { b.ins().splat(F32X4, c) } else { c }
+    };
+    let mut v = load(b, src);
+    if let Some(scale) = input.scale {
+        let s = constant(b, scale);
+        v = b.ins().fmul(v, s);
+    }
+    let missing = b.ins().fcmp(FloatCC::Unordered, v, v);
+    match at.fill {
+        Some(fill_at) => {
+            let table = offset(b, prep, fill_at);
+            let fill = load(b, table);
+            v = if ty == F32X4 {
+                let mask = b.ins().bitcast(F32X4, MemFlagsData::new(), missing);
+                b.ins().bitselect(mask, fill, v)
+            } else {
+                b.ins().select(missing, fill, v)
+            };
+        }
+        None => {
+            let any = if ty == F32X4 {
+                b.ins().vany_true(missing)
+            } else {
+                missing
+            };
+            return_if(b, any, E_MISSING);
+        }
+    }
+    if let (Some(mean_at), Some(std_at)) = (at.mean, at.std) {
+        let (means, stds) = (offset(b, prep, mean_at), offset(b, prep, std_at));
+        let (m, s) = (load(b, means), load(b, stds));
+        let centred = b.ins().fsub(v, m);
+        v = b.ins().fdiv(centred, s);
+    }
+    let offset = b.ins().imul_imm_s(j, 4);
+    let addr = b.ins().iadd(dst, offset);
+    b.ins().store(unaligned(), v, addr, 0);
+    Ok(())
+}
+
+/// The caller's arrays and the preparation table are aligned only to their
+/// floats: a vector there must not be taken for an aligned one (SSE would
+/// fold it into an instruction that faults on an unaligned address).
+fn unaligned() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
 }
 
 /// Writes the outputs of samples `start..start + count` from their logits:

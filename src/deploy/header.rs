@@ -215,6 +215,8 @@ extern \"C\" {{
 #define {m}_EMISSING (-3)
 /* malloc could not provide the workspace. */
 #define {m}_ENOMEM (-4)
+/* The workspace given to a _ws function is not aligned to 16 bytes. */
+#define {m}_EALIGN (-5)
 
 ",
         network = comment_safe(&s.network),
@@ -262,7 +264,8 @@ int {n}_predict(const float *x, size_t n, float *out);
 int {n}_logits(const float *x, size_t n, float *out);
 
 /* As above, in a workspace the caller provides (no allocation): at least
- * {n}_workspace_size(n) bytes, {ws1} for one sample and {wsn} for more. */
+ * {n}_workspace_size(n) bytes, {ws1} for one sample and {wsn} for more,
+ * aligned to 16 bytes (as malloc's are). */
 int {n}_predict_ws(const float *x, size_t n, float *out, void *workspace);
 int {n}_logits_ws(const float *x, size_t n, float *out, void *workspace);
 size_t {n}_workspace_size(size_t n);

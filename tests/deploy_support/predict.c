@@ -71,6 +71,9 @@ int main(int argc, char **argv) {
     printf("%d\n", FN(_predict)(x, 1, NULL));                /* ENULL */
     printf("%d\n", FN(_predict_ws)(x, 1, out, NULL));        /* ENULL */
     printf("%d\n", FN(_predict)(x, SIZE_MAX / 2, out));      /* EBATCH */
+    char *raw = malloc(FN(_workspace_size)(1) + 16);
+    printf("%d\n", FN(_predict_ws)(x, 1, out, raw + 1));    /* EALIGN */
+    free(raw);
     x[0] = NAN;
     printf("%d\n", FN(_predict)(x, 1, out));                 /* EMISSING, or OK with impute */
     free(x);
