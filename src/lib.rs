@@ -179,6 +179,7 @@ mod api;
 pub mod check;
 pub mod data;
 pub mod diag;
+pub mod export;
 pub mod outputs;
 pub mod recipe;
 pub mod report;

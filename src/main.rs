@@ -208,6 +208,22 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// A trained model's evaluation-mode network, with its data preparation,
+    /// as a file for other runtimes.
+    Export {
+        /// The model file (`runs/NAME/model.safetensors`), or the program
+        /// when `--model` names the model file.
+        file: PathBuf,
+        /// The model file or checkpoint, when FILE is the program (which
+        /// must have the same network).
+        #[arg(long, visible_alias = "checkpoint")]
+        model: Option<PathBuf>,
+        /// Where to write the ONNX model (opset 17): it takes the raw
+        /// feature rows `dlc predict` reads and gives the probabilities (or
+        /// predicted values) it prints.
+        #[arg(long, value_name = "OUT.onnx")]
+        onnx: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -431,6 +447,9 @@ fn main() -> ExitCode {
             input,
             output,
         } => cli::predict::predict(&file, model.as_deref(), &input, output.as_deref()),
+        Command::Export { file, model, onnx } => {
+            cli::export::export_onnx(&file, model.as_deref(), &onnx)
+        }
     };
     ExitCode::from(code)
 }

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod eval;
+pub mod export;
 pub mod lr_find;
 pub mod parity;
 pub mod predict;
