@@ -13,7 +13,6 @@ pub const BATCH: &str = "N";
 /// An attribute of a node.
 pub enum Attr {
     Int(i64),
-    Float(f32),
     Ints(Vec<i64>),
 }
 
@@ -131,7 +130,6 @@ fn attribute(name: &str, a: Attr) -> AttributeProto {
     };
     match a {
         Attr::Int(i) => (p.i, p.r#type) = (i, attribute_type::INT),
-        Attr::Float(f) => (p.f, p.r#type) = (f, attribute_type::FLOAT),
         Attr::Ints(v) => (p.ints, p.r#type) = (v, attribute_type::INTS),
     }
     p

@@ -8,7 +8,8 @@
 //! sample shape. Behind: `standardize targets` undone (`x * std + mean`),
 //! then the probabilities of `dlc predict` (`report::predictions_csv`):
 //! softmax for cross-entropy, `[1 - p, p]` with `p = sigmoid(z)` for binary
-//! cross-entropy, beside the raw logits.
+//! cross-entropy, beside the raw logits; for regression with standardised
+//! targets the network's own outputs beside the predictions.
 
 use super::builder::{Attr, Builder};
 use super::{ExportError, Output};
@@ -74,13 +75,14 @@ pub fn outputs(
     width: usize,
 ) -> Result<Vec<Output>, ExportError> {
     let to = b.shape_tensor(true, &[width]);
-    let mut rows = b.node("Reshape", &[raw, &to], vec![]);
+    let network = b.node("Reshape", &[raw, &to], vec![]);
+    let mut rows = network.clone();
     // As `Preparation::outputs_to_original`: only when the widths agree.
-    if let Some(s) = preparation
+    let standardized = preparation
         .target_standardizer
         .as_ref()
-        .filter(|s| s.mean.len() == width && s.std.len() == width)
-    {
+        .filter(|s| s.mean.len() == width && s.std.len() == width);
+    if let Some(s) = standardized {
         let std = b.floats("target_std", &[width], &s.std);
         let mean = b.floats("target_mean", &[width], &s.mean);
         let scaled = b.node("Mul", &[&rows, &std], vec![]);
@@ -125,17 +127,28 @@ pub fn outputs(
         }
         Loss::MeanSquaredError => {
             b.node_into("Identity", &[&rows], vec![], "predictions");
-            let columns = (0..width)
+            let columns: Vec<String> = (0..width)
                 .map(|c| {
                     let name = preparation.target_columns.get(c).cloned();
                     format!("predicted_{}", name.unwrap_or_else(|| c.to_string()))
                 })
                 .collect();
-            vec![Output {
+            let mut outputs = vec![Output {
                 name: "predictions".into(),
-                columns,
+                columns: columns.clone(),
                 doc: "the predicted targets, in the targets' own units",
-            }]
+            }];
+            // The network's own numbers, before `standardize targets` is
+            // undone: what a caller compares at the network's precision.
+            if standardized.is_some() {
+                b.node_into("Identity", &[&network], vec![], "standardized_predictions");
+                outputs.push(Output {
+                    name: "standardized_predictions".into(),
+                    columns,
+                    doc: "the network's outputs: the predicted targets, standardized",
+                });
+            }
+            outputs
         }
     })
 }
