@@ -232,6 +232,22 @@ enum Command {
         #[arg(long, default_value_t = 256, value_parser = positive)]
         chunk: usize,
     },
+    /// A trained model's evaluation-mode network, with its data preparation,
+    /// as a file for other runtimes.
+    Export {
+        /// The model file (`runs/NAME/model.safetensors`), or the program
+        /// when `--model` names the model file.
+        file: PathBuf,
+        /// The model file or checkpoint, when FILE is the program (which
+        /// must have the same network).
+        #[arg(long, visible_alias = "checkpoint")]
+        model: Option<PathBuf>,
+        /// Where to write the ONNX model (opset 17): it takes the raw
+        /// feature rows `dlc predict` reads and gives the probabilities (or
+        /// predicted values) it prints.
+        #[arg(long, value_name = "OUT.onnx")]
+        onnx: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -472,6 +488,9 @@ fn main() -> ExitCode {
                 chunk,
             },
         ),
+        Command::Export { file, model, onnx } => {
+            cli::export::export_onnx(&file, model.as_deref(), &onnx)
+        }
     };
     ExitCode::from(code)
 }

@@ -3,6 +3,7 @@
 pub mod build;
 pub mod check;
 pub mod eval;
+pub mod export;
 pub mod lr_find;
 pub mod parity;
 pub mod predict;
