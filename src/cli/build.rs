@@ -31,12 +31,8 @@ pub fn build(file: &Path, args: BuildArgs) -> u8 {
         }
         (None, false) => None,
     };
-    let (model, _) = match super::open_trained(file, model_file) {
+    let (model, preparation) = match super::open_prepared(file, model_file) {
         Ok(m) => m,
-        Err(code) => return code,
-    };
-    let preparation = match super::preparation_of(&model) {
-        Ok(p) => p,
         Err(code) => return code,
     };
     let options = dlc::deploy::BuildOptions {

@@ -7,12 +7,8 @@ pub fn export_onnx(file: &Path, model_file: Option<&Path>, out: &Path) -> u8 {
     if let Err(code) = super::check_outputs(&[(out, "--onnx")], &[]) {
         return code;
     }
-    let (model, _) = match super::open_trained(file, model_file) {
+    let (model, preparation) = match super::open_prepared(file, model_file) {
         Ok(m) => m,
-        Err(code) => return code,
-    };
-    let preparation = match super::preparation_of(&model) {
-        Ok(p) => p,
         Err(code) => return code,
     };
     let onnx = match dlc::export::onnx::to_proto(&model, &preparation) {

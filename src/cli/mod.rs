@@ -135,6 +135,17 @@ pub fn open_trained(
     Ok((model, text))
 }
 
+/// [`open_trained`] with the model's preparation: what `predict`, `build`
+/// and `export` start from.
+pub fn open_prepared(
+    file: &std::path::Path,
+    model_file: Option<&std::path::Path>,
+) -> Result<(dlc::CompiledModel, dlc::data::Preparation), u8> {
+    let (model, _) = open_trained(file, model_file)?;
+    let preparation = preparation_of(&model)?;
+    Ok((model, preparation))
+}
+
 /// The preparation of a trained model; for a checkpoint written before
 /// models kept it, recomputed from the program's training data.
 pub fn preparation_of(model: &dlc::CompiledModel) -> Result<dlc::data::Preparation, u8> {

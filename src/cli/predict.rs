@@ -10,12 +10,8 @@ pub fn predict(file: &Path, model_file: Option<&Path>, input: &Path, output: Opt
     if let Err(code) = super::check_outputs(&outputs, &[]) {
         return code;
     }
-    let (mut model, _) = match super::open_trained(file, model_file) {
+    let (mut model, preparation) = match super::open_prepared(file, model_file) {
         Ok(m) => m,
-        Err(code) => return code,
-    };
-    let preparation = match super::preparation_of(&model) {
-        Ok(p) => p,
         Err(code) => return code,
     };
     let mut inputs = match preparation.read_inputs(input, &model.data_policy()) {

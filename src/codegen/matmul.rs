@@ -122,35 +122,24 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
                 }
                 None => gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c),
                 Some(t) if t <= 1 => emit_external(fx, p, &spec, [a, b, c]),
-                Some(t) => {
-                    let large =
-                        fx.b.ins()
-                            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, fx.n, t as i64);
-                    let (ext, inl, done) = (
-                        fx.b.create_block(),
-                        fx.b.create_block(),
-                        fx.b.create_block(),
-                    );
-                    fx.b.ins().brif(large, ext, &[], inl, &[]);
-                    fx.b.switch_to_block(ext);
-                    emit_external(fx, p, &spec, [a, b, c])?;
-                    fx.b.ins().jump(done, &[]);
-                    fx.b.switch_to_block(inl);
-                    if p.tb && !p.ta && p.m == Dim::N {
-                        // Fewer rows than the threshold: for a dense layer
-                        // on a few samples, dot products read B in place.
-                        gemm::emit_row_dots(fx.b, &spec, runtime.m, [a, b, c])?;
-                    } else if gemm::small_supports(&spec, runtime) {
-                        // A batch below the threshold is rare in training
-                        // (a last partial batch): compact code will do.
-                        gemm::emit_small_gemm(fx.b, &spec, runtime, [a, b, c])?;
-                    } else {
-                        gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c)?;
-                    }
-                    fx.b.ins().jump(done, &[]);
-                    fx.b.switch_to_block(done);
-                    Ok(())
-                }
+                Some(t) => by_batch(
+                    fx,
+                    t,
+                    |fx| emit_external(fx, p, &spec, [a, b, c]),
+                    |fx| {
+                        if p.tb && !p.ta && p.m == Dim::N {
+                            // Fewer rows than the threshold: for a dense layer
+                            // on a few samples, dot products read B in place.
+                            gemm::emit_row_dots(fx.b, &spec, runtime.m, [a, b, c])
+                        } else if gemm::small_supports(&spec, runtime) {
+                            // A batch below the threshold is rare in training
+                            // (a last partial batch): compact code will do.
+                            gemm::emit_small_gemm(fx.b, &spec, runtime, [a, b, c])
+                        } else {
+                            gemm::emit_gemm_sized(fx.b, &spec, runtime, a, b, c)
+                        }
+                    },
+                ),
             }
         }
     }
@@ -180,21 +169,36 @@ fn emit_self_contained(
     if !(dots && p.m == Dim::N) {
         return gemm::emit_gemm_sized(fx.b, spec, runtime, a, b, c);
     }
-    let few = fx
-        .b
-        .ins()
-        .icmp_imm_s(IntCC::SignedLessThan, fx.n, DOT_ROWS as i64);
-    let (dot_block, tiled, done) = (
+    by_batch(
+        fx,
+        DOT_ROWS,
+        |fx| gemm::emit_gemm_sized(fx.b, spec, runtime, a, b, c),
+        |fx| gemm::emit_row_dots(fx.b, spec, runtime.m, [a, b, c]),
+    )
+}
+
+/// `large` for a batch of at least `threshold` samples, else `small`,
+/// chosen at run time.
+fn by_batch(
+    fx: &mut Fx,
+    threshold: usize,
+    large: impl FnOnce(&mut Fx) -> R,
+    small: impl FnOnce(&mut Fx) -> R,
+) -> R {
+    let at_least =
+        fx.b.ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, fx.n, threshold as i64);
+    let (large_block, small_block, done) = (
         fx.b.create_block(),
         fx.b.create_block(),
         fx.b.create_block(),
     );
-    fx.b.ins().brif(few, dot_block, &[], tiled, &[]);
-    fx.b.switch_to_block(dot_block);
-    gemm::emit_row_dots(fx.b, spec, runtime.m, [a, b, c])?;
+    fx.b.ins().brif(at_least, large_block, &[], small_block, &[]);
+    fx.b.switch_to_block(large_block);
+    large(fx)?;
     fx.b.ins().jump(done, &[]);
-    fx.b.switch_to_block(tiled);
-    gemm::emit_gemm_sized(fx.b, spec, runtime, a, b, c)?;
+    fx.b.switch_to_block(small_block);
+    small(fx)?;
     fx.b.ins().jump(done, &[]);
     fx.b.switch_to_block(done);
     Ok(())
