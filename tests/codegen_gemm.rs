@@ -14,6 +14,9 @@ enum Path {
     External,
     /// The dot-product kernel for few rows of A and B transposed.
     RowDots,
+    /// The same with B read-only for the call (a prediction's weights):
+    /// two accumulators per column and freely scheduled loads of B.
+    ConstantRowDots,
     /// The compact kernel for small batches (B as stored).
     Small,
 }
@@ -45,8 +48,14 @@ fn compile(spec: GemmSpec, path: Path) -> Result<Compiled, CodegenError> {
                 gemm::RuntimeSizes::default(),
                 [params[0], params[1], params[2]],
             )?,
-            Path::RowDots => {
-                gemm::emit_row_dots(b, &spec, None, [params[0], params[1], params[2]])?
+            Path::RowDots | Path::ConstantRowDots => {
+                let weights = if path == Path::RowDots {
+                    gemm::Weights::Mutable
+                } else {
+                    gemm::Weights::Constant
+                };
+                let abc = [params[0], params[1], params[2]];
+                gemm::emit_row_dots(b, &spec, None, abc, weights)?
             }
             Path::External => {
                 let callee = imports.reference(external, b);
@@ -187,9 +196,12 @@ fn row_dot_kernel_matches_reference_on_awkward_sizes() {
     {
         for acc in [false, true] {
             check(spec(m, k, n, false, true, acc), Path::RowDots);
+            check(spec(m, k, n, false, true, acc), Path::ConstantRowDots);
         }
     }
-    assert!(compile(spec(2, 3, 4, false, false, false), Path::RowDots).is_err());
+    for path in [Path::RowDots, Path::ConstantRowDots] {
+        assert!(compile(spec(2, 3, 4, false, false, false), path).is_err());
+    }
 }
 
 #[test]

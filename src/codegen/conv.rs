@@ -144,6 +144,7 @@ fn product(m: usize, n: usize, k: usize, ta: bool, tb: bool, accumulate: bool) -
         ta,
         tb,
         accumulate,
+        b_is_param: false,
     }
 }
 

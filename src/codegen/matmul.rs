@@ -7,10 +7,11 @@
 
 use super::func::{Fx, GemmPolicy, R, fixed};
 use super::gemm::{
-    self, GemmSpec, RuntimeSizes, emit_external_gemm_call_sized, inline_supports, use_external_gemm,
+    self, GemmSpec, RuntimeSizes, Weights, emit_external_gemm_call_sized, inline_supports,
+    use_external_gemm,
 };
 use super::jit::CodegenError;
-use super::plan::Buf;
+use super::plan::{Base, Buf};
 use crate::ir::Dim;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, Value};
@@ -28,6 +29,9 @@ pub struct Product {
     pub ta: bool,
     pub tb: bool,
     pub accumulate: bool,
+    /// B is a parameter (a dense layer's weights), which self-contained
+    /// code never writes.
+    pub b_is_param: bool,
 }
 
 /// `(rows, cols)` of a matrix-shaped buffer.
@@ -61,6 +65,7 @@ pub fn emit_matmul(fx: &mut Fx, a: &Buf, b: &Buf, ta: bool, tb: bool, out: &Buf)
         ta,
         tb,
         accumulate: false,
+        b_is_param: b.loc.base == Base::Params,
     };
     emit_product(fx, &p, pa, pb, pc)
 }
@@ -108,14 +113,14 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
                 // Few fixed rows of A against a transposed B (a conv's
                 // weight gradient over one sample): dot products in place.
                 None if p.tb && !p.ta && p.m != Dim::N && spec.m <= DOT_ROWS => {
-                    gemm::emit_row_dots(fx.b, &spec, None, [a, b, c])
+                    gemm::emit_row_dots(fx.b, &spec, None, [a, b, c], Weights::Mutable)
                 }
                 // A dense layer with a side too small for the external GEMM
                 // (a classifier's few outputs): the tiled kernel's variants
                 // for every runtime row count cost more compile time than
                 // these thin products can win back.
                 None if p.m == Dim::N && p.tb && !p.ta => {
-                    gemm::emit_row_dots(fx.b, &spec, runtime.m, [a, b, c])
+                    gemm::emit_row_dots(fx.b, &spec, runtime.m, [a, b, c], Weights::Mutable)
                 }
                 None if p.m == Dim::N && gemm::small_supports(&spec, runtime) => {
                     gemm::emit_small_gemm(fx.b, &spec, runtime, [a, b, c])
@@ -130,7 +135,7 @@ pub fn emit_product(fx: &mut Fx, p: &Product, a: Value, b: Value, c: Value) -> R
                         if p.tb && !p.ta && p.m == Dim::N {
                             // Fewer rows than the threshold: for a dense layer
                             // on a few samples, dot products read B in place.
-                            gemm::emit_row_dots(fx.b, &spec, runtime.m, [a, b, c])
+                            gemm::emit_row_dots(fx.b, &spec, runtime.m, [a, b, c], Weights::Mutable)
                         } else if gemm::small_supports(&spec, runtime) {
                             // A batch below the threshold is rare in training
                             // (a last partial batch): compact code will do.
@@ -163,8 +168,14 @@ fn emit_self_contained(
         )));
     }
     let dots = p.tb && !p.ta;
+    // Self-contained code is a prediction: nothing in it writes parameters.
+    let weights = if p.b_is_param {
+        Weights::Constant
+    } else {
+        Weights::Mutable
+    };
     if dots && p.m != Dim::N && spec.m <= DOT_ROWS {
-        return gemm::emit_row_dots(fx.b, spec, None, [a, b, c]);
+        return gemm::emit_row_dots(fx.b, spec, None, [a, b, c], weights);
     }
     if !(dots && p.m == Dim::N) {
         return gemm::emit_gemm_sized(fx.b, spec, runtime, a, b, c);
@@ -173,7 +184,7 @@ fn emit_self_contained(
         fx,
         DOT_ROWS,
         |fx| gemm::emit_gemm_sized(fx.b, spec, runtime, a, b, c),
-        |fx| gemm::emit_row_dots(fx.b, spec, runtime.m, [a, b, c]),
+        |fx| gemm::emit_row_dots(fx.b, spec, runtime.m, [a, b, c], weights),
     )
 }
 

@@ -39,7 +39,7 @@ mod external;
 mod ir;
 mod small;
 
-pub use dots::emit_row_dots;
+pub use dots::{Weights, emit_row_dots};
 pub use external::*;
 
 /// Whether dlc's AVX-512 host code runs: the CPU has AVX-512F and
