@@ -4,7 +4,8 @@
     python3 bench/compare.py --reference DIR [--python PY] [--threads 1,2] [--workloads w1,w2,w3,w4,w5] [--repeats 5]
 
 DIR holds the reference scripts (bench_torch.py, bench_jax.py, bench_numpy.py),
-PY a Python with torch, jax, numpy and threadpoolctl installed. Every
+PY a Python with torch, jax, numpy and threadpoolctl installed (and
+onnxruntime, for W5's exported graph; without it that column is left out). Every
 framework runs in its own process, one after another, at each thread count;
 the raw JSON lines go to bench/results.jsonl and a table to stdout.
 """
@@ -23,6 +24,13 @@ def run(cmd, env=None):
     return json.loads(lines[-1]) if lines else None
 
 
+def has_onnxruntime(python):
+    found = subprocess.run([python, "-c", "import onnxruntime"], capture_output=True).returncode == 0
+    if not found:
+        print(f"note: {python} has no onnxruntime; W5 is not timed in it", file=sys.stderr)
+    return found
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reference", required=True)
@@ -34,11 +42,15 @@ def main():
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     subprocess.run(["cargo", "build", "--release", "--benches"], cwd=ROOT, check=True)
+    ort = "onnxruntime" not in skip and has_onnxruntime(args.python)
     results = []
     for t in args.threads.split(","):
         common = ["--threads", t, "--json", "--workloads", args.workloads, "--repeats", args.repeats]
         env = dict(os.environ, DLC_THREADS=t)
-        results.append(run(["cargo", "bench", "--bench", "workloads", "--"] + common, env))
+        onnx = os.path.join(HERE, "w5.onnx")
+        with_onnx = "w5" in args.workloads.split(",") and ort
+        export = ["--onnx", onnx] if with_onnx else []
+        results.append(run(["cargo", "bench", "--bench", "workloads", "--"] + common + export, env))
         ref = lambda script: os.path.join(args.reference, script)
         if "torch-eager" not in skip:
             results.append(run([args.python, ref("bench_torch.py")] + common))
@@ -52,6 +64,10 @@ def main():
             numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
             numpy_args = ["--threads", t, "--json", "--workloads", ",".join(numpy_workloads), "--repeats", args.repeats]
             results.append(run([args.python, ref("bench_numpy.py")] + numpy_args, numpy_env))
+        # W5's exported graph in onnxruntime, when the Python has it.
+        if with_onnx and os.path.exists(onnx):
+            script = os.path.join(HERE, "bench_onnxruntime.py")
+            results.append(run([args.python, script, "--model", onnx, "--threads", t, "--json", "--repeats", args.repeats]))
     results = [r for r in results if r]
     with open(os.path.join(HERE, "results.jsonl"), "a") as f:
         for r in results:

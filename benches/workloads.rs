@@ -4,10 +4,12 @@
 //! 20 warm-up steps, then the median of `--repeats` timed repeats.
 //!
 //! ```text
-//! cargo bench --bench workloads -- --threads 1 --json [--workloads w1,w2] [--repeats 5]
+//! cargo bench --bench workloads -- --threads 1 --json [--workloads w1,w2] [--repeats 5] [--onnx W5.onnx]
 //! ```
 //!
-//! Prints one JSON line shaped like the reference scripts' output.
+//! Prints one JSON line shaped like the reference scripts' output. With
+//! `--onnx`, W5's network is also written as ONNX (`dlc export --onnx`), for
+//! `bench/bench_onnxruntime.py` to time the same graph in onnxruntime.
 
 use dlc::data::{Batcher, Dataset};
 use dlc::rng::Rng;
@@ -25,6 +27,7 @@ struct Args {
     workloads: Vec<String>,
     repeats: usize,
     json: bool,
+    onnx: Option<String>,
 }
 
 fn args() -> Args {
@@ -33,6 +36,7 @@ fn args() -> Args {
         workloads: ["w1", "w2", "w3", "w4", "w5"].map(String::from).to_vec(),
         repeats: 5,
         json: false,
+        onnx: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -48,6 +52,7 @@ fn args() -> Args {
             }
             "--repeats" => a.repeats = it.next().and_then(|v| v.parse().ok()).expect("--repeats N"),
             "--json" => a.json = true,
+            "--onnx" => a.onnx = Some(it.next().expect("--onnx PATH")),
             _ => {} // cargo bench passes --bench
         }
     }
@@ -147,7 +152,7 @@ fn train(w: &str, repeats: usize) -> Value {
     })
 }
 
-fn infer(repeats: usize) -> Value {
+fn infer(repeats: usize, onnx: Option<&str>) -> Value {
     let source = std::fs::read_to_string(program("w5")).expect("benchmark program");
     let t0 = Instant::now();
     let mut model = dlc::compile(&source).expect("benchmark program compiles");
@@ -163,34 +168,52 @@ fn infer(repeats: usize) -> Value {
     let (data, preparation) = (loaded.train, loaded.preparation);
     let x1 = data.features()[..data.sample_len()].to_vec();
     let xk = data.features()[..1024 * data.sample_len()].to_vec();
+    // The same network through `dlc build`, timed in turns with the JIT so
+    // that both see the same phases of a noisy machine.
+    let built = built::Built::new(&model, &preparation)
+        .map_err(|e| eprintln!("note: the built object was not timed: {e}"))
+        .ok();
+    let mut out = Vec::new();
     let mut time = |x: &[f32], calls: usize, warm: usize| {
+        let mut jit = || std::hint::black_box(model.predict(x).expect("predict"));
+        let object = |out: &mut Vec<f32>| {
+            if let Some(b) = &built {
+                b.predict(x, out).expect("the built predict");
+            }
+        };
         for _ in 0..warm {
-            model.predict(x).expect("predict");
+            jit();
+            object(&mut out);
         }
-        let mut ts = Vec::new();
+        let (mut ts, mut tb) = (Vec::new(), Vec::new());
         for _ in 0..repeats {
             let t = Instant::now();
             for _ in 0..calls {
-                std::hint::black_box(model.predict(x).expect("predict"));
+                jit();
             }
-            ts.push(t.elapsed().as_secs_f64());
+            ts.push(t.elapsed().as_secs_f64() / calls as f64);
+            let t = Instant::now();
+            for _ in 0..calls {
+                object(&mut out);
+            }
+            tb.push(t.elapsed().as_secs_f64() / calls as f64);
         }
-        median(ts)
+        (median(ts), median(tb))
     };
-    let b1 = time(&x1, 2000, 200);
-    let bk = time(&xk, 20, 5);
+    let (b1, built_b1) = time(&x1, 2000, 200);
+    let (bk, built_bk) = time(&xk, 20, 5);
     let mut result = json!({
         "compile_s": compile_s,
-        "b1_latency_us": b1 / 2000.0 * 1e6,
-        "b1024_samples_per_s": 20.0 * 1024.0 / bk,
+        "b1_latency_us": b1 * 1e6,
+        "b1024_samples_per_s": 1024.0 / bk,
     });
-    // The same network through `dlc build`, timed right after the JIT.
-    match built::measure(&model, &preparation, &x1, &xk, repeats) {
-        Ok((latency, throughput)) => {
-            result["built_b1_latency_us"] = json!(latency);
-            result["built_b1024_samples_per_s"] = json!(throughput);
-        }
-        Err(e) => eprintln!("note: the built object was not timed: {e}"),
+    if built.is_some() {
+        result["built_b1_latency_us"] = json!(built_b1 * 1e6);
+        result["built_b1024_samples_per_s"] = json!(1024.0 / built_bk);
+    }
+    if let Some(path) = onnx {
+        let bytes = dlc::export::onnx::export(&model, &preparation).expect("W5 exports to ONNX");
+        std::fs::write(path, bytes).expect("the ONNX file is written");
     }
     result
 }
@@ -209,7 +232,7 @@ fn main() {
     let start_load = loadavg();
     for w in &a.workloads {
         let r = if w == "w5" {
-            infer(a.repeats)
+            infer(a.repeats, a.onnx.as_deref())
         } else {
             train(w, a.repeats)
         };

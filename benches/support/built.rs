@@ -4,7 +4,6 @@
 
 use std::ffi::{CStr, CString};
 use std::path::Path;
-use std::time::Instant;
 
 type Predict = unsafe extern "C" fn(*const f32, usize, *mut f32) -> i32;
 
@@ -43,63 +42,65 @@ impl Drop for Library {
     }
 }
 
-/// Batch-1 latency (microseconds) and batch-1024 throughput (samples/s) of
-/// the built `predict`, on the same samples as the JIT's figures.
-pub fn measure(
-    model: &dlc::CompiledModel,
-    preparation: &dlc::data::Preparation,
-    x1: &[f32],
-    xk: &[f32],
-    repeats: usize,
-) -> Result<(f64, f64), String> {
-    let dir = std::env::temp_dir().join(format!("dlc-bench-built-{}", std::process::id()));
-    let built =
-        dlc::deploy::build(model, preparation, &Default::default()).map_err(|e| e.to_string())?;
-    built.write_to(&dir).map_err(|e| e.to_string())?;
-    let object = dir.join(format!("{}.o", built.name));
-    let library = dir.join(format!("lib{}.so", built.name));
-    let status = std::process::Command::new("cc")
-        .arg("-shared")
-        .arg("-o")
-        .arg(&library)
-        .arg(&object)
-        .status()
-        .map_err(|e| format!("cc: {e}"))?;
-    if !status.success() {
-        return Err("cc could not link the object into a shared library".into());
+/// W5's network built by `dlc build`, linked into a shared library and
+/// loaded; the directory is removed on drop.
+pub struct Built {
+    predict: Predict,
+    width: usize,
+    input_len: usize,
+    // Closed before the directory goes.
+    _lib: Library,
+    dir: std::path::PathBuf,
+}
+
+impl Built {
+    pub fn new(
+        model: &dlc::CompiledModel,
+        preparation: &dlc::data::Preparation,
+    ) -> Result<Built, String> {
+        let dir = std::env::temp_dir().join(format!("dlc-bench-built-{}", std::process::id()));
+        let built = dlc::deploy::build(model, preparation, &Default::default())
+            .map_err(|e| e.to_string())?;
+        built.write_to(&dir).map_err(|e| e.to_string())?;
+        let object = dir.join(format!("{}.o", built.name));
+        let library = dir.join(format!("lib{}.so", built.name));
+        let status = std::process::Command::new("cc")
+            .arg("-shared")
+            .arg("-o")
+            .arg(&library)
+            .arg(&object)
+            .status()
+            .map_err(|e| format!("cc: {e}"))?;
+        if !status.success() {
+            return Err("cc could not link the object into a shared library".into());
+        }
+        let lib = Library::open(&library)?;
+        let predict = lib.predict(&format!("{}_predict", built.name))?;
+        Ok(Built {
+            predict,
+            width: model.output_width(),
+            input_len: model.input_len(),
+            _lib: lib,
+            dir,
+        })
     }
-    let lib = Library::open(&library)?;
-    let predict = lib.predict(&format!("{}_predict", built.name))?;
-    let width = model.output_width();
-    let samples = |x: &[f32]| x.len() / model.input_len();
-    let mut out = vec![0.0f32; samples(xk) * width];
-    let mut time = |x: &[f32], calls: usize, warm: usize| -> Result<f64, String> {
-        let n = samples(x);
-        let mut call = || {
-            // SAFETY: `x` holds n samples and `out` room for n outputs.
-            let r = unsafe { predict(x.as_ptr(), n, out.as_mut_ptr()) };
-            if r == 0 {
-                Ok(())
-            } else {
-                Err(format!("predict returned {r}"))
-            }
-        };
-        for _ in 0..warm {
-            call()?;
+
+    /// `predict` on the samples in `x`, as a C caller would call it.
+    pub fn predict(&self, x: &[f32], out: &mut Vec<f32>) -> Result<(), String> {
+        let n = x.len() / self.input_len;
+        out.resize(n * self.width, 0.0);
+        // SAFETY: `x` holds n samples and `out` room for n outputs.
+        let r = unsafe { (self.predict)(x.as_ptr(), n, out.as_mut_ptr()) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(format!("predict returned {r}"))
         }
-        let mut ts = Vec::new();
-        for _ in 0..repeats {
-            let t = Instant::now();
-            for _ in 0..calls {
-                call()?;
-            }
-            ts.push(t.elapsed().as_secs_f64());
-        }
-        Ok(super::median(ts))
-    };
-    let b1 = time(x1, 2000, 200)?;
-    let bk = time(xk, 20, 5)?;
-    drop(lib);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok((b1 / 2000.0 * 1e6, 20.0 * samples(xk) as f64 / bk))
+    }
+}
+
+impl Drop for Built {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
