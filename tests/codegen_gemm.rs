@@ -192,7 +192,7 @@ fn row_dot_kernel_matches_reference_on_awkward_sizes() {
     // Its one layout: A as stored, B transposed; with and without accumulation.
     for (m, k, n) in AWKWARD
         .into_iter()
-        .chain([(1, 784, 256), (2, 7, 13), (4, 4, 4)])
+        .chain([(1, 784, 256), (2, 7, 13), (4, 4, 4), (71, 29, 10)])
     {
         for acc in [false, true] {
             check(spec(m, k, n, false, true, acc), Path::RowDots);
