@@ -395,10 +395,12 @@ fn binary_cross_entropy_after_scale_and_impute() {
 fn a_training_mode_graph_is_refused_naming_the_layer() {
     let text = std::fs::read_to_string("examples/wine.dl").unwrap();
     let model = dlc::compile(&text).unwrap();
+    let layers = &model.model().network.layers;
     let eval = dlc::lower::lower(model.model(), dlc::ir::Mode::Eval, false).graph;
-    assert!(dlc::export::onnx::translate_graph(&eval).is_ok());
+    assert!(dlc::export::onnx::translate_graph(&eval, layers).is_ok());
+    assert!(dlc::export::onnx::translate_graph(&eval, &[]).is_ok());
     let train = dlc::lower::lower(model.model(), dlc::ir::Mode::Train, false).graph;
-    let err = dlc::export::onnx::translate_graph(&train).unwrap_err();
+    let err = dlc::export::onnx::translate_graph(&train, layers).unwrap_err();
     assert!(
         matches!(&err, dlc::export::onnx::ExportError::Unsupported { layer, .. } if layer == "dropout1"),
         "{err:?}"
