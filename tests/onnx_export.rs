@@ -1,9 +1,11 @@
 //! `dlc export --onnx`: every example program that ends in a classifier or a
 //! regressor, and the programs of `tests/onnx_support/` (impute, scale,
 //! standardised targets, binary cross-entropy, padded windows, the smooth
-//! activations), trained briefly, exported, checked by `onnx`'s full checker
-//! and run in onnxruntime on raw rows of their data; the outputs must equal
-//! dlc's own predictions to 1e-5.
+//! activations, every layer that has an ONNX operator of its own), trained
+//! briefly, exported, checked by `onnx`'s full checker and run in
+//! onnxruntime on raw rows of their data; the outputs must equal dlc's own
+//! predictions to 1e-5. The graphs are read back to check that the standard
+//! layers are ONNX's operators rather than the primitives dlc lowers them to.
 //!
 //! onnx, onnxruntime and numpy come from PyPI into a virtual environment in
 //! the target directory (`tests/onnx_support/requirements.txt`), made once
@@ -11,6 +13,8 @@
 
 use dlc::check::Loss;
 use dlc::data::Preparation;
+use dlc::export::onnx::proto::{GraphProto, ModelProto};
+use prost::Message;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -228,11 +232,44 @@ fn printed(loss: Loss, outputs: &[f32], width: usize, p: &Preparation) -> (Vec<S
     )
 }
 
+/// How many nodes of each operator a graph has.
+fn operators(graph: &GraphProto) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for node in &graph.node {
+        *counts.entry(node.op_type.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The operators of `model`'s exported file, read back from its bytes.
+fn exported_operators(model: &dlc::CompiledModel) -> HashMap<String, usize> {
+    let preparation = model.preparation().unwrap();
+    let onnx = dlc::export::onnx::export(model, preparation).unwrap();
+    let decoded = ModelProto::decode(onnx.as_slice()).unwrap();
+    operators(&decoded.graph.unwrap())
+}
+
+/// What batch, layer and instance norm and softmax lower to in dlc, and
+/// nothing else in a prediction does: an exported graph, where those are
+/// ONNX's own operators, has none of them.
+const NORMALISING_PRIMITIVES: [&str; 4] = ["ReduceSum", "ReduceMax", "Sqrt", "Reciprocal"];
+
+/// Asserts how many nodes of each of `expected` there are (0: none).
+fn assert_counts(name: &str, ops: &HashMap<String, usize>, expected: &[(&str, usize)]) {
+    for &(op, count) in expected {
+        let found = ops.get(op).copied().unwrap_or(0);
+        assert_eq!(found, count, "{name}: {op} nodes in {ops:?}");
+    }
+}
+
 /// Exports `model`, runs it on `raw` and compares with dlc's predictions;
 /// gives the largest difference of the printed outputs.
 fn compare(name: &str, model: &mut dlc::CompiledModel, raw: &[f32]) -> f32 {
     let preparation = model.preparation().unwrap().clone();
     let onnx = dlc::export::onnx::export(model, &preparation).unwrap();
+    let ops = operators(&ModelProto::decode(onnx.as_slice()).unwrap().graph.unwrap());
+    let absent = NORMALISING_PRIMITIVES.map(|op| (op, 0));
+    assert_counts(name, &ops, &absent);
     let run = run_onnx(name, &onnx, raw, preparation.raw_len);
 
     // dlc's side, as `dlc predict` computes it.
@@ -309,11 +346,13 @@ fn max_relative_diff(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-fn example(program: &str, csv: Option<&str>) {
+/// Trains, exports and compares a program; gives the trained model.
+fn example(program: &str, csv: Option<&str>) -> dlc::CompiledModel {
     let mut model = trained(program);
     let raw = raw_rows(&model, csv.map(Path::new));
     let name = Path::new(program).file_stem().unwrap().to_str().unwrap();
     compare(name, &mut model, &raw);
+    model
 }
 
 #[test]
@@ -357,12 +396,73 @@ fn generated_data() {
 #[test]
 fn padded_windows() {
     let program = support("windows.dl");
-    example(program.to_str().unwrap(), Some("examples/data/digits.csv"));
+    let model = example(program.to_str().unwrap(), Some("examples/data/digits.csv"));
+    let ops = exported_operators(&model);
+    let expected = [
+        ("InstanceNormalization", 1),
+        ("BatchNormalization", 1),
+        // The softmax layer and the probabilities'.
+        ("Softmax", 2),
+        ("Gemm", 1),
+        // The convolutions with their biases; the sums are gelu's.
+        ("Conv", 2),
+        ("Add", 2),
+        ("Exp", 0),
+        ("Div", 0),
+    ];
+    assert_counts("windows", &ops, &expected);
+}
+
+/// Each layer with an ONNX operator of its own is that operator, and
+/// nothing of the primitives dlc computes it with is left: the graph is
+/// the network's layers, the preparation's `scale` and the probabilities.
+#[test]
+fn standard_layers_are_onnx_operators() {
+    let program = support("fused.dl");
+    let model = example(program.to_str().unwrap(), Some("examples/data/digits.csv"));
+    let ops = exported_operators(&model);
+    let expected = [
+        ("Conv", 2),
+        ("BatchNormalization", 1),
+        ("InstanceNormalization", 2),
+        ("LayerNormalization", 2),
+        ("PRelu", 3),
+        ("LeakyRelu", 1),
+        ("Elu", 1),
+        ("Softplus", 1),
+        ("Clip", 1),
+        ("Gemm", 3),
+        ("Softmax", 2),
+        // `scale 1 / 16`.
+        ("Mul", 1),
+        ("Add", 0),
+        ("Sub", 0),
+        ("Div", 0),
+        ("Exp", 0),
+        ("Log", 0),
+        ("Max", 0),
+        ("Where", 0),
+        ("Greater", 0),
+        ("Equal", 0),
+        ("Cast", 0),
+        ("Expand", 0),
+    ];
+    assert_counts("fused", &ops, &expected);
 }
 
 #[test]
 fn impute_and_standardized_targets() {
     let mut model = trained(support("patients.dl").to_str().unwrap());
+    // Softplus with beta 2 is not ONNX's (beta 1): it stays dlc's ops.
+    let expected = [
+        ("BatchNormalization", 1),
+        ("Elu", 1),
+        ("Clip", 1),
+        ("Softplus", 0),
+        ("Log", 1),
+        ("Gemm", 4),
+    ];
+    assert_counts("patients", &exported_operators(&model), &expected);
     let missing = with_missing(
         "examples/data/diabetes.csv",
         "patients",
@@ -379,6 +479,14 @@ fn impute_and_standardized_targets() {
 #[test]
 fn binary_cross_entropy_after_scale_and_impute() {
     let mut model = trained(support("cells.dl").to_str().unwrap());
+    let expected = [
+        ("LayerNormalization", 1),
+        ("PRelu", 1),
+        ("Gemm", 3),
+        // The network's sigmoid layer and the probability's.
+        ("Sigmoid", 2),
+    ];
+    assert_counts("cells", &exported_operators(&model), &expected);
     let missing = with_missing(
         "examples/data/breast_cancer.csv",
         "cells",
@@ -395,10 +503,12 @@ fn binary_cross_entropy_after_scale_and_impute() {
 fn a_training_mode_graph_is_refused_naming_the_layer() {
     let text = std::fs::read_to_string("examples/wine.dl").unwrap();
     let model = dlc::compile(&text).unwrap();
+    let layers = &model.model().network.layers;
     let eval = dlc::lower::lower(model.model(), dlc::ir::Mode::Eval, false).graph;
-    assert!(dlc::export::onnx::translate_graph(&eval).is_ok());
+    assert!(dlc::export::onnx::translate_graph(&eval, layers).is_ok());
+    assert!(dlc::export::onnx::translate_graph(&eval, &[]).is_ok());
     let train = dlc::lower::lower(model.model(), dlc::ir::Mode::Train, false).graph;
-    let err = dlc::export::onnx::translate_graph(&train).unwrap_err();
+    let err = dlc::export::onnx::translate_graph(&train, layers).unwrap_err();
     assert!(
         matches!(&err, dlc::export::onnx::ExportError::Unsupported { layer, .. } if layer == "dropout1"),
         "{err:?}"
@@ -407,6 +517,55 @@ fn a_training_mode_graph_is_refused_naming_the_layer() {
         err.to_string(),
         "layer `dropout1` cannot be exported to ONNX: it draws a random dropout mask"
     );
+}
+
+/// A layer whose nodes are read from elsewhere than its output is written
+/// op by op, and so is the layer reading them: here prelu1's slopes are
+/// replaced by batchnorm1's `rsqrt(var + eps)` (both `[1, 6, 1, 1]`). And
+/// without the network's layers, every layer is written op by op.
+#[test]
+fn layers_whose_nodes_do_not_form_one_function_are_written_op_by_op() {
+    use dlc::ir::{BinaryOp, Op, UnaryOp};
+    let text = std::fs::read_to_string(support("fused.dl")).unwrap();
+    let model = dlc::compile(&text).unwrap();
+    let layers = &model.model().network.layers;
+    let mut g = dlc::lower::lower(model.model(), dlc::ir::Mode::Eval, false).graph;
+    let translate = |g: &dlc::ir::Graph, layers: &[dlc::layers::Layer]| {
+        operators(&dlc::export::onnx::translate_graph(g, layers).unwrap())
+    };
+    let fused = translate(&g, layers);
+    assert_counts("fused", &fused, &[("BatchNormalization", 1), ("PRelu", 3)]);
+    assert_counts(
+        "unfused",
+        &translate(&g, &[]),
+        &[("BatchNormalization", 0), ("PRelu", 0), ("Sqrt", 5)],
+    );
+
+    let of = |g: &dlc::ir::Graph, layer: &str, op: &dyn Fn(&Op) -> bool| {
+        (g.nodes.iter())
+            .position(|n| n.origin.as_ref().is_some_and(|o| o.layer == layer) && op(&n.op))
+            .unwrap()
+    };
+    let rsqrt = of(&g, "batchnorm1", &|op| {
+        matches!(op, Op::Unary(UnaryOp::Rsqrt, _))
+    });
+    let scaled = of(&g, "prelu1", &|op| {
+        matches!(op, Op::Binary(BinaryOp::Mul, ..))
+    });
+    let Op::Binary(BinaryOp::Mul, x, slope) = g.nodes[scaled].op else {
+        unreachable!()
+    };
+    assert_eq!(g.shape(slope), g.shape(dlc::ir::ValueId(rsqrt as u32)));
+    g.nodes[scaled].op = Op::Binary(BinaryOp::Mul, x, dlc::ir::ValueId(rsqrt as u32));
+    dlc::ir::verify(&g).unwrap();
+    let ops = translate(&g, layers);
+    let expected = [
+        ("BatchNormalization", 0),
+        ("Sqrt", 1),
+        ("PRelu", 2),
+        ("InstanceNormalization", 2),
+    ];
+    assert_counts("rewired", &ops, &expected);
 }
 
 /// The command: the model file of a run in, an ONNX file out, whose

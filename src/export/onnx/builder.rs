@@ -11,7 +11,9 @@ use super::proto::{
 pub const BATCH: &str = "N";
 
 /// An attribute of a node.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Attr {
+    Float(f32),
     Int(i64),
     Ints(Vec<i64>),
 }
@@ -129,6 +131,7 @@ fn attribute(name: &str, a: Attr) -> AttributeProto {
         ..AttributeProto::default()
     };
     match a {
+        Attr::Float(f) => (p.f, p.r#type) = (f, attribute_type::FLOAT),
         Attr::Int(i) => (p.i, p.r#type) = (i, attribute_type::INT),
         Attr::Ints(v) => (p.ints, p.r#type) = (v, attribute_type::INTS),
     }

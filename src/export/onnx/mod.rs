@@ -4,19 +4,23 @@
 //!
 //! ```text
 //! features [N, raw]  --prepare (scale, impute, standardize, reshape)-->
-//!          --network (the predict graph, op by op)-->
+//!          --network (the predict graph; standard layers as ONNX's operators)-->
 //!          --outputs (softmax or sigmoid; targets' units)--> probabilities / predictions [N, width]
 //! ```
 //!
 //! `proto` holds the protobuf messages, `builder` writes nodes and
-//! constants, `network` translates the graph, `prepare` the data's
-//! preparation and the outputs. The metadata names the classes, the input
-//! features and the outputs' columns, and keeps the program.
+//! constants, `network` translates the graph (op by op, but for the layers
+//! that `fused` writes as ONNX's own operators, whose nodes `regions`
+//! finds), `prepare` the data's preparation and the outputs. The metadata
+//! names the classes, the input features and the outputs' columns, and
+//! keeps the program.
 
 mod builder;
+mod fused;
 mod network;
 mod prepare;
 pub mod proto;
+mod regions;
 
 use crate::check::Loss;
 use crate::data::Preparation;
@@ -77,7 +81,7 @@ pub fn to_proto(
     let net = &model.model().network;
     let mut b = Builder::new(INPUT);
     let prepared = prepare::inputs(&mut b, preparation, &net.input_shape)?;
-    let raw = network::translate(&mut b, g, &tensors, &prepared)?;
+    let raw = network::translate(&mut b, g, &net.layers, &tensors, &prepared)?;
     let outputs = prepare::outputs(
         &mut b,
         preparation,
@@ -118,8 +122,13 @@ pub fn encode(model: &ModelProto) -> Vec<u8> {
 
 /// Translates `graph` with zero-valued tensors, for the project's tests of
 /// which ops export: `Err` names the layer of the first that does not.
+/// `layers` are the network's, whose standard layers are written as ONNX's
+/// operators; without them every node is written op by op.
 #[cfg(feature = "internals")]
-pub fn translate_graph(graph: &crate::ir::Graph) -> Result<GraphProto, ExportError> {
+pub fn translate_graph(
+    graph: &crate::ir::Graph,
+    layers: &[crate::layers::Layer],
+) -> Result<GraphProto, ExportError> {
     let params: Vec<Vec<f32>> = graph.params.iter().map(|p| vec![0.0; p.len()]).collect();
     let states: Vec<Vec<f32>> = (graph.states.iter())
         .map(|s| vec![0.0; s.shape.iter().product()])
@@ -129,7 +138,7 @@ pub fn translate_graph(graph: &crate::ir::Graph) -> Result<GraphProto, ExportErr
         states: states.iter().map(Vec::as_slice).collect(),
     };
     let mut b = Builder::new(INPUT);
-    network::translate(&mut b, graph, &tensors, INPUT)?;
+    network::translate(&mut b, graph, layers, &tensors, INPUT)?;
     Ok(b.graph)
 }
 

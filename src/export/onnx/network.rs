@@ -1,16 +1,18 @@
-//! The network: each primitive op of the evaluation-mode (`predict`) graph
-//! as ONNX operators.
+//! The network: the evaluation-mode (`predict`) graph as ONNX operators.
 //!
 //! The predict graph is what `dlc predict` runs: blocks and branches are
-//! inlined, batch norm reads its running statistics, dropout is gone. Going
-//! op by op keeps every layer's arithmetic exactly as dlc does it (batch
-//! norm's `rsqrt(var + eps)` with its epsilon, softmax's subtracted max),
-//! where mapping whole layers onto ONNX's own would have to match each
-//! layer's conventions separately. Matrix products, convolutions and pooling
-//! are whole ops in the IR and become `Gemm`, `Conv`, `MaxPool` and
-//! `AveragePool`; dlc pools as PyTorch does (max ignores padding, average
-//! counts it as zeros, windows that fit only), which are ONNX's semantics
-//! with `count_include_pad = 1` and `ceil_mode = 0`.
+//! inlined, batch norm reads its running statistics, dropout is gone. A
+//! layer that is one of ONNX's standard operators (batch, layer and
+//! instance norm, softmax, ELU, leaky and parametric ReLU, softplus,
+//! hardtanh as `Clip`, dense and convolutional layers with their biases as
+//! `Gemm` and `Conv`) is written as that operator, from its settings and
+//! tensors (`fused`), when its nodes form one function of one input. Every
+//! other node is translated op by op, which keeps its arithmetic exactly as
+//! dlc does it. Matrix products, convolutions and pooling are whole ops in
+//! the IR and become `Gemm`, `Conv`, `MaxPool` and `AveragePool`; dlc pools
+//! as PyTorch does (max ignores padding, average counts it as zeros,
+//! windows that fit only), which are ONNX's semantics with
+//! `count_include_pad = 1` and `ceil_mode = 0`.
 //!
 //! An op a prediction cannot contain (a gradient, a dropout mask, a one-hot
 //! of labels) is an [`ExportError::Unsupported`] naming the layer it came
@@ -18,7 +20,9 @@
 
 use super::ExportError;
 use super::builder::{Attr, Builder};
+use super::fused::Plan;
 use crate::ir::{BinaryOp, Graph, InputKind, Op, PoolKind, ScalarKind, Shape, Sink, UnaryOp};
+use crate::layers::Layer;
 
 /// The values of the graph's parameters and states, by index.
 pub struct Tensors<'a> {
@@ -27,10 +31,13 @@ pub struct Tensors<'a> {
 }
 
 /// Writes the ops that the network's output depends on, reading the
-/// prepared input from `features`; gives the output's name.
+/// prepared input from `features`; gives the output's name. The nodes of
+/// each of `layers` that has an ONNX operator of its own are written as it
+/// (no layers: every node op by op).
 pub fn translate(
     b: &mut Builder,
     g: &Graph,
+    layers: &[Layer],
     tensors: &Tensors,
     features: &str,
 ) -> Result<String, ExportError> {
@@ -43,9 +50,17 @@ pub fn translate(
         })
         .ok_or(ExportError::NoOutput)?;
     let needed = needed(g, output.index());
+    let plan = Plan::new(g, layers, &needed, output.index());
     let mut names: Vec<String> = vec![String::new(); g.nodes.len()];
     for (i, node) in g.nodes.iter().enumerate() {
         if !needed[i] {
+            continue;
+        }
+        if let Some(name) = plan.write(b, g, i, tensors, &names) {
+            names[i] = name;
+            continue;
+        }
+        if plan.is_inside(i) {
             continue;
         }
         let name = op(b, g, &node.op, &node.shape, &names, tensors, features).map_err(|what| {

@@ -76,6 +76,7 @@ pub struct NodeProto {
 
 /// `AttributeProto.AttributeType`, the values this exporter writes.
 pub mod attribute_type {
+    pub const FLOAT: i32 = 1;
     pub const INT: i32 = 2;
     pub const INTS: i32 = 7;
 }
