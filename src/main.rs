@@ -167,7 +167,7 @@ enum Command {
     /// mode (running statistics, no dropout).
     Eval {
         /// The model file (`runs/NAME/model.safetensors`), or the program
-        /// when `--model` names the model file.
+        /// (its run's model file, unless `--model` names one).
         file: PathBuf,
         /// The model file or checkpoint, when FILE is the program (which
         /// must have the same network).
@@ -194,7 +194,7 @@ enum Command {
     /// Predictions of a trained model for the samples of a CSV file, as CSV.
     Predict {
         /// The model file (`runs/NAME/model.safetensors`), or the program
-        /// when `--model` names the model file.
+        /// (its run's model file, unless `--model` names one).
         file: PathBuf,
         /// The model file or checkpoint, when FILE is the program (which
         /// must have the same network).
@@ -236,7 +236,7 @@ enum Command {
     /// as a file for other runtimes.
     Export {
         /// The model file (`runs/NAME/model.safetensors`), or the program
-        /// when `--model` names the model file.
+        /// (its run's model file, unless `--model` names one).
         file: PathBuf,
         /// The model file or checkpoint, when FILE is the program (which
         /// must have the same network).

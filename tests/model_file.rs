@@ -91,6 +91,18 @@ train net on wine {
     let in_order: Vec<usize> = (0..width).collect();
     std::fs::write(dir.join("same.csv"), reordered(&table[..41], &in_order)).unwrap();
     let original = ok(dlc(&dir, &["predict", model, "--input", "same.csv"]));
+    // The program stands for its run's model file; one never run says so.
+    let via_program = ok(dlc(&dir, &["predict", "wine.dl", "--input", "same.csv"]));
+    assert_eq!(via_program, original);
+    std::fs::copy(dir.join("wine.dl"), dir.join("untrained.dl")).unwrap();
+    let untrained = dlc(&dir, &["predict", "untrained.dl", "--input", "same.csv"]);
+    let message = String::from_utf8_lossy(&untrained.stderr);
+    assert_eq!(untrained.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("runs/untrained/model.safetensors")
+            && message.contains("dlc run untrained.dl"),
+        "{message}"
+    );
 
     // The training file is gone, the columns come in another order, and the
     // label column (class names) is still there: the predictions do not change.

@@ -11,26 +11,7 @@ pub struct BuildArgs {
 }
 
 pub fn build(file: &Path, args: BuildArgs) -> u8 {
-    // A program without a model file means its run's: `runs/<stem>/model.safetensors`.
-    let default_model;
-    let model_file = match (&args.model, is_program(file)) {
-        (Some(m), _) => Some(m.as_path()),
-        (None, true) => {
-            default_model =
-                dlc::report::default_run_dir(file, None, None).join("model.safetensors");
-            if !default_model.exists() {
-                eprintln!(
-                    "error: {} has no model file at {}: train it first (`dlc run {}`), or name one with --model",
-                    file.display(),
-                    default_model.display(),
-                    file.display()
-                );
-                return 2;
-            }
-            Some(default_model.as_path())
-        }
-        (None, false) => None,
-    };
+    let model_file = args.model.as_deref();
     let (model, preparation) = match super::open_prepared(file, model_file) {
         Ok(m) => m,
         Err(code) => return code,
@@ -63,8 +44,4 @@ pub fn build(file: &Path, args: BuildArgs) -> u8 {
             2
         }
     }
-}
-
-fn is_program(file: &Path) -> bool {
-    file.extension().is_some_and(|e| e == "dl")
 }

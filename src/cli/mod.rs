@@ -93,14 +93,33 @@ pub fn compile_or_report(file: &std::path::Path, text: &str) -> Result<dlc::Comp
     }
 }
 
-/// A trained model for `eval` and `predict`: the model file alone, or the
-/// program with its model file or checkpoint. Returns the model and its
-/// program's text.
+/// A trained model for `eval`, `predict`, `export` and `build`: the model
+/// file alone, or the program with its model file or checkpoint (by
+/// default its run's model file). Returns the model and its program's text.
 pub fn open_trained(
     file: &std::path::Path,
     model_file: Option<&std::path::Path>,
 ) -> Result<(dlc::CompiledModel, String), u8> {
     let options = options(dlc::BackendKind::Jit);
+    // A program without a model file means its run's: `runs/<stem>/model.safetensors`.
+    let default_model;
+    let model_file = match model_file {
+        None if is_program(file) && file.exists() => {
+            default_model =
+                dlc::report::default_run_dir(file, None, None).join("model.safetensors");
+            if !default_model.exists() {
+                eprintln!(
+                    "error: {} is a program and has no model file at {}: train it first (`dlc run {}`), or name one with --model",
+                    file.display(),
+                    default_model.display(),
+                    file.display()
+                );
+                return Err(2);
+            }
+            Some(default_model.as_path())
+        }
+        other => other,
+    };
     let Some(model_file) = model_file else {
         return match dlc::open_model(file, &options) {
             Ok(m) => {
@@ -133,6 +152,11 @@ pub fn open_trained(
         }
     }
     Ok((model, text))
+}
+
+/// Whether `file` names a program rather than a model file.
+fn is_program(file: &std::path::Path) -> bool {
+    file.extension().is_some_and(|e| e == "dl")
 }
 
 /// [`open_trained`] with the model's preparation: what `predict`, `build`
