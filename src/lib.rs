@@ -180,6 +180,7 @@ pub mod check;
 pub mod data;
 pub mod deploy;
 pub mod diag;
+pub mod distributed;
 pub mod export;
 pub mod outputs;
 pub mod recipe;

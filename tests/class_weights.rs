@@ -102,6 +102,7 @@ fn the_weighted_loss_has_the_gradient_of_finite_differences() {
                 scalars: StepScalars::NO_STEP,
                 seed: 0,
                 step: 0,
+                shard: dlc::ir::Shard::WHOLE,
             };
             evaluate_prefix(&g, &inputs, count).unwrap()
         };
@@ -146,6 +147,7 @@ fn the_weighted_loss_has_the_gradient_of_finite_differences() {
                 scalars: StepScalars::NO_STEP,
                 seed: 0,
                 step: 0,
+                shard: dlc::ir::Shard::WHOLE,
             };
             dlc::interp::evaluate(&l.graph, &inputs).unwrap()[l.loss.unwrap().index()][0]
         };

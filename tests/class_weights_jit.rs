@@ -121,6 +121,7 @@ fn a_call_without_the_class_weights_is_refused() {
         scalars: StepScalars::at_rate(0.1),
         seed: 0,
         step: 0,
+        shard: dlc::ir::Shard::WHOLE,
     };
     let err = jit
         .call(Entry::TrainStep, &mut buffers, &call, &mut [0.0; 6])

@@ -64,6 +64,7 @@ fn check_example(path: &str, batch: usize) {
             },
             seed: 7,
             step: 3,
+            shard: dlc::ir::Shard::WHOLE,
         };
         evaluate_prefix(&g, &inputs, count).unwrap()
     };

@@ -95,6 +95,7 @@ fn check(name: &str, inputs: &[In], build: impl Fn(&mut Graph, &[ValueId]) -> Va
             scalars: StepScalars::NO_STEP,
             seed: 0,
             step: 0,
+            shard: dlc::ir::Shard::WHOLE,
         };
         evaluate(&g, &inp).unwrap()
     };
@@ -257,6 +258,7 @@ fn detach_stops_gradients() {
         scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
+        shard: dlc::ir::Shard::WHOLE,
     };
     let vals = evaluate(&g, &inp).unwrap();
     // d/dx (stop(x) * x) = stop(x): the detached factor contributes nothing.

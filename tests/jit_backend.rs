@@ -52,6 +52,7 @@ fn dropout_masks_are_bit_identical_to_the_reference() {
                 scalars: StepScalars::NO_STEP,
                 seed,
                 step,
+                shard: dlc::ir::Shard::WHOLE,
             };
             let mut out = vec![f32::NAN; n * per];
             jit.call(Entry::Predict, &mut empty_buffers(), &call, &mut out)
@@ -92,6 +93,7 @@ fn bad_calls_are_typed_errors() {
         scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
+        shard: dlc::ir::Shard::WHOLE,
     };
     let mut out = vec![0.0; 15];
     let big = Box::leak(features.into_boxed_slice());
@@ -137,6 +139,7 @@ fn short_output_slices_get_a_prefix_and_long_ones_keep_their_tail() {
         scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
+        shard: dlc::ir::Shard::WHOLE,
     };
     let mut short = vec![0.0; 4];
     jit.call(Entry::Predict, &mut empty_buffers(), &call, &mut short)
@@ -166,6 +169,7 @@ fn labels_outside_the_classes_are_rejected() {
             scalars: StepScalars::at_rate(0.1),
             seed: 0,
             step: 0,
+            shard: dlc::ir::Shard::WHOLE,
         };
         match jit.call(Entry::Backward, &mut buffers, &call, &mut []) {
             Err(BackendError::Interp(InterpError::BadLabel {
@@ -187,6 +191,7 @@ fn labels_outside_the_classes_are_rejected() {
         scalars: StepScalars::at_rate(0.1),
         seed: 0,
         step: 0,
+        shard: dlc::ir::Shard::WHOLE,
     };
     assert!(matches!(
         jit.call(Entry::TrainStep, &mut short, &call, &mut []),
@@ -271,6 +276,7 @@ fn views_read_after_an_update_keep_the_old_value() {
         scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
+        shard: dlc::ir::Shard::WHOLE,
     };
     let mut out = vec![0.0; 6];
     jit.call(Entry::Predict, &mut buffers, &call, &mut out)
@@ -337,6 +343,7 @@ fn profiled_code_charges_time_to_each_kernel() {
         scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
+        shard: dlc::ir::Shard::WHOLE,
     };
     let mut out = [0.0f32; 4];
     let _ = dlc::codegen::profile::take();

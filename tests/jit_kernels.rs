@@ -105,6 +105,7 @@ impl Case {
             scalars: StepScalars::NO_STEP,
             seed: 3,
             step: 9,
+            shard: dlc::ir::Shard::WHOLE,
         };
         let buffers = Buffers {
             params: params.clone(),

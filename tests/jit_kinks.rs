@@ -140,6 +140,7 @@ fn dropout_keeps_a_value_drawn_exactly_at_the_rate() {
                 scalars: StepScalars::at_rate(1.0),
                 seed: SEED,
                 step: STEP,
+                shard: dlc::ir::Shard::WHOLE,
             };
             backend
                 .call(Entry::Backward, &mut b, &call, &mut out)
@@ -252,6 +253,7 @@ fn l1_at_zero_weights_and_clip_at_its_limit() {
             scalars: batch.scalars,
             seed: SEED,
             step: STEP,
+            shard: dlc::ir::Shard::WHOLE,
         };
         interp.call(Entry::Update, &mut b, &call, &mut []).unwrap();
         close(&b.params, &want).unwrap_or_else(|e| panic!("scale {scale}: {e}"));

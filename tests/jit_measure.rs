@@ -65,6 +65,7 @@ fn predict_ms(
         scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
+        shard: dlc::ir::Shard::WHOLE,
     };
     let mut times = Vec::with_capacity(calls);
     for _ in 0..calls + 2 {
@@ -107,6 +108,7 @@ fn step_ms(
             },
             seed: 0,
             step: step as u64,
+            shard: dlc::ir::Shard::WHOLE,
         };
         let t = Instant::now();
         let loss = backend

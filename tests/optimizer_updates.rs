@@ -218,6 +218,7 @@ fn check_case(
             scalars: optimizer.kind.rule().step_scalars(lr, t),
             seed: 0,
             step: t - 1,
+            shard: dlc::ir::Shard::WHOLE,
         };
         backend
             .call(Entry::Update, &mut buffers, &call, &mut [])

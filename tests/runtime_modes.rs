@@ -67,6 +67,7 @@ fn batch_norm_in_training_uses_batch_statistics_and_updates_running_ones() {
             scalars: StepScalars::NO_STEP,
             seed: 0,
             step: 0,
+            shard: dlc::ir::Shard::WHOLE,
         };
         let mut out = vec![0.0; 12];
         m.call(Entry::TrainStep, &call, &mut out).unwrap();
@@ -134,6 +135,7 @@ fn inverted_dropout_keeps_the_mean_and_scales_kept_values() {
             scalars: StepScalars::NO_STEP,
             seed: 9,
             step: 2,
+            shard: dlc::ir::Shard::WHOLE,
         };
         m.call(Entry::TrainStep, &call, &mut out).unwrap();
         let kept = out.iter().filter(|&&v| v != 0.0).count();

@@ -120,6 +120,7 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
         // A seed re-initialises the model: a resumed run keeps its own.
         seed: args.seed.filter(|_| resumed_from.is_none()),
         checkpoint_interval: args.checkpoint_every,
+        group: None,
         on_step: bar.clone().map(|bar| {
             dlc::StepHook(std::sync::Arc::new(move |p: &dlc::StepProgress| {
                 let per = p.steps_per_epoch as u64;

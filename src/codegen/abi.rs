@@ -26,6 +26,9 @@ pub struct CallCtx {
     pub n: u64,
     pub seed: u64,
     pub step: u64,
+    /// The index of the call's first sample in its step's batch (see
+    /// `ir::Shard`): dropout keys a sample's mask by its place in the batch.
+    pub first: u64,
     /// Set to non-zero by the call when a value it would have written into
     /// the parameters or state was not finite (see `guard.rs`); the caller
     /// clears it before the call.
@@ -55,6 +58,7 @@ pub fn base_offset(base: Base) -> i32 {
 pub const N_OFFSET: i32 = offset_of!(CallCtx, n) as i32;
 pub const SEED_OFFSET: i32 = offset_of!(CallCtx, seed) as i32;
 pub const STEP_OFFSET: i32 = offset_of!(CallCtx, step) as i32;
+pub const FIRST_OFFSET: i32 = offset_of!(CallCtx, first) as i32;
 pub const FLAGS_OFFSET: i32 = offset_of!(CallCtx, flags) as i32;
 
 /// Every base, in the order the prologue loads them.

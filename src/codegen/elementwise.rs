@@ -417,7 +417,7 @@ fn host_masks(fx: &mut Fx, body: &Body, outputs: &[(usize, Loc)]) -> R<(Body, Ve
         };
         let ptr = fx.ptr(at)?;
         let len = fx.numel(&body.shape)?;
-        let key = instr::dropout_key(fx, salt);
+        let key = instr::dropout_key(fx, salt, body.shape.per_sample());
         let rate_v = fx.b.ins().f32const(rate);
         fx.b.ins().call(fill, &[ptr, len, key, rate_v]);
         body.inputs.push(super::plan::Buf {

@@ -2,7 +2,9 @@
 //! loaded in the prologue (base pointers, batch size, dropout seed and step),
 //! and the loops and address arithmetic every kernel emitter uses.
 
-use super::abi::{BASES, FLAGS_OFFSET, N_OFFSET, SEED_OFFSET, STEP_OFFSET, base_offset};
+use super::abi::{
+    BASES, FIRST_OFFSET, FLAGS_OFFSET, N_OFFSET, SEED_OFFSET, STEP_OFFSET, base_offset,
+};
 use super::jit::CodegenError;
 use super::plan::{Base, Loc};
 use crate::ir::{Dim, Shape};
@@ -37,6 +39,8 @@ pub struct Fx<'a, 'f> {
     pub n: Value,
     pub seed: Value,
     pub step: Value,
+    /// The call's first sample in its step's batch (I64).
+    pub first: Value,
     /// Where the call raises its non-finite flag.
     pub flags: Value,
     /// The external GEMM, when declared.
@@ -78,6 +82,7 @@ impl<'a, 'f> Fx<'a, 'f> {
         let n = b.ins().load(I64, flags, ctx, N_OFFSET);
         let seed = b.ins().load(I64, flags, ctx, SEED_OFFSET);
         let step = b.ins().load(I64, flags, ctx, STEP_OFFSET);
+        let first = b.ins().load(I64, flags, ctx, FIRST_OFFSET);
         let flag_word = b.ins().load(I64, flags, ctx, FLAGS_OFFSET);
         Fx {
             b,
@@ -85,6 +90,7 @@ impl<'a, 'f> Fx<'a, 'f> {
             n,
             seed,
             step,
+            first,
             flags: flag_word,
             gemm,
             host_tanh: None,

@@ -64,13 +64,19 @@ fn mix(fx: &mut Fx, z: Value) -> Value {
 }
 
 /// `ir::dropout::key(seed, step, salt)` from the context's seed and step.
-pub fn dropout_key(fx: &mut Fx, salt: u64) -> Value {
+///
+/// The key is offset by the elements of the samples before the call's first
+/// (`per_sample` per sample): `uniform` hashes `key + index`, so this is the
+/// mask of the sample's place in the whole batch, however it is split.
+pub fn dropout_key(fx: &mut Fx, salt: u64, per_sample: usize) -> Value {
     let salted =
         fx.b.ins()
             .bxor_imm_s(fx.seed, salt.wrapping_mul(GOLDEN_GAMMA) as i64);
     let inner = mix(fx, salted);
     let stepped = fx.b.ins().bxor(inner, fx.step);
-    mix(fx, stepped)
+    let key = mix(fx, stepped);
+    let before = fx.b.ins().imul_imm_s(fx.first, per_sample as i64);
+    fx.b.ins().iadd(key, before)
 }
 
 /// `ir::dropout::uniform(key, index)` as an f32.
@@ -246,7 +252,7 @@ pub fn keys_for(fx: &mut Fx, body: &Body) -> Vec<(u64, Value)> {
         if let Instr::Dropout { salt, .. } = *instr
             && !keys.iter().any(|(s, _)| *s == salt)
         {
-            let k = dropout_key(fx, salt);
+            let k = dropout_key(fx, salt, body.shape.per_sample());
             keys.push((salt, k));
         }
     }

@@ -381,7 +381,12 @@ fn call_ctx(b: &mut FunctionBuilder, ws: Value, v: &Variant, params: Value, stat
         b.ins()
             .store(MemFlagsData::trusted(), value, ctx, abi::base_offset(base));
     }
-    for at in [abi::N_OFFSET, abi::SEED_OFFSET, abi::STEP_OFFSET] {
+    for at in [
+        abi::N_OFFSET,
+        abi::SEED_OFFSET,
+        abi::STEP_OFFSET,
+        abi::FIRST_OFFSET,
+    ] {
         b.ins().store(MemFlagsData::trusted(), zero, ctx, at);
     }
     b.ins()

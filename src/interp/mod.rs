@@ -29,6 +29,9 @@ pub struct Inputs<'a, T> {
     /// Dropout's random stream: the run's seed and the step number.
     pub seed: u64,
     pub step: u64,
+    /// The call's place in its step's batch (batch means divide by the
+    /// whole batch; dropout masks are keyed by a sample's place in it).
+    pub shard: Shard,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,8 +174,12 @@ pub fn evaluate_prefix<T: Real>(
             }
             Op::DropoutMask { rate, salt } => {
                 let key = dropout::key(inp.seed, inp.step, *salt);
+                let before = (inp.shard.first * node.shape.per_sample()) as u64;
                 (0..len)
-                    .map(|i| T::from_f64(dropout::mask_value(key, i as u64, *rate) as f64))
+                    .map(|i| {
+                        let at = before + i as u64;
+                        T::from_f64(dropout::mask_value(key, at, *rate) as f64)
+                    })
                     .collect()
             }
         };
@@ -183,7 +190,7 @@ pub fn evaluate_prefix<T: Real>(
 }
 
 fn scalar<T>(k: ScalarKind, inp: &Inputs<T>) -> f64 {
-    inp.scalars.value(k, inp.batch)
+    inp.scalars.value(k, inp.shard.batch(inp.batch))
 }
 
 pub fn unary<T: Real>(op: UnaryOp, a: T) -> T {

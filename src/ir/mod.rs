@@ -31,6 +31,6 @@ pub use ops::*;
 pub use parse::{ParseError, parse_graph};
 pub use print::{init_text, op_text, print_graph, sink_text};
 pub use rules::{ShapeError, Tables, result_shape};
-pub use scalars::{ScalarKind, StepScalars};
+pub use scalars::{ScalarKind, Shard, StepScalars};
 pub use shape::{Dim, Shape};
 pub use verify::{VerifyError, VerifyErrors, verify};

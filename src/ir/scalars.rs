@@ -81,3 +81,28 @@ impl StepScalars {
         ScalarKind::ALL.map(|k| self.value(k, batch) as f32)
     }
 }
+
+/// Where a call's samples sit in its step's batch, when the batch is split
+/// over several processes (data parallelism): the call holds samples
+/// `first .. first + n` of a batch of `total`. Batch means and the loss
+/// divide by `total`, and dropout keys each sample's mask by its place in
+/// the whole batch, so the split changes neither.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub first: usize,
+    /// The whole batch; `None` when the call holds all of it.
+    pub total: Option<usize>,
+}
+
+impl Shard {
+    /// A call that holds its whole batch.
+    pub const WHOLE: Shard = Shard {
+        first: 0,
+        total: None,
+    };
+
+    /// The batch size the call's means divide by, for a call on `n` samples.
+    pub fn batch(&self, n: usize) -> usize {
+        self.total.unwrap_or(n)
+    }
+}

@@ -49,6 +49,12 @@ impl Shape {
         self.0.first() == Some(&Dim::N)
     }
 
+    /// Elements per sample of a batched shape; 0 for an unbatched one
+    /// (one value for the whole batch).
+    pub fn per_sample(&self) -> usize {
+        if self.is_batched() { self.numel(1) } else { 0 }
+    }
+
     /// Elements for a batch of `n`.
     pub fn numel(&self, n: usize) -> usize {
         self.0

@@ -75,6 +75,7 @@ impl<'a> Stepper<'a> {
                 .step_scalars(lr, self.model.step + 1),
             seed: self.seed,
             step: self.model.step,
+            shard: crate::ir::Shard::WHOLE,
         };
         let loss = self
             .model

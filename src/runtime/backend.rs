@@ -4,7 +4,7 @@
 use crate::autodiff::graphs::{Entry, Graphs};
 use crate::codegen::plan::Layout;
 use crate::interp::{Inputs, evaluate};
-use crate::ir::{Graph, Sink, StepScalars};
+use crate::ir::{Graph, Shard, Sink, StepScalars};
 
 /// The model's memory: parameters, their gradients, state, and the
 /// loss's class weights.
@@ -27,10 +27,12 @@ pub struct Call<'a> {
     pub features: &'a [f32],
     /// Class indices or regression targets (empty for `predict`).
     pub labels: &'a [f32],
-    /// The scalars besides the batch size (which is `n`).
+    /// The scalars besides the batch size (`shard.batch(n)`).
     pub scalars: StepScalars,
     pub seed: u64,
     pub step: u64,
+    /// Where the `n` samples sit in the step's batch (data parallelism).
+    pub shard: Shard,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +145,7 @@ pub fn evaluate_graph(
         scalars,
         seed: call.seed,
         step: call.step,
+        shard: call.shard,
     };
     Ok(evaluate::<f32>(g, &inputs)?)
 }

@@ -215,6 +215,7 @@ pub(super) fn first_in_evaluation(m: &CompiledModel, data: &Dataset) -> Option<S
         scalars: StepScalars::NO_STEP,
         seed: 0,
         step: 0,
+        shard: crate::ir::Shard::WHOLE,
     };
     let vals = evaluate_graph(g, &m.layout, &m.buffers, &call).ok()?;
     (0..vals.len())

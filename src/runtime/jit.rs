@@ -284,7 +284,7 @@ impl Backend for JitBackend {
         if !direct {
             alloc::grow(&mut self.spare_output, out_len, 0.0, "the outputs")?;
         }
-        let scalars = call.scalars.buffer(n);
+        let scalars = call.scalars.buffer(call.shard.batch(n));
         let mut loss = 0.0f32;
         let mut flags = 0u32;
         let ctx = CallCtx {
@@ -305,6 +305,7 @@ impl Backend for JitBackend {
             n: n as u64,
             seed: call.seed,
             step: call.step,
+            first: call.shard.first as u64,
             flags: &mut flags,
         };
         // SAFETY: every buffer was checked above to hold what the entry's

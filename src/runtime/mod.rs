@@ -13,6 +13,7 @@
 pub mod backend;
 pub mod checkpoint;
 pub mod class_weights;
+pub mod data_parallel;
 pub mod diverge;
 pub mod init;
 pub mod jit;

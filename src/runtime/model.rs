@@ -18,6 +18,13 @@ pub use crate::codegen::{BackendKind, DEFAULT_MAX_BATCH};
 pub enum RunError {
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
+    /// Training split over ranks could not agree or communicate.
+    #[error(transparent)]
+    Collective(crate::distributed::CollectiveError),
+    /// The program cannot train split over ranks and still compute what one
+    /// process computes.
+    #[error("this program cannot train split over several processes: {0}")]
+    NotSplittable(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
     #[error(transparent)]

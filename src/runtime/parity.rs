@@ -120,6 +120,7 @@ pub fn export(m: &mut CompiledModel, dir: &Path, steps: usize) -> Result<(), Run
             scalars: plan.optimizer.kind.rule().step_scalars(lr, m.step + 1),
             seed: plan.seed,
             step: m.step,
+            shard: crate::ir::Shard::WHOLE,
         };
         let loss = m.call(Entry::TrainStep, &call, &mut output)?;
         records.push(json!({"step": m.step, "n": n, "loss": loss, "lr": lr, "seed": plan.seed}));

@@ -2,6 +2,7 @@
 //! early stopping with restore-best, and divergence detection. What carries
 //! over from epoch to epoch (and into checkpoints) is in `run_state.rs`.
 
+use super::data_parallel::StepResult;
 use super::backend::{BackendError, Buffers, Call};
 use super::diverge::{self, Divergence, Finding, Stage};
 use super::model::{CompiledModel, RunError};
@@ -85,6 +86,10 @@ pub struct TrainOptions {
     /// `Duration::ZERO` writes after every epoch. The run's last epoch is
     /// always written, whatever the interval.
     pub checkpoint_interval: Option<Duration>,
+    /// The ranks to train on together (data parallelism, see
+    /// `crate::distributed`): each takes its part of every batch. Only the
+    /// leading rank writes checkpoints. `None` trains alone.
+    pub group: Option<crate::distributed::Group>,
 }
 
 /// The default least time between two checkpoints of a run: a run killed
@@ -156,6 +161,7 @@ impl CompiledModel {
             scalars: plan.optimizer.kind.rule().step_scalars(lr, self.step + 1),
             seed,
             step: self.step,
+            shard: crate::ir::Shard::WHOLE,
         };
         let loss = self.call(Entry::TrainStep, &call, output)?;
         self.step += 1;
@@ -172,6 +178,12 @@ impl CompiledModel {
         on_epoch: &mut dyn FnMut(&EpochMetrics),
     ) -> Result<TrainReport, RunError> {
         let plan = self.model.train.clone().ok_or(RunError::NoTrainPlan)?;
+        // Split over ranks only when there are several; only the first writes.
+        let group = options.group.clone().filter(|g| g.size() > 1);
+        let leads = group.as_ref().is_none_or(|g| g.leads());
+        if group.is_some() {
+            self.check_splittable()?;
+        }
         if let Some(path) = &plan.checkpoint {
             super::checkpoint::check_destination(std::path::Path::new(path), &self.limits.files)?;
         }
@@ -269,10 +281,25 @@ impl CompiledModel {
                 if n == 1 && run.skip_single {
                     continue;
                 }
-                let (result, step_lr) = self.train_step(&run, e, n, train, &mut bufs);
+                let (result, step_lr) = match &group {
+                    Some(g) => self.train_step_split(g, &run, e, n, train, &mut bufs),
+                    None => {
+                        let (result, lr) = self.train_step(&run, e, n, train, &mut bufs);
+                        let counted = result.map(|loss| StepResult {
+                            loss,
+                            correct: count_correct(
+                                self.loss_kind(),
+                                &bufs.output[..n * width],
+                                &bufs.labels[..n * train.targets.target_len()],
+                                width,
+                            ),
+                        });
+                        (counted, lr)
+                    }
+                };
                 lr = step_lr;
-                let loss = match result {
-                    Ok(loss) => loss,
+                let (loss, hits) = match result {
+                    Ok(r) => (r.loss, r.correct),
                     Err(RunError::Backend(BackendError::NonFinite { loss, .. })) => {
                         let first = self.run.first_loss.unwrap_or(loss);
                         let failed = Failed {
@@ -319,18 +346,16 @@ impl CompiledModel {
                 let weight = self.loss_weight(&bufs.labels, n);
                 loss_sum += loss as f64 * weight;
                 loss_weight += weight;
-                correct += count_correct(
-                    self.loss_kind(),
-                    &bufs.output[..n * width],
-                    &bufs.labels[..n * train.targets.target_len()],
-                    width,
-                );
+                correct += hits;
                 seen += n;
             }
             self.epoch = e + 1;
             let (val_loss, val_acc) = match val {
                 Some(v) => {
-                    let ev = self.evaluate(v)?;
+                    let ev = match &group {
+                        Some(g) => self.evaluate_split(g, v)?,
+                        None => self.evaluate(v)?,
+                    };
                     (Some(ev.loss), ev.accuracy)
                 }
                 None => (None, None),
@@ -373,7 +398,7 @@ impl CompiledModel {
                 break;
             }
             // The last epoch's checkpoint is written below, after restore-best.
-            if e + 1 < epochs && writes.due(options.checkpoint_interval) {
+            if leads && e + 1 < epochs && writes.due(options.checkpoint_interval) {
                 writes.time(|| self.save_checkpoint(&run.plan, seed))?;
             }
         }
@@ -391,11 +416,45 @@ impl CompiledModel {
             Some(_) => self.restore_best(),
             None => (self.epoch > 0).then_some(self.epoch),
         };
-        if !report.epochs.is_empty() {
+        if leads && !report.epochs.is_empty() {
             self.save_checkpoint(&run.plan, seed)?;
         }
         report.seconds = start.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    /// [`Self::train_step`] split over `group`: this rank's rows, the
+    /// gradients summed over the ranks (see `data_parallel.rs`).
+    fn train_step_split(
+        &mut self,
+        group: &crate::distributed::Group,
+        run: &RunPlan,
+        e: usize,
+        n: usize,
+        train: &Dataset,
+        bufs: &mut StepBuffers,
+    ) -> (Result<StepResult, RunError>, f64) {
+        let plan = &run.plan;
+        let lr = learning_rate(
+            plan.optimizer.lr,
+            &plan.schedule,
+            run.epochs,
+            e,
+            self.step,
+            run.steps_per_epoch,
+        );
+        let scalars = plan.optimizer.kind.rule().step_scalars(lr, self.step + 1);
+        let tl = train.targets.target_len();
+        let call = Call {
+            n,
+            features: &bufs.features[..n * self.input_len()],
+            labels: &bufs.labels[..n * tl],
+            scalars,
+            seed: run.seed,
+            step: self.step,
+            shard: crate::ir::Shard::WHOLE,
+        };
+        (self.sharded_step(group, &call, tl, &mut bufs.output), lr)
     }
 
     /// One optimizer step of epoch `e` on the `n` samples in `bufs` (the
@@ -425,6 +484,7 @@ impl CompiledModel {
             scalars,
             seed: run.seed,
             step: self.step,
+            shard: crate::ir::Shard::WHOLE,
         };
         (self.call(Entry::TrainStep, &call, &mut bufs.output), lr)
     }
@@ -466,6 +526,7 @@ impl CompiledModel {
                         .step_scalars(failed.lr, self.step + 1),
                     seed: run.seed,
                     step: self.step,
+                    shard: crate::ir::Shard::WHOLE,
                 };
                 diverge::first_non_finite(self, &call)
             }
@@ -556,6 +617,7 @@ impl CompiledModel {
                 scalars: StepScalars::NO_STEP,
                 seed: 0,
                 step: 0,
+                shard: crate::ir::Shard::WHOLE,
             };
             let loss = self.call(entry, &call, &mut output)?;
             let weight = self.loss_weight(&labels, n);
@@ -603,6 +665,7 @@ impl CompiledModel {
                 scalars: StepScalars::NO_STEP,
                 seed: 0,
                 step: 0,
+                shard: crate::ir::Shard::WHOLE,
             };
             self.call(
                 Entry::Predict,

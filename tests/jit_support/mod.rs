@@ -231,6 +231,7 @@ fn call_of(batch: &Batch) -> Call<'_> {
         scalars: batch.scalars,
         seed: batch.seed,
         step: batch.step,
+        shard: dlc::ir::Shard::WHOLE,
     }
 }
 
@@ -319,6 +320,7 @@ pub fn call_real<T: dlc::interp::Real>(
         scalars,
         seed: batch.seed,
         step: batch.step,
+        shard: dlc::ir::Shard::WHOLE,
     };
     let vals = evaluate::<T>(g, &inputs).unwrap();
     let mut out = buffers.clone();
@@ -377,6 +379,7 @@ fn compare_with_f32(
         scalars: batch.scalars,
         seed: batch.seed,
         step: batch.step,
+        shard: dlc::ir::Shard::WHOLE,
     };
     let (mut bi, mut bj) = (buffers.clone(), buffers.clone());
     let (mut oi, mut oj) = (vec![0.0; out_len], vec![0.0; out_len]);

@@ -210,6 +210,7 @@ impl Case {
             scalars: StepScalars::NO_STEP,
             seed: SEED,
             step: STEP,
+            shard: dlc::ir::Shard::WHOLE,
         };
         evaluate_prefix(&self.graph, &inputs, count)
             .unwrap_or_else(|e| panic!("{}: {e}", self.name))

@@ -91,6 +91,7 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
             scalars: StepScalars::NO_STEP,
             seed,
             step: 0,
+            shard: crate::ir::Shard::WHOLE,
         };
         evaluate(graph, &inputs)
     };
@@ -160,6 +161,7 @@ pub fn gradient_check(bench: &Bench, options: &SanityOptions) -> Result<Check, R
         scalars: StepScalars::NO_STEP,
         seed,
         step: 0,
+        shard: crate::ir::Shard::WHOLE,
     };
     let mut out = vec![0.0f32; n * compiled.output_width()];
     compiled.call_or_nan(Entry::Backward, &call, &mut out)?;

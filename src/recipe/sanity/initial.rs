@@ -103,6 +103,7 @@ pub(super) fn fresh_loss(bench: &Bench) -> Result<(f64, Vec<f32>, Dataset), Reci
             scalars: StepScalars::NO_STEP,
             seed: bench.plan.seed,
             step: 0,
+            shard: crate::ir::Shard::WHOLE,
         };
         let loss = model.call_or_nan(Entry::Backward, &call, &mut output)?;
         sum += loss as f64 * n as f64;

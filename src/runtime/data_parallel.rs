@@ -1,0 +1,164 @@
+//! A training step and an evaluation split over a [`Group`] of ranks (see
+//! `crate::distributed`): every rank holds the same batch, computes the
+//! gradients of its rows with means over the whole batch, the ranks sum
+//! them, and every rank applies the same update.
+
+use super::backend::{BackendError, Call};
+use super::train::count_correct;
+use super::{CompiledModel, Evaluation, RunError};
+use crate::autodiff::graphs::Entry;
+use crate::data::{Batcher, Dataset, Targets};
+use crate::distributed::{CollectiveError, Group};
+use crate::ir::{Shard, StepScalars};
+
+/// A failed collective as a run error.
+impl From<CollectiveError> for RunError {
+    fn from(e: CollectiveError) -> RunError {
+        RunError::Collective(e)
+    }
+}
+
+/// What a step gives the epoch's metrics: the whole batch's loss and the
+/// samples it classified right (every rank gets the same).
+pub struct StepResult {
+    pub loss: f32,
+    pub correct: usize,
+}
+
+impl CompiledModel {
+    /// Whether the program can train split over ranks exactly: its batch
+    /// statistics and weighted means would be per rank.
+    pub(crate) fn check_splittable(&self) -> Result<(), RunError> {
+        let batch_statistics = self
+            .model
+            .network
+            .layers
+            .iter()
+            .find(|l| l.op.rule().uses_batch_statistics());
+        if let Some(layer) = batch_statistics {
+            return Err(RunError::NotSplittable(format!(
+                "layer `{}` normalises with the batch's statistics, which each rank would compute on its own part",
+                layer.name
+            )));
+        }
+        if self.model.train.as_ref().is_some_and(|t| t.class_weights.is_some()) {
+            return Err(RunError::NotSplittable(
+                "the loss's class weights divide by the batch's total weight, which each rank would count on its own part".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// One step on this rank's rows of the batch `call` describes (all `n`
+    /// of them), writing the rank's rows of the output into the start of
+    /// `output`: backward, the sum of the gradients over the ranks, update.
+    pub(crate) fn sharded_step(
+        &mut self,
+        group: &Group,
+        call: &Call,
+        targets_per_sample: usize,
+        output: &mut [f32],
+    ) -> Result<StepResult, RunError> {
+        let (first, len) = group.shard(call.n);
+        let (features, labels) = (self.input_len(), targets_per_sample);
+        let part = Call {
+            n: len,
+            features: &call.features[first * features..(first + len) * features],
+            labels: &call.labels[first * labels..(first + len) * labels],
+            shard: Shard {
+                first,
+                total: Some(call.n),
+            },
+            ..*call
+        };
+        let width = self.output_width();
+        let local = self.call(Entry::Backward, &part, output);
+        // Every rank learns of a failure before anyone waits for a sum.
+        let why = local.as_ref().err().map(ToString::to_string).unwrap_or_default();
+        group.0.agree(local.is_ok(), &why)?;
+        let loss = local?;
+        let correct = count_correct(
+            self.loss_kind(),
+            &output[..len * width],
+            part.labels,
+            width,
+        );
+        group.0.sum_f32(&mut self.buffers.grads)?;
+        let mut metrics = [loss as f64, correct as f64];
+        group.0.sum_f64(&mut metrics)?;
+        let loss = metrics[0] as f32;
+        let update = self.call(Entry::Update, call, &mut []);
+        match update {
+            // The same refusal on every rank: the same gradients.
+            Err(RunError::Backend(BackendError::NonFinite { entry, .. })) => {
+                Err(RunError::Backend(BackendError::NonFinite { entry, loss }))
+            }
+            Err(e) => Err(e),
+            Ok(_) => Ok(StepResult {
+                loss,
+                correct: metrics[1] as usize,
+            }),
+        }
+    }
+
+    /// [`CompiledModel::evaluate`] with the data's batches dealt out to the
+    /// ranks in turn and the sums of loss and hits summed over them.
+    pub(crate) fn evaluate_split(
+        &mut self,
+        group: &Group,
+        ds: &Dataset,
+    ) -> Result<Evaluation, RunError> {
+        self.require_class_weights()?;
+        let width = self.output_width();
+        let chunk = self.max_batch();
+        let mut batcher = Batcher::sequential(ds, chunk)?;
+        let mut features = vec![0.0f32; batcher.features_len()];
+        let mut labels = vec![0.0f32; batcher.targets_len()];
+        let mut output = vec![0.0f32; chunk * width];
+        let tl = ds.targets.target_len();
+        let entry = if self.graphs.eval.is_some() {
+            Entry::Eval
+        } else {
+            Entry::Predict
+        };
+        let mut sums = [0.0f64; 3]; // loss * weight, weight, correct
+        let mut index = 0;
+        let mut failure = None;
+        while let Some(n) = batcher.next_batch(&mut features, &mut labels)? {
+            index += 1;
+            if (index - 1) % group.size() != group.rank() || failure.is_some() {
+                continue;
+            }
+            let call = Call {
+                n,
+                features: &features[..n * self.input_len()],
+                labels: &labels[..n * tl],
+                scalars: StepScalars::NO_STEP,
+                seed: 0,
+                step: 0,
+                shard: Shard::WHOLE,
+            };
+            match self.call(entry, &call, &mut output) {
+                Ok(loss) => {
+                    let weight = self.loss_weight(&labels, n);
+                    sums[0] += loss as f64 * weight;
+                    sums[1] += weight;
+                    let hits = count_correct(self.loss_kind(), &output[..n * width], &labels[..n * tl], width);
+                    sums[2] += hits as f64;
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        let why = failure.as_ref().map(ToString::to_string).unwrap_or_default();
+        group.0.agree(failure.is_none(), &why)?;
+        group.0.sum_f64(&mut sums)?;
+        let samples = ds.len();
+        let accuracy = matches!(ds.targets, Targets::Classes { .. })
+            .then(|| sums[2] / samples.max(1) as f64);
+        Ok(Evaluation {
+            loss: sums[0] / sums[1].max(f64::MIN_POSITIVE),
+            accuracy,
+            samples,
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! Training split over ranks computes what one process computes: the same
+//! losses and, after the run, the same parameters (to float rounding: the
+//! ranks' partial sums add up in another order), whatever the number of
+//! ranks, with dropout and an uneven last batch. Ranks are threads of this
+//! process here (`distributed::local`); `tests/mpi.rs` runs them as MPI
+//! processes.
+
+use dlc::distributed::{Group, local};
+use dlc::{EpochMetrics, TrainOptions};
+
+/// Wine (13 features, 3 classes), dropout, batch 20 of 142 training
+/// samples: seven batches of 20 and a last one of 2.
+const MLP: &str = r#"
+data wine = csv("examples/data/wine.csv", label: "cultivar") {
+    standardize
+    validation 0.2
+    seed 3
+}
+network net(x: [13]) -> 3 {
+    dense 24
+    tanh
+    dropout 0.3
+    dense 16
+    relu
+    dense 3
+}
+train net on wine {
+    loss      cross_entropy
+    optimizer adam(lr: 0.01)
+    batch     20
+    epochs    4
+    seed      7
+}
+"#;
+
+struct Run {
+    epochs: Vec<EpochMetrics>,
+    params: Vec<f32>,
+}
+
+fn train(source: &str, group: Option<Group>) -> Run {
+    let mut model = dlc::compile(source).expect("the program compiles");
+    let options = TrainOptions {
+        group,
+        ..Default::default()
+    };
+    let mut epochs = Vec::new();
+    model
+        .train(&options, &mut |m| epochs.push(m.clone()))
+        .expect("training runs");
+    let params = model
+        .parameters()
+        .into_iter()
+        .flat_map(|(_, _, v)| v.to_vec())
+        .collect();
+    Run { epochs, params }
+}
+
+/// Every rank's run, trained on `size` threads together.
+fn train_split(source: &str, size: usize) -> Vec<Run> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = local::group(size)
+            .into_iter()
+            .map(|g| s.spawn(move || train(source, Some(g))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn relative(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-30)
+}
+
+fn assert_same(alone: &Run, split: &Run, what: &str) {
+    assert_eq!(alone.epochs.len(), split.epochs.len(), "{what}: epochs");
+    for (a, b) in alone.epochs.iter().zip(&split.epochs) {
+        let pairs = [
+            ("train loss", Some(a.train_loss), Some(b.train_loss)),
+            ("validation loss", a.val_loss, b.val_loss),
+            ("train accuracy", a.train_acc, b.train_acc),
+            ("validation accuracy", a.val_acc, b.val_acc),
+        ];
+        for (name, x, y) in pairs {
+            let (x, y) = (x.unwrap(), y.unwrap());
+            assert!(
+                relative(x, y) <= 1e-5,
+                "{what}: epoch {} {name} {x} alone, {y} split",
+                a.epoch
+            );
+        }
+    }
+    assert_eq!(alone.params.len(), split.params.len());
+    // Parameters near zero compare absolutely, at the scale of the layer.
+    let scale = alone.params.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+    let worst = alone
+        .params
+        .iter()
+        .zip(&split.params)
+        .map(|(&a, &b)| (a as f64 - b as f64).abs() / (a.abs() as f64).max(0.01 * scale))
+        .fold(0.0, f64::max);
+    assert!(
+        worst <= 1e-5,
+        "{what}: parameters differ by {worst:e} (relative)"
+    );
+}
+
+#[test]
+fn two_and_three_ranks_train_as_one_process_does() {
+    let alone = train(MLP, None);
+    for size in [2, 3] {
+        let runs = train_split(MLP, size);
+        for (rank, run) in runs.iter().enumerate() {
+            assert_same(&alone, run, &format!("{size} ranks, rank {rank}"));
+        }
+        // Every rank holds bit for bit the same weights.
+        for run in &runs[1..] {
+            assert_eq!(run.params, runs[0].params, "{size} ranks disagree");
+        }
+    }
+}
+
+#[test]
+fn more_ranks_than_samples_in_the_last_batch_still_agree() {
+    // 142 samples in batches of 20 leave 2 for the last: with 3 ranks one
+    // trains on none of them.
+    let alone = train(MLP, None);
+    let runs = train_split(MLP, 3);
+    assert_same(&alone, &runs[2], "3 ranks, the one with an empty share");
+}
+
+#[test]
+fn batch_statistics_are_refused_rather_than_split() {
+    let source = MLP.replace("    dropout 0.3\n", "    batchnorm\n");
+    let errors: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = local::group(2)
+            .into_iter()
+            .map(|g| {
+                let source = source.clone();
+                s.spawn(move || {
+                    let mut model = dlc::compile(&source).unwrap();
+                    let options = TrainOptions {
+                        group: Some(g),
+                        ..Default::default()
+                    };
+                    model.train(&options, &mut |_| {}).unwrap_err().to_string()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for e in errors {
+        assert!(
+            e.contains("batchnorm") && e.contains("batch's statistics"),
+            "{e}"
+        );
+    }
+}
