@@ -247,3 +247,31 @@ pub fn check_outputs(
         None => Ok(()),
     }
 }
+
+/// The ranks an MPI launcher started this process among, when it started
+/// several: training then splits every batch over them. Without the `mpi`
+/// feature, several processes would each train alone into the same files:
+/// an error.
+pub fn launch_group() -> Result<Option<dlc::distributed::Group>, u8> {
+    let Some(size) = dlc::distributed::launcher_size().filter(|&n| n > 1) else {
+        return Ok(None);
+    };
+    #[cfg(feature = "mpi")]
+    {
+        let _ = size;
+        match dlc::distributed::mpi::world() {
+            Some(g) => Ok(Some(g).filter(|g| g.size() > 1)),
+            None => {
+                eprintln!("error: MPI could not be initialised");
+                Err(2)
+            }
+        }
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        eprintln!(
+            "error: started as one of {size} MPI processes, but this dlc was built without MPI\nhelp: build it with `cargo build --release --features mpi` (needs libopenmpi-dev), or run it alone"
+        );
+        Err(2)
+    }
+}

@@ -29,7 +29,28 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(file: &Path, args: RunArgs) -> u8 {
+pub fn run(file: &Path, mut args: RunArgs) -> u8 {
+    let group = match super::launch_group() {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let Some(g) = group else {
+        return run_with(file, args, None);
+    };
+    // Only the first rank prints and writes; the others train their part.
+    if !g.leads() {
+        args.quiet = true;
+        args.json = false;
+    }
+    let code = run_with(file, args, Some(&g));
+    // The ranks agree on every failure as it happens (loading, each step,
+    // each evaluation), so all get here; the first has written its files.
+    let _ = g.0.agree(true, "");
+    code
+}
+
+fn run_with(file: &Path, args: RunArgs, group: Option<&dlc::distributed::Group>) -> u8 {
+    let leads = group.is_none_or(|g| g.leads());
     let Some(text) = read(file) else { return 2 };
     let name = file.display().to_string();
     let color = stderr_color();
@@ -120,7 +141,7 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
         // A seed re-initialises the model: a resumed run keeps its own.
         seed: args.seed.filter(|_| resumed_from.is_none()),
         checkpoint_interval: args.checkpoint_every,
-        group: None,
+        group: group.cloned(),
         on_step: bar.clone().map(|bar| {
             dlc::StepHook(std::sync::Arc::new(move |p: &dlc::StepProgress| {
                 let per = p.steps_per_epoch as u64;
@@ -139,7 +160,26 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
         eprintln!("error: {name} has no `data` item to train on");
         return 2;
     };
-    let loaded = match dlc::load::load(&spec, &model.data_policy()) {
+    let loaded = dlc::load::load(&spec, &model.data_policy());
+    if let Some(g) = group {
+        // A rank that cannot read its data stops them all, with its reason.
+        let why = loaded
+            .as_ref()
+            .err()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if let Err(e) = g.0.agree(loaded.is_ok(), &why) {
+            // One message, from the first rank: its own error, or the
+            // failing rank's.
+            match &loaded {
+                Err(own) if leads => eprintln!("error: {own}"),
+                Ok(_) if leads => eprintln!("error: {e}"),
+                _ => {}
+            }
+            return 2;
+        }
+    }
+    let loaded = match loaded {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -175,6 +215,10 @@ pub fn run(file: &Path, args: RunArgs) -> u8 {
     );
     if let Some(bar) = &bar {
         bar.finish_and_clear();
+    }
+    if !leads {
+        // The ranks fail together (see `data_parallel.rs`): the first reports.
+        return if result.is_ok() { 0 } else { 2 };
     }
     if std::env::var_os("DLC_PROFILE").is_some() {
         eprint!("{}", dlc::kernel_profile());

@@ -54,6 +54,19 @@ pub trait Collective: Send + Sync {
     /// Whether every rank is `ok`; on `false`, the first failing rank and
     /// its reason (each rank passes its own, empty when `ok`).
     fn agree(&self, ok: bool, why: &str) -> Result<(), CollectiveError>;
+    /// Ends every rank's process with `code`, for a failure the others may
+    /// not know of (they could be waiting in a collective).
+    fn abort(&self, code: i32) -> ! {
+        std::process::exit(code)
+    }
+}
+
+/// The number of processes an MPI launcher (`mpirun`, `srun`) started this
+/// one among, from the variables it sets; `None` when none did.
+pub fn launcher_size() -> Option<usize> {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.parse().ok())
 }
 
 /// The ranks a run trains on (one, unless a caller or `mpirun` says more).

@@ -75,12 +75,6 @@ impl MpiWorld {
             root.broadcast_into(values);
         })
     }
-
-    /// Aborts every rank of the job (for a failure the ranks could not
-    /// agree on, such as a panic).
-    pub fn abort(&self, code: i32) -> ! {
-        self.with(|world| world.abort(code))
-    }
 }
 
 impl Collective for MpiWorld {
@@ -131,5 +125,9 @@ impl Collective for MpiWorld {
             size: self.size,
             why: String::from_utf8_lossy(&bytes).into_owned(),
         })
+    }
+
+    fn abort(&self, code: i32) -> ! {
+        self.with(|world| world.abort(code))
     }
 }

@@ -1,0 +1,187 @@
+//! `mpirun -np N dlc run` trains as one process does: the same losses and
+//! accuracies each epoch, and a model file with the same parameters (to
+//! float rounding), written by the first rank only. Built with the `mpi`
+//! feature; needs OpenMPI's `mpirun` (`.ci/run` installs it).
+#![cfg(feature = "mpi")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Wine with dropout, batch 20 of 142: a last batch of 2, which three
+/// ranks split as 1, 1 and 0.
+const MLP: &str = r#"
+data wine = csv("wine.csv", label: "cultivar") {
+    standardize
+    validation 0.2
+    seed 3
+}
+network net(x: [13]) -> 3 {
+    dense 24
+    tanh
+    dropout 0.3
+    dense 16
+    relu
+    dense 3
+}
+train net on wine {
+    loss      cross_entropy
+    optimizer adam(lr: 0.01)
+    batch     20
+    epochs    4
+    seed      7
+}
+"#;
+
+/// The digits as images through convolutions, instance norm and pooling.
+const CNN: &str = r#"
+data digits = csv("digits.csv", label: "digit", classes: 10) {
+    reshape    [1, 8, 8]
+    scale      1 / 16
+    validation 0.2
+    seed       7
+}
+network cnn(x: [1, 8, 8]) -> 10 {
+    conv 8, kernel: 3, pad: 1, bias: false   # a bias before a norm gets only rounding for gradient
+    instancenorm affine
+    relu
+    maxpool 2
+    conv 16, kernel: 3, pad: 1
+    relu
+    avgpool 2
+    flatten
+    dropout 0.2
+    dense 10
+}
+train cnn on digits {
+    loss      cross_entropy
+    optimizer adam(lr: 2e-3)
+    batch     64
+    epochs    2
+    seed      7
+}
+"#;
+
+fn folder(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("mpi-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for data in ["wine.csv", "digits.csv"] {
+        std::fs::copy(Path::new("examples/data").join(data), dir.join(data)).unwrap();
+    }
+    dir
+}
+
+fn mpirun(dir: &Path, ranks: Option<usize>, args: &[&str]) -> Output {
+    let dlc = env!("CARGO_BIN_EXE_dlc");
+    let mut cmd = match ranks {
+        None => Command::new(dlc),
+        Some(n) => {
+            let mut c = Command::new("mpirun");
+            c.args(["-np", &n.to_string(), "--oversubscribe", dlc]);
+            c
+        }
+    };
+    cmd.args(args)
+        .current_dir(dir)
+        // CI runs as root, which OpenMPI refuses unless told.
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .output()
+        .expect("mpirun runs (OpenMPI installed?)")
+}
+
+/// The epoch lines of a `--json` run: (train loss, train acc, val loss, val acc).
+fn epochs(o: &Output) -> Vec<[f64; 4]> {
+    let text = String::from_utf8_lossy(&o.stdout);
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("event").is_none())
+        .map(|v| ["train_loss", "train_acc", "val_loss", "val_acc"].map(|k| v[k].as_f64().unwrap()))
+        .collect()
+}
+
+fn params(dir: &Path, out: &str) -> Vec<f32> {
+    let model = dlc::open_model(
+        dir.join(out).join("model.safetensors"),
+        &Default::default(),
+    )
+    .expect("the model file opens");
+    model
+        .parameters()
+        .into_iter()
+        .flat_map(|(_, _, v)| v.to_vec())
+        .collect()
+}
+
+fn check(name: &str, program: &str) {
+    let dir = folder(name);
+    std::fs::write(dir.join("p.dl"), program).unwrap();
+    let alone = mpirun(
+        &dir,
+        None,
+        &["run", "p.dl", "--json", "-q", "--out", "alone"],
+    );
+    assert!(
+        alone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alone.stderr)
+    );
+    let expected = epochs(&alone);
+    let expected_params = params(&dir, "alone");
+    for ranks in [2, 3] {
+        let out = format!("ranks{ranks}");
+        let o = mpirun(
+            &dir,
+            Some(ranks),
+            &["run", "p.dl", "--json", "-q", "--out", &out],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{name}, {ranks} ranks: {err}");
+        let got = epochs(&o);
+        // One rank prints: as many epoch lines as alone.
+        assert_eq!(got.len(), expected.len(), "{name}, {ranks} ranks: {err}");
+        for (e, (a, b)) in expected.iter().zip(&got).enumerate() {
+            for (x, y) in a.iter().zip(b) {
+                let rel = (x - y).abs() / x.abs().max(1e-12);
+                assert!(
+                    rel <= 1e-5,
+                    "{name}, {ranks} ranks, epoch {}: {a:?} vs {b:?}",
+                    e + 1
+                );
+            }
+        }
+        let p = params(&dir, &out);
+        let scale = expected_params.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        for (i, (a, b)) in expected_params.iter().zip(&p).enumerate() {
+            let rel = (a - b).abs() / a.abs().max(0.01 * scale);
+            assert!(
+                rel <= 1e-5,
+                "{name}, {ranks} ranks: parameter {i}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_mlp_with_dropout_trains_on_two_and_three_ranks_as_alone() {
+    check("mlp", MLP);
+}
+
+#[test]
+fn a_cnn_trains_on_two_and_three_ranks_as_alone() {
+    check("cnn", CNN);
+}
+
+#[test]
+fn a_rank_that_cannot_read_its_data_stops_the_job_with_one_message() {
+    let dir = folder("missing");
+    std::fs::write(dir.join("p.dl"), MLP.replace("wine.csv", "gone.csv")).unwrap();
+    let o = mpirun(&dir, Some(2), &["run", "p.dl", "-q"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert_eq!(
+        err.matches("gone.csv: cannot read the file").count(),
+        1,
+        "{err}"
+    );
+}
