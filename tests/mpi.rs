@@ -101,11 +101,8 @@ fn epochs(o: &Output) -> Vec<[f64; 4]> {
 }
 
 fn params(dir: &Path, out: &str) -> Vec<f32> {
-    let model = dlc::open_model(
-        dir.join(out).join("model.safetensors"),
-        &Default::default(),
-    )
-    .expect("the model file opens");
+    let model = dlc::open_model(dir.join(out).join("model.safetensors"), &Default::default())
+        .expect("the model file opens");
     model
         .parameters()
         .into_iter()
