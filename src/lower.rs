@@ -146,7 +146,9 @@ fn weighted_mean(g: &mut Graph, kind: Loss, z: ValueId) -> ValueId {
     };
     let weighted = g.mul(per_sample_loss, per_sample_weight);
     let total = g.sum(weighted, &[0, 1]);
+    // The whole batch's weight, when the batch is split over ranks.
     let weight = g.sum(per_sample_weight, &[0, 1]);
+    let weight = g.cross_sum(weight);
     let mean = g.div(total, weight);
     g.reshape(mean, Shape::scalar())
 }

@@ -355,7 +355,22 @@ fn main() -> ExitCode {
     if matches!(cli.command, Command::Tune { .. }) {
         set_threads(Some(1));
     } else {
-        set_threads(cli.threads);
+        // Ranks that share a machine share its cores (else DLC_THREADS).
+        set_threads(cli.threads.or_else(|| {
+            let here = dlc::distributed::local_ranks()?;
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            (std::env::var_os("DLC_THREADS").is_none()).then(|| (cores / here).max(1))
+        }));
+    }
+    // Only `dlc run` trains across processes; N copies of another command
+    // would each do the whole work and write the same files.
+    if !matches!(cli.command, Command::Run { .. })
+        && let Some(n) = dlc::distributed::launcher_size().filter(|&n| n > 1)
+    {
+        eprintln!(
+            "error: started as one of {n} MPI processes; only `dlc run` trains across processes\nhelp: run this command alone"
+        );
+        return ExitCode::from(2);
     }
     if let Some(cli::MaxMemory(limit)) = cli.max_memory {
         cli::set_max_memory(limit);

@@ -56,6 +56,9 @@ pub fn vjp(g: &mut Graph, y: ValueId, node: &Node, dy: ValueId) -> Vec<(ValueId,
         }
         // Summing to the operand's shape is done by the caller.
         Op::Expand(x) => vec![(*x, dy)],
+        // Every rank's loss reads the sum, so each rank's operand gets the
+        // sum of the ranks' gradients.
+        Op::CrossSum(x) => vec![(*x, g.cross_sum(dy))],
         Op::Sum(x, _) => {
             let s = g.shape(*x).clone();
             vec![(*x, g.expand(dy, s))]

@@ -45,7 +45,7 @@ pub fn run(file: &Path, mut args: RunArgs) -> u8 {
     let code = run_with(file, args, Some(&g));
     // The ranks agree on every failure as it happens (loading, each step,
     // each evaluation), so all get here; the first has written its files.
-    let _ = g.0.agree(true, "");
+    let _ = g.agree(true, "");
     code
 }
 
@@ -168,7 +168,7 @@ fn run_with(file: &Path, args: RunArgs, group: Option<&dlc::distributed::Group>)
             .err()
             .map(ToString::to_string)
             .unwrap_or_default();
-        if let Err(e) = g.0.agree(loaded.is_ok(), &why) {
+        if let Err(e) = g.agree(loaded.is_ok(), &why) {
             // One message, from the first rank: its own error, or the
             // failing rank's.
             match &loaded {
@@ -272,6 +272,10 @@ fn run_with(file: &Path, args: RunArgs, group: Option<&dlc::distributed::Group>)
                 if let Some(d) = &written {
                     done["run_dir"] = serde_json::json!(d.display().to_string());
                 }
+                if let Some(g) = group {
+                    done["ranks"] = serde_json::json!(g.size());
+                    done["collective_seconds"] = serde_json::json!(g.seconds_in_collectives());
+                }
                 if let Some(m) = &model_file {
                     done["model"] = serde_json::json!(m.display().to_string());
                 }
@@ -282,6 +286,14 @@ fn run_with(file: &Path, args: RunArgs, group: Option<&dlc::distributed::Group>)
                     println!("{}", m.summary_line());
                 }
                 println!("{}", verdict.text());
+                if let (Some(g), false) = (group, args.quiet) {
+                    eprintln!(
+                        "ranks:  {}, the first spent {:.2} s of {:.2} s summing with the others",
+                        g.size(),
+                        g.seconds_in_collectives(),
+                        report.seconds
+                    );
+                }
                 if let (Some(d), false) = (&written, args.quiet) {
                     eprintln!("report: {}", d.join("report.html").display());
                 }

@@ -17,6 +17,7 @@ use super::host_pool::{
     self, HOST_POOL_GRAD_SYMBOL, HOST_POOL_SYMBOL, dlc_pool2x2, dlc_pool2x2_grad,
 };
 use super::host_tanh::{self, HOST_TANH_SYMBOL, dlc_tanh_in_place};
+use crate::distributed::active::{CROSS_SUM_SYMBOL, dlc_cross_sum};
 use super::jit::{CodegenError, Jit};
 use super::plan::{Kernel, Layout, Plan, plan_with_layout, print_plan};
 use super::pool::{self, Window};
@@ -131,6 +132,7 @@ pub fn compile_entries(
     symbols.push((REDUCE_BANDS_SYMBOL, dlc_reduce_bands as *const u8));
     symbols.push((HOST_TANH_SYMBOL, dlc_tanh_in_place as *const u8));
     symbols.push((HOST_DROPOUT_SYMBOL, dlc_dropout_mask as *const u8));
+    symbols.push((CROSS_SUM_SYMBOL, dlc_cross_sum as *const u8));
     symbols.push((HOST_POOL_SYMBOL, dlc_pool2x2 as *const u8));
     symbols.push((HOST_POOL_GRAD_SYMBOL, dlc_pool2x2_grad as *const u8));
     symbols.push((HOST_IM2COL_SYMBOL, dlc_im2col as *const u8));
@@ -150,6 +152,7 @@ pub fn compile_entries(
     } else {
         None
     };
+    let cross_sum_id = jit.declare_import(CROSS_SUM_SYMBOL, &jit.signature(&[ptr, I64], &[]))?;
     let dropout_id = if host_dropout::available() {
         let sig = jit.signature(&[ptr, I64, I64, F32], &[]);
         Some(jit.declare_import(HOST_DROPOUT_SYMBOL, &sig)?)
@@ -255,6 +258,7 @@ pub fn compile_entries(
             );
             fx.host_tanh = tanh_id.map(|id| imports.reference(id, fx.b));
             fx.host_dropout = dropout_id.map(|id| imports.reference(id, fx.b));
+            fx.host_cross_sum = Some(imports.reference(cross_sum_id, fx.b));
             fx.host_pool = pool_ids.map(|ids| ids.map(|id| imports.reference(id, fx.b)));
             fx.host_im2col = im2col_ids.map(|ids| ids.map(|id| imports.reference(id, fx.b)));
             let profile = profile_id.map(|id| imports.reference(id, fx.b));
@@ -477,5 +481,19 @@ pub(super) fn emit_kernel(fx: &mut Fx, k: &Kernel) -> R {
             out,
         } => copy::emit_slice(fx, x, *axis, *start, out),
         Kernel::Copy { from, to } => copy::emit_copy(fx, from, *to),
+        Kernel::CrossSum { x, out } => {
+            let host = fx.host_cross_sum.ok_or_else(|| {
+                CodegenError::InvalidShape(
+                    "a sum across ranks needs the host, which self-contained code has not".into(),
+                )
+            })?;
+            if x.loc != out.loc {
+                copy::emit_copy(fx, x, out.loc)?;
+            }
+            let ptr = fx.ptr(out.loc)?;
+            let len = fx.numel(&out.shape)?;
+            fx.b.ins().call(host, &[ptr, len]);
+            Ok(())
+        }
     }
 }

@@ -49,6 +49,8 @@ pub struct Fx<'a, 'f> {
     pub host_tanh: Option<FuncRef>,
     /// `host_dropout::dlc_dropout_mask`, when the host runs it (AVX-512).
     pub host_dropout: Option<FuncRef>,
+    /// `distributed::active::dlc_cross_sum` (JIT code only).
+    pub host_cross_sum: Option<FuncRef>,
     /// `host_pool::dlc_pool2x2` and `dlc_pool2x2_grad`, when the host runs them (AVX-512).
     pub host_pool: Option<[FuncRef; 2]>,
     /// `host_im2col::dlc_im2col` and `dlc_col2im`, when the host runs them (AVX-512).
@@ -95,6 +97,7 @@ impl<'a, 'f> Fx<'a, 'f> {
             gemm,
             host_tanh: None,
             host_dropout: None,
+            host_cross_sum: None,
             host_pool: None,
             host_im2col: None,
             policy,

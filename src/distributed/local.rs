@@ -46,7 +46,7 @@ pub fn group(size: usize) -> Vec<Group> {
     });
     (0..size)
         .map(|rank| {
-            Group(Arc::new(LocalRank {
+            Group::new(Arc::new(LocalRank {
                 rank,
                 shared: shared.clone(),
             }))
@@ -177,8 +177,8 @@ mod tests {
                 .map(|g| {
                     s.spawn(move || {
                         let mut v = vec![g.rank() as f32 + 0.5, 1.0];
-                        g.0.sum_f32(&mut v).unwrap();
-                        g.0.sum_f32(&mut v).unwrap();
+                        g.sum_f32(&mut v).unwrap();
+                        g.sum_f32(&mut v).unwrap();
                         v
                     })
                 })
@@ -199,7 +199,7 @@ mod tests {
                 .map(|g| {
                     s.spawn(move || {
                         let ok = g.rank() == 0;
-                        g.0.agree(ok, "cannot read data.csv")
+                        g.agree(ok, "cannot read data.csv")
                             .map_err(|e| e.to_string())
                     })
                 })
@@ -220,7 +220,7 @@ mod tests {
         let leaver = ranks.pop().unwrap();
         drop(leaver);
         let mut v = vec![1.0f32];
-        let err = ranks[0].0.sum_f32(&mut v).unwrap_err().to_string();
+        let err = ranks[0].sum_f32(&mut v).unwrap_err().to_string();
         assert!(err.starts_with("rank 1 of 2 stopped"), "{err}");
     }
 }

@@ -17,11 +17,14 @@
 //! process (for tests and for the library); the `mpi` feature adds ranks
 //! that are MPI processes (`mpirun -np N dlc run`).
 
+pub mod active;
 pub mod local;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// Why a collective operation failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -61,6 +64,19 @@ pub trait Collective: Send + Sync {
     }
 }
 
+/// How many of the launcher's processes run on this machine, from the
+/// variables `mpirun` and `srun` set; `None` when none did.
+pub fn local_ranks() -> Option<usize> {
+    [
+        "OMPI_COMM_WORLD_LOCAL_SIZE",
+        "MPI_LOCALNRANKS",
+        "SLURM_NTASKS_PER_NODE",
+    ]
+    .iter()
+    .find_map(|v| std::env::var(v).ok()?.parse().ok())
+    .filter(|&n| n > 0)
+}
+
 /// The number of processes an MPI launcher (`mpirun`, `srun`) started this
 /// one among, from the variables it sets; `None` when none did.
 pub fn launcher_size() -> Option<usize> {
@@ -69,17 +85,62 @@ pub fn launcher_size() -> Option<usize> {
         .find_map(|v| std::env::var(v).ok()?.parse().ok())
 }
 
-/// The ranks a run trains on (one, unless a caller or `mpirun` says more).
+/// The ranks a run trains on (one, unless a caller or `mpirun` says more),
+/// and the time this rank has spent in their collective operations.
 #[derive(Clone)]
-pub struct Group(pub Arc<dyn Collective>);
+pub struct Group {
+    ranks: Arc<dyn Collective>,
+    waited_ns: Arc<AtomicU64>,
+}
 
 impl Group {
+    pub fn new(ranks: Arc<dyn Collective>) -> Group {
+        Group {
+            ranks,
+            waited_ns: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Seconds this rank has spent in collective operations (summing and
+    /// waiting for the others) since the group was made.
+    pub fn seconds_in_collectives(&self) -> f64 {
+        self.waited_ns.load(Ordering::Relaxed) as f64 * 1e-9
+    }
+
+    fn timed<T>(&self, f: impl FnOnce(&dyn Collective) -> T) -> T {
+        let start = Instant::now();
+        let out = f(&*self.ranks);
+        let ns = start.elapsed().as_nanos() as u64;
+        self.waited_ns.fetch_add(ns, Ordering::Relaxed);
+        out
+    }
+
+    /// [`Collective::sum_f32`], timed.
+    pub fn sum_f32(&self, values: &mut [f32]) -> Result<(), CollectiveError> {
+        self.timed(|c| c.sum_f32(values))
+    }
+
+    /// [`Collective::sum_f64`], timed.
+    pub fn sum_f64(&self, values: &mut [f64]) -> Result<(), CollectiveError> {
+        self.timed(|c| c.sum_f64(values))
+    }
+
+    /// [`Collective::agree`], timed.
+    pub fn agree(&self, ok: bool, why: &str) -> Result<(), CollectiveError> {
+        self.timed(|c| c.agree(ok, why))
+    }
+
+    /// [`Collective::abort`].
+    pub fn abort(&self, code: i32) -> ! {
+        self.ranks.abort(code)
+    }
+
     pub fn rank(&self) -> usize {
-        self.0.rank()
+        self.ranks.rank()
     }
 
     pub fn size(&self) -> usize {
-        self.0.size()
+        self.ranks.size()
     }
 
     /// Whether this rank prints and writes files (rank 0 only).

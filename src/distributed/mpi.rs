@@ -47,7 +47,7 @@ pub fn world() -> Option<Group> {
     let (universe, _) = mpi::initialize_with_threading(Threading::Serialized)?;
     let world = universe.world();
     let (rank, size) = (world.rank() as usize, world.size() as usize);
-    Some(Group(Arc::new(MpiWorld {
+    Some(Group::new(Arc::new(MpiWorld {
         world: Mutex::new(world),
         _universe: universe,
         rank,

@@ -105,6 +105,14 @@ pub fn evaluate_prefix<T: Real>(
                     .collect()
             }
             Op::Reshape(x) | Op::Detach(x) => v(x).clone(),
+            // Alone, the value itself (in f64 too, for gradient checks);
+            // split, summed as the compiled code sums: in f32.
+            Op::CrossSum(x) if !crate::distributed::active::is_set() => v(x).clone(),
+            Op::CrossSum(x) => {
+                let mut sum: Vec<f32> = v(x).iter().map(|a| a.to_f64() as f32).collect();
+                crate::distributed::active::cross_sum(&mut sum);
+                sum.into_iter().map(|a| T::from_f64(a as f64)).collect()
+            }
             Op::Expand(x) => kernels::expand(v(x), &dims(x), &shape),
             Op::Sum(x, axes) => kernels::reduce(v(x), &dims(x), axes, T::zero(), |a, b| a + b),
             Op::Max(x, axes) => kernels::reduce(

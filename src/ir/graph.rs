@@ -328,6 +328,14 @@ impl Graph {
 
     /// Mean over `axes`, keeping them as size 1; `count` is the number of
     /// elements averaged, which involves the batch size when `axes` has 0.
+    /// The sum of `x` (unbatched) over the ranks training together.
+    pub fn cross_sum(&mut self, x: ValueId) -> ValueId {
+        self.build(Op::CrossSum(x))
+    }
+
+    /// The mean over `axes`. Over the batch, it is the whole batch's when
+    /// the batch is split over ranks: their sums are summed (`CrossSum`)
+    /// and divided by the whole batch's size.
     pub fn mean(&mut self, x: ValueId, axes: &[usize]) -> ValueId {
         let s = self.sum(x, axes);
         let shape = self.shape(x).clone();
@@ -336,6 +344,11 @@ impl Graph {
             .map(|&a| if let Dim::K(k) = shape.0[a] { k } else { 1 })
             .product();
         let over_batch = axes.iter().any(|&a| shape.0[a] == Dim::N);
+        let s = if over_batch && !self.shape(s).is_batched() {
+            self.cross_sum(s)
+        } else {
+            s
+        };
         let scaled = self.scale(s, 1.0 / fixed as f32);
         if over_batch {
             let n = self.scalar(ScalarKind::BatchSize);

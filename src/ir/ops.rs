@@ -149,6 +149,11 @@ pub enum Op {
     },
     /// Identity whose gradient is zero (e.g. the max subtracted in softmax).
     Detach(ValueId),
+    /// The sum of an unbatched value over the ranks that train together
+    /// (see `crate::distributed`); the value itself for one process. Batch
+    /// means (batch norm's statistics) sum their per-rank sums with it, so
+    /// that they are the whole batch's.
+    CrossSum(ValueId),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -272,6 +277,7 @@ impl Op {
             | Op::Slice { x, .. }
             | Op::OneHot(x)
             | Op::Detach(x)
+            | Op::CrossSum(x)
             | Op::Pool2d { x, .. } => vec![*x],
             Op::Binary(_, a, b) | Op::MatMul { a, b, .. } => vec![*a, *b],
             Op::Select(c, a, b) => vec![*c, *a, *b],

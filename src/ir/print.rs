@@ -194,6 +194,7 @@ pub fn op_text(op: &Op) -> String {
         Op::OneHot(x) => format!("one_hot {x}"),
         Op::DropoutMask { rate, salt } => format!("dropout_mask rate {rate} salt {salt}"),
         Op::Detach(x) => format!("detach {x}"),
+        Op::CrossSum(x) => format!("cross_sum {x}"),
     }
 }
 

@@ -86,6 +86,11 @@ pub fn result_shape(
         Op::Scalar(_) => Ok(Shape::scalar()),
         Op::Fill(_) | Op::DropoutMask { .. } => given().cloned(),
         Op::Unary(..) | Op::Detach(_) => Ok(s(0).clone()),
+        Op::CrossSum(_) if s(0).is_batched() => fail(format!(
+            "cross_sum of {}: a batched value differs in size between ranks",
+            s(0)
+        )),
+        Op::CrossSum(_) => Ok(s(0).clone()),
         Op::Binary(..) => broadcast(s(0), s(1), "operands"),
         Op::Select(..) => {
             let ab = broadcast(s(1), s(2), "operands")?;
@@ -349,6 +354,14 @@ mod tests {
         assert_eq!(ok, Ok(Shape::batched(&[3])));
         assert!(rule(op.clone(), &x, Some(Shape::batched(&[4]))).is_err());
         assert!(rule(op, &x, Some(Shape::fixed(&[2, 3]))).is_err());
+    }
+
+    #[test]
+    fn a_sum_across_ranks_is_of_an_unbatched_value() {
+        let fixed = [Shape::fixed(&[1, 4])];
+        assert_eq!(rule(Op::CrossSum(V), &fixed, None), Ok(Shape::fixed(&[1, 4])));
+        let batched = rule(Op::CrossSum(V), &[Shape::batched(&[4])], None);
+        assert!(batched.unwrap_err().0.contains("differs in size between ranks"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod lr_find;
 pub mod sanity;
 mod steps;
 pub mod tune;
+mod tune_split;
 
 pub use crate::syntax::format_number;
 pub use bench::{Bench, DecayKind, Setting};

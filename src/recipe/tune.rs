@@ -56,6 +56,10 @@ pub struct TuneOptions {
     pub confirm_seeds: Option<usize>,
     /// Threads; 0: one per core.
     pub threads: usize,
+    /// Ranks that share the grids (see `crate::distributed`): rank r trains
+    /// points r, r + size, ... and every rank gets every point. Each point
+    /// trains alone on one thread, so the results are a single process's.
+    pub group: Option<crate::distributed::Group>,
 }
 
 impl Default for TuneOptions {
@@ -70,6 +74,7 @@ impl Default for TuneOptions {
             extensions: 2,
             confirm_seeds: None,
             threads: 0,
+            group: None,
         }
     }
 }
@@ -219,7 +224,12 @@ pub fn tune(
             points: settings.len(),
             epochs,
         });
-        run_grid(bench, settings, stage, epochs, threads, on_progress)
+        match options.group.as_ref().filter(|g| g.size() > 1) {
+            None => run_grid(bench, settings, stage, epochs, threads, on_progress),
+            Some(g) => super::tune_split::run_grid_split(g, settings, (stage, epochs), |mine| {
+                run_grid(bench, mine, stage, epochs, threads, on_progress)
+            }),
+        }
     };
     let mut coarse: Vec<Setting> = Vec::new();
     for f in &options.rate_factors {

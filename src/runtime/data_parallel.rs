@@ -8,7 +8,7 @@ use super::train::count_correct;
 use super::{CompiledModel, Evaluation, RunError};
 use crate::autodiff::graphs::Entry;
 use crate::data::{Batcher, Dataset, Targets};
-use crate::distributed::{CollectiveError, Group};
+use crate::distributed::{CollectiveError, Group, active};
 use crate::ir::{Shard, StepScalars};
 
 /// A failed collective as a run error.
@@ -26,29 +26,6 @@ pub struct StepResult {
 }
 
 impl CompiledModel {
-    /// Whether the program can train split over ranks exactly: its batch
-    /// statistics and weighted means would be per rank.
-    pub(crate) fn check_splittable(&self) -> Result<(), RunError> {
-        let batch_statistics = self
-            .model
-            .network
-            .layers
-            .iter()
-            .find(|l| l.op.rule().uses_batch_statistics());
-        if let Some(layer) = batch_statistics {
-            return Err(RunError::NotSplittable(format!(
-                "layer `{}` normalises with the batch's statistics, which each rank would compute on its own part",
-                layer.name
-            )));
-        }
-        if self.model.train.as_ref().is_some_and(|t| t.class_weights.is_some()) {
-            return Err(RunError::NotSplittable(
-                "the loss's class weights divide by the batch's total weight, which each rank would count on its own part".into(),
-            ));
-        }
-        Ok(())
-    }
-
     /// One step on this rank's rows of the batch `call` describes (all `n`
     /// of them), writing the rank's rows of the output into the start of
     /// `output`: backward, the sum of the gradients over the ranks, update.
@@ -72,10 +49,15 @@ impl CompiledModel {
             ..*call
         };
         let width = self.output_width();
-        let local = self.call(Entry::Backward, &part, output);
+        // Batch norm's statistics and the loss's total class weight are
+        // summed across the ranks inside the backward pass (`CrossSum`).
+        let (local, failure) = active::with_group(group, || self.call(Entry::Backward, &part, output));
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
         // Every rank learns of a failure before anyone waits for a sum.
         let why = local.as_ref().err().map(ToString::to_string).unwrap_or_default();
-        group.0.agree(local.is_ok(), &why)?;
+        group.agree(local.is_ok(), &why)?;
         let loss = local?;
         let correct = count_correct(
             self.loss_kind(),
@@ -83,9 +65,9 @@ impl CompiledModel {
             part.labels,
             width,
         );
-        group.0.sum_f32(&mut self.buffers.grads)?;
+        group.sum_f32(&mut self.buffers.grads)?;
         let mut metrics = [loss as f64, correct as f64];
-        group.0.sum_f64(&mut metrics)?;
+        group.sum_f64(&mut metrics)?;
         let loss = metrics[0] as f32;
         let update = self.call(Entry::Update, call, &mut []);
         match update {
@@ -150,8 +132,8 @@ impl CompiledModel {
             }
         }
         let why = failure.as_ref().map(ToString::to_string).unwrap_or_default();
-        group.0.agree(failure.is_none(), &why)?;
-        group.0.sum_f64(&mut sums)?;
+        group.agree(failure.is_none(), &why)?;
+        group.sum_f64(&mut sums)?;
         let samples = ds.len();
         let accuracy = matches!(ds.targets, Targets::Classes { .. })
             .then(|| sums[2] / samples.max(1) as f64);

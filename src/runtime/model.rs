@@ -21,10 +21,7 @@ pub enum RunError {
     /// Training split over ranks could not agree or communicate.
     #[error(transparent)]
     Collective(crate::distributed::CollectiveError),
-    /// The program cannot train split over ranks and still compute what one
-    /// process computes.
-    #[error("this program cannot train split over several processes: {0}")]
-    NotSplittable(String),
+
     #[error(transparent)]
     Backend(#[from] BackendError),
     #[error(transparent)]

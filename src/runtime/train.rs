@@ -181,9 +181,6 @@ impl CompiledModel {
         // Split over ranks only when there are several; only the first writes.
         let group = options.group.clone().filter(|g| g.size() > 1);
         let leads = group.as_ref().is_none_or(|g| g.leads());
-        if group.is_some() {
-            self.check_splittable()?;
-        }
         if let Some(path) = &plan.checkpoint {
             super::checkpoint::check_destination(std::path::Path::new(path), &self.limits.files)?;
         }

@@ -18,7 +18,9 @@ impl Kernel {
             Kernel::Conv2dWeightGrad { x, dy, .. } | Kernel::Pool2dGrad { x, dy, .. } => {
                 vec![x, dy]
             }
-            Kernel::Pool2d { x, .. } | Kernel::Slice { x, .. } => vec![x],
+            Kernel::Pool2d { x, .. } | Kernel::Slice { x, .. } | Kernel::CrossSum { x, .. } => {
+                vec![x]
+            }
             Kernel::Concat { inputs, .. } => inputs.iter().collect(),
             Kernel::Copy { from, .. } => vec![from],
         }
@@ -41,7 +43,8 @@ impl Kernel {
             | Kernel::Pool2d { out, .. }
             | Kernel::Pool2dGrad { out, .. }
             | Kernel::Concat { out, .. }
-            | Kernel::Slice { out, .. } => vec![(out.loc, out.shape.clone())],
+            | Kernel::Slice { out, .. }
+            | Kernel::CrossSum { out, .. } => vec![(out.loc, out.shape.clone())],
             Kernel::Copy { from, to } => vec![(*to, from.shape.clone())],
         }
     }
@@ -61,6 +64,7 @@ impl Kernel {
             Kernel::Concat { .. } => "concat",
             Kernel::Slice { .. } => "slice",
             Kernel::Copy { .. } => "copy",
+            Kernel::CrossSum { .. } => "cross_sum",
         }
     }
 }

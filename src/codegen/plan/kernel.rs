@@ -98,6 +98,10 @@ impl Planner<'_> {
                 axis: *axis,
                 out: outb,
             },
+            Op::CrossSum(x) => Kernel::CrossSum {
+                x: self.buf(*x)?,
+                out: outb,
+            },
             Op::Slice { x, axis, start } => Kernel::Slice {
                 x: self.buf(*x)?,
                 axis: *axis,

@@ -177,6 +177,9 @@ pub enum Kernel {
     },
     /// Copies `len` floats per sample (or in all, if unbatched) from one place to another.
     Copy { from: Buf, to: Loc },
+    /// `out = x` summed over the ranks training together (`Op::CrossSum`):
+    /// a copy, then a call of the host (nothing more for one process).
+    CrossSum { x: Buf, out: Buf },
 }
 
 /// Offsets of the parameters (and equally of their gradients) and of the

@@ -82,6 +82,7 @@ pub fn print_plan(plan: &Plan) -> String {
                 out,
             } => format!("slice axis {axis} from {start} {} -> {}", buf(x), buf(out)),
             Kernel::Copy { from, to } => format!("copy {} -> {}", buf(from), loc(to)),
+            Kernel::CrossSum { x, out } => format!("cross_sum {} -> {}", buf(x), buf(out)),
         };
         let _ = writeln!(out, "k{i}: {text}");
     }

@@ -213,7 +213,8 @@ fn op(
             let axes = b.ints("axes", &[*axis as i64]);
             b.node("Slice", &[n(x), &starts, &ends, &axes], vec![])
         }
-        Op::Detach(x) => b.node("Identity", &[n(x)], vec![]),
+        // One process: the value itself.
+        Op::Detach(x) | Op::CrossSum(x) => b.node("Identity", &[n(x)], vec![]),
         Op::Input(kind) => return Err(format!("it reads the {kind:?} of training")),
         Op::Scalar(kind) => return Err(format!("it reads the training scalar {kind:?}")),
         Op::GradIn(_)

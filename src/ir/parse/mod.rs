@@ -183,6 +183,7 @@ fn parse_op(c: &mut Cursor) -> Res<Op> {
         "expand" => Op::Expand(c.value()?),
         "one_hot" => Op::OneHot(c.value()?),
         "detach" => Op::Detach(c.value()?),
+        "cross_sum" => Op::CrossSum(c.value()?),
         "sum" => Op::Sum(c.value()?, c.axes()?),
         // `max %a, %b` is binary, `max %x axes 1` a reduction.
         "max" => {

@@ -68,6 +68,7 @@ state 1 conv.weight.m : [4, 3, 3, 3] = 0 optimizer
 %49 = min %6, %7 : []
 %50 = gt %6, %7 : []
 %51 = eq %6, %7 : []
+%52 = cross_sum %27 : [1, 1]
 loss %51
 output %22
 grad conv.weight %13
@@ -78,7 +79,7 @@ update state s %5
 #[test]
 fn every_form_reads_back_as_printed() {
     let g = parse_graph(EVERY_FORM).unwrap();
-    assert_eq!(g.nodes.len(), 52);
+    assert_eq!(g.nodes.len(), 53);
     assert_eq!(g.params[0].init, Init::He { slope: 0.01 });
     assert_eq!(g.states[1].kind, StateKind::Optimizer);
     let origin = g.nodes[30].origin.as_ref().unwrap();
@@ -215,10 +216,11 @@ fn variant(op: &Op) -> usize {
         Op::OneHot(_) => 21,
         Op::DropoutMask { .. } => 22,
         Op::Detach(_) => 23,
+        Op::CrossSum(_) => 24,
     }
 }
 
-const VARIANTS: usize = 24;
+const VARIANTS: usize = 25;
 
 #[test]
 fn every_primitive_has_a_text_form_in_the_test() {
