@@ -351,24 +351,26 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // `dlc tune` trains grid points side by side, one thread per core (or
     // --threads): the kernels of each then run on one thread.
-    let grid_threads = cli.threads.unwrap_or(0);
+    // Ranks that share a machine share its cores.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_rank = dlc::distributed::local_ranks().map(|here| (cores / here).max(1));
+    let grid_threads = cli.threads.or(per_rank).unwrap_or(0);
     if matches!(cli.command, Command::Tune { .. }) {
         set_threads(Some(1));
     } else {
         // Ranks that share a machine share its cores (else DLC_THREADS).
-        set_threads(cli.threads.or_else(|| {
-            let here = dlc::distributed::local_ranks()?;
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            (std::env::var_os("DLC_THREADS").is_none()).then(|| (cores / here).max(1))
-        }));
+        set_threads(
+            cli.threads
+                .or(per_rank.filter(|_| std::env::var_os("DLC_THREADS").is_none())),
+        );
     }
-    // Only `dlc run` trains across processes; N copies of another command
-    // would each do the whole work and write the same files.
-    if !matches!(cli.command, Command::Run { .. })
+    // Only `dlc run` and `dlc tune` share their work across processes; N
+    // copies of another command would each do it all and write the same files.
+    if !matches!(cli.command, Command::Run { .. } | Command::Tune { .. })
         && let Some(n) = dlc::distributed::launcher_size().filter(|&n| n > 1)
     {
         eprintln!(
-            "error: started as one of {n} MPI processes; only `dlc run` trains across processes\nhelp: run this command alone"
+            "error: started as one of {n} MPI processes; only `dlc run` and `dlc tune` share their work across processes\nhelp: run this command alone"
         );
         return ExitCode::from(2);
     }

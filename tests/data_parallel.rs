@@ -162,3 +162,59 @@ fn class_weights_train_split_as_alone() {
         "    batch     20\n    class_weights balanced",
     ));
 }
+
+#[test]
+fn a_tune_shared_over_ranks_finds_what_one_process_finds() {
+    use dlc::recipe::{Bench, TuneOptions, tune};
+    let options = |group| {
+        let mut o = TuneOptions {
+            coarse_epochs: 1,
+            fine_epochs: 1,
+            rate_factors: vec![0.3, 1.0, 3.0],
+            decays: Some(vec![0.0, 1e-3]),
+            top: 1,
+            extensions: 0,
+            confirm_seeds: Some(1),
+            threads: 1,
+            group,
+            ..TuneOptions::default()
+        };
+        o.finder.steps = 40;
+        o
+    };
+    let run = |group: Option<Group>| {
+        let bench = Bench::new(MLP, dlc::BackendKind::Jit, "tune").unwrap();
+        let result = tune(&bench, &options(group), &|_| {}).unwrap();
+        // Everything but the seconds each epoch took.
+        let points: Vec<_> = result
+            .points
+            .iter()
+            .map(|p| {
+                let curve: Vec<_> = (p.curve.iter())
+                    .map(|m| {
+                        (
+                            m.epoch,
+                            m.train_loss,
+                            m.train_acc,
+                            m.val_loss,
+                            m.val_acc,
+                            m.lr,
+                        )
+                    })
+                    .collect();
+                (p.stage, p.setting, p.epochs, p.diverged, curve)
+            })
+            .collect();
+        (points, result.chosen())
+    };
+    let alone = run(None);
+    let shared: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (local::group(2).into_iter())
+            .map(|g| s.spawn(move || run(Some(g))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (rank, r) in shared.iter().enumerate() {
+        assert_eq!(r, &alone, "rank {rank}");
+    }
+}

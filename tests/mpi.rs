@@ -201,3 +201,39 @@ fn a_rank_that_cannot_read_its_data_stops_the_job_with_one_message() {
         "{err}"
     );
 }
+
+#[test]
+fn mpirun_tune_shares_the_grid_and_decides_as_alone() {
+    let dir = folder("tune");
+    std::fs::write(dir.join("p.dl"), MLP).unwrap();
+    let args = |out: &'static str| {
+        [
+            "tune",
+            "p.dl",
+            "--epochs",
+            "1",
+            "--fine-epochs",
+            "1",
+            "--top",
+            "1",
+            "--finder-steps",
+            "40",
+            "--confirm-seeds",
+            "1",
+            "-q",
+            "--out",
+            out,
+        ]
+    };
+    let alone = mpirun(&dir, None, &args("alone"));
+    let shared = mpirun(&dir, Some(2), &args("shared"));
+    for o in [&alone, &shared] {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // One rank prints: the same decision, once.
+    assert_eq!(
+        String::from_utf8_lossy(&shared.stdout),
+        String::from_utf8_lossy(&alone.stdout)
+    );
+    assert!(dir.join("shared/report.html").is_file());
+}

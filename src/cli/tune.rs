@@ -25,7 +25,24 @@ pub struct TuneArgs {
     pub interpret: bool,
 }
 
-pub fn tune(file: &std::path::Path, args: TuneArgs) -> u8 {
+pub fn tune(file: &std::path::Path, mut args: TuneArgs) -> u8 {
+    let group = match super::launch_group() {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let Some(g) = group else {
+        return tune_with(file, args, None);
+    };
+    // The ranks share the grids' points; the first prints and writes.
+    if !g.leads() {
+        args.quiet = true;
+    }
+    let code = tune_with(file, args, Some(&g));
+    let _ = g.agree(true, "");
+    code
+}
+
+fn tune_with(file: &Path, args: TuneArgs, group: Option<&dlc::distributed::Group>) -> u8 {
     let dir = args
         .out
         .clone()
@@ -49,6 +66,7 @@ pub fn tune(file: &std::path::Path, args: TuneArgs) -> u8 {
         top: args.top,
         threads: args.threads,
         confirm_seeds: args.confirm_seeds,
+        group: group.cloned(),
         ..TuneOptions::default()
     };
     options.finder.steps = args.finder_steps;
@@ -65,10 +83,16 @@ pub fn tune(file: &std::path::Path, args: TuneArgs) -> u8 {
     let result = match search(&bench, &options, &show) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            // The ranks fail together: the first reports.
+            if group.is_none_or(|g| g.leads()) {
+                eprintln!("error: {e}");
+            }
             return 2;
         }
     };
+    if group.is_some_and(|g| !g.leads()) {
+        return 0;
+    }
     if !args.quiet {
         let (header, rows) = dlc::report::grid_rows(&result);
         println!("{}", table(&header, &rows, result.winner));
