@@ -218,3 +218,14 @@ fn a_tune_shared_over_ranks_finds_what_one_process_finds() {
         assert_eq!(r, &alone, "rank {rank}");
     }
 }
+
+#[test]
+fn early_stopping_stops_every_rank_at_the_epoch_one_process_stops() {
+    let source = MLP.replace(
+        "    epochs    4",
+        "    epochs    40\n    early_stop val_loss, patience: 2",
+    );
+    let alone = train(&source, None);
+    assert!(alone.epochs.len() < 40, "the run should stop early");
+    check_split(&source);
+}

@@ -387,10 +387,16 @@ impl CompiledModel {
             };
             on_epoch(&m);
             report.epochs.push(m.clone());
-            let stop = match (&run.plan.early_stop, &mut self.run.early_stop) {
+            let mut stop = match (&run.plan.early_stop, &mut self.run.early_stop) {
                 (Some(rule), Some(state)) => state.observe(rule, &m, &self.buffers)?,
                 _ => false,
             };
+            if let Some(g) = &group {
+                // Every rank saw the same metrics; rank 0's decision binds all.
+                let mut decision = [if leads && stop { 1.0 } else { 0.0 }];
+                g.sum_f64(&mut decision)?;
+                stop = decision[0] > 0.0;
+            }
             if stop {
                 break;
             }
