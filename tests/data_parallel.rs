@@ -5,6 +5,9 @@
 //! process here (`distributed::local`); `tests/mpi.rs` runs them as MPI
 //! processes.
 
+mod distributed_support;
+
+use distributed_support::relative_difference;
 use dlc::distributed::{Group, local};
 use dlc::{EpochMetrics, TrainOptions};
 
@@ -95,15 +98,6 @@ fn assert_same(alone: &Run, split: &Run, what: &str) {
         let rel = relative_difference(a, b);
         assert!(rel <= 1e-5, "{what}: {tensor} differs by {rel:e}");
     }
-}
-
-/// `|a - b| / |a|` over a whole tensor (Euclidean norms): a weight whose
-/// gradient is near zero moves by Adam's normalised step whatever its
-/// size, so element by element its rounding is not relative to anything.
-fn relative_difference(a: &[f32], b: &[f32]) -> f64 {
-    let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|x| x * x).sum::<f64>().sqrt();
-    let diff = norm(&mut a.iter().zip(b).map(|(x, y)| *x as f64 - *y as f64));
-    diff / norm(&mut a.iter().map(|x| *x as f64)).max(1e-30)
 }
 
 #[test]

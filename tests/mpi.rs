@@ -4,6 +4,9 @@
 //! feature; needs OpenMPI's `mpirun` (`.ci/run` installs it).
 #![cfg(feature = "mpi")]
 
+mod distributed_support;
+
+use distributed_support::relative_difference;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -96,6 +99,9 @@ fn mpirun(dir: &Path, ranks: Option<usize>, args: &[&str]) -> Output {
         // CI runs as root, which OpenMPI refuses unless told.
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        // Containers often forbid the cross-process memory copy OpenMPI's
+        // shared-memory transport tries first; plain copies always work.
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
         .output()
         .expect("mpirun runs (OpenMPI installed?)")
 }
@@ -118,15 +124,6 @@ fn params(dir: &Path, out: &str) -> Vec<(String, Vec<f32>)> {
         .into_iter()
         .map(|(name, _, v)| (name.to_string(), v.to_vec()))
         .collect()
-}
-
-/// `|a - b| / |a|` over a whole tensor (Euclidean norms): a weight whose
-/// gradient is near zero moves by Adam's normalised step whatever its
-/// size, so element by element its rounding is not relative to anything.
-fn relative_difference(a: &[f32], b: &[f32]) -> f64 {
-    let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|x| x * x).sum::<f64>().sqrt();
-    let diff = norm(&mut a.iter().zip(b).map(|(x, y)| *x as f64 - *y as f64));
-    diff / norm(&mut a.iter().map(|x| *x as f64)).max(1e-30)
 }
 
 fn check(name: &str, program: &str) {

@@ -248,6 +248,23 @@ pub fn check_outputs(
     }
 }
 
+/// Runs `command` as this process's part of the job an MPI launcher
+/// started (with the group), or alone (without).
+pub fn as_rank(command: impl FnOnce(Option<&dlc::distributed::Group>) -> u8) -> u8 {
+    let group = match launch_group() {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let code = command(group.as_ref());
+    if let Some(g) = &group {
+        // The ranks agree on every failure as it happens (loading, each
+        // step, each evaluation), so all get here; the first has written
+        // its files by now, and nobody leaves before.
+        let _ = g.agree(true, "");
+    }
+    code
+}
+
 /// The ranks an MPI launcher started this process among, when it started
 /// several: training then splits every batch over them. Without the `mpi`
 /// feature, several processes would each train alone into the same files:

@@ -30,23 +30,14 @@ pub struct RunArgs {
 }
 
 pub fn run(file: &Path, mut args: RunArgs) -> u8 {
-    let group = match super::launch_group() {
-        Ok(g) => g,
-        Err(code) => return code,
-    };
-    let Some(g) = group else {
-        return run_with(file, args, None);
-    };
-    // Only the first rank prints and writes; the others train their part.
-    if !g.leads() {
-        args.quiet = true;
-        args.json = false;
-    }
-    let code = run_with(file, args, Some(&g));
-    // The ranks agree on every failure as it happens (loading, each step,
-    // each evaluation), so all get here; the first has written its files.
-    let _ = g.agree(true, "");
-    code
+    super::as_rank(|group| {
+        // Only the first rank prints and writes; the others train their part.
+        if group.is_some_and(|g| !g.leads()) {
+            args.quiet = true;
+            args.json = false;
+        }
+        run_with(file, args, group)
+    })
 }
 
 fn run_with(file: &Path, args: RunArgs, group: Option<&dlc::distributed::Group>) -> u8 {

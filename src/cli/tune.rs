@@ -26,20 +26,13 @@ pub struct TuneArgs {
 }
 
 pub fn tune(file: &std::path::Path, mut args: TuneArgs) -> u8 {
-    let group = match super::launch_group() {
-        Ok(g) => g,
-        Err(code) => return code,
-    };
-    let Some(g) = group else {
-        return tune_with(file, args, None);
-    };
-    // The ranks share the grids' points; the first prints and writes.
-    if !g.leads() {
-        args.quiet = true;
-    }
-    let code = tune_with(file, args, Some(&g));
-    let _ = g.agree(true, "");
-    code
+    super::as_rank(|group| {
+        // The ranks share the grids' points; the first prints and writes.
+        if group.is_some_and(|g| !g.leads()) {
+            args.quiet = true;
+        }
+        tune_with(file, args, group)
+    })
 }
 
 fn tune_with(file: &Path, args: TuneArgs, group: Option<&dlc::distributed::Group>) -> u8 {

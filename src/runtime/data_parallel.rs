@@ -4,12 +4,12 @@
 //! them, and every rank applies the same update.
 
 use super::backend::{BackendError, Call};
-use super::train::count_correct;
+use super::train::{count_correct, evaluation_of};
 use super::{CompiledModel, Evaluation, RunError};
 use crate::autodiff::graphs::Entry;
-use crate::data::{Batcher, Dataset, Targets};
+use crate::data::Dataset;
 use crate::distributed::{CollectiveError, Group, active};
-use crate::ir::{Shard, StepScalars};
+use crate::ir::Shard;
 
 /// A failed collective as a run error.
 impl From<CollectiveError> for RunError {
@@ -90,57 +90,12 @@ impl CompiledModel {
         group: &Group,
         ds: &Dataset,
     ) -> Result<Evaluation, RunError> {
-        self.require_class_weights()?;
-        let width = self.output_width();
-        let chunk = self.max_batch();
-        let mut batcher = Batcher::sequential(ds, chunk)?;
-        let mut features = vec![0.0f32; batcher.features_len()];
-        let mut labels = vec![0.0f32; batcher.targets_len()];
-        let mut output = vec![0.0f32; chunk * width];
-        let tl = ds.targets.target_len();
-        let entry = if self.graphs.eval.is_some() {
-            Entry::Eval
-        } else {
-            Entry::Predict
-        };
-        let mut sums = [0.0f64; 3]; // loss * weight, weight, correct
-        let mut index = 0;
-        let mut failure = None;
-        while let Some(n) = batcher.next_batch(&mut features, &mut labels)? {
-            index += 1;
-            if (index - 1) % group.size() != group.rank() || failure.is_some() {
-                continue;
-            }
-            let call = Call {
-                n,
-                features: &features[..n * self.input_len()],
-                labels: &labels[..n * tl],
-                scalars: StepScalars::NO_STEP,
-                seed: 0,
-                step: 0,
-                shard: Shard::WHOLE,
-            };
-            match self.call(entry, &call, &mut output) {
-                Ok(loss) => {
-                    let weight = self.loss_weight(&labels, n);
-                    sums[0] += loss as f64 * weight;
-                    sums[1] += weight;
-                    let hits = count_correct(self.loss_kind(), &output[..n * width], &labels[..n * tl], width);
-                    sums[2] += hits as f64;
-                }
-                Err(e) => failure = Some(e),
-            }
-        }
-        let why = failure.as_ref().map(ToString::to_string).unwrap_or_default();
-        group.agree(failure.is_none(), &why)?;
+        let (rank, size) = (group.rank(), group.size());
+        let mine = self.evaluation_sums(ds, |batch| batch % size == rank);
+        let why = mine.as_ref().err().map(ToString::to_string).unwrap_or_default();
+        group.agree(mine.is_ok(), &why)?;
+        let mut sums = mine?;
         group.sum_f64(&mut sums)?;
-        let samples = ds.len();
-        let accuracy = matches!(ds.targets, Targets::Classes { .. })
-            .then(|| sums[2] / samples.max(1) as f64);
-        Ok(Evaluation {
-            loss: sums[0] / sums[1].max(f64::MIN_POSITIVE),
-            accuracy,
-            samples,
-        })
+        Ok(evaluation_of(ds, sums))
     }
 }

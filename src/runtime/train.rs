@@ -426,6 +426,37 @@ impl CompiledModel {
         Ok(report)
     }
 
+    /// The call of one optimizer step of epoch `e` on the `n` samples of
+    /// `features` and `labels`, and the rate it uses.
+    fn step_call<'b>(
+        &self,
+        run: &RunPlan,
+        e: usize,
+        n: usize,
+        train: &Dataset,
+        [features, labels]: [&'b [f32]; 2],
+    ) -> (Call<'b>, f64) {
+        let plan = &run.plan;
+        let lr = learning_rate(
+            plan.optimizer.lr,
+            &plan.schedule,
+            run.epochs,
+            e,
+            self.step,
+            run.steps_per_epoch,
+        );
+        let call = Call {
+            n,
+            features: &features[..n * self.input_len()],
+            labels: &labels[..n * train.targets.target_len()],
+            scalars: plan.optimizer.kind.rule().step_scalars(lr, self.step + 1),
+            seed: run.seed,
+            step: self.step,
+            shard: crate::ir::Shard::WHOLE,
+        };
+        (call, lr)
+    }
+
     /// [`Self::train_step`] split over `group`: this rank's rows, the
     /// gradients summed over the ranks (see `data_parallel.rs`).
     fn train_step_split(
@@ -437,26 +468,8 @@ impl CompiledModel {
         train: &Dataset,
         bufs: &mut StepBuffers,
     ) -> (Result<StepResult, RunError>, f64) {
-        let plan = &run.plan;
-        let lr = learning_rate(
-            plan.optimizer.lr,
-            &plan.schedule,
-            run.epochs,
-            e,
-            self.step,
-            run.steps_per_epoch,
-        );
-        let scalars = plan.optimizer.kind.rule().step_scalars(lr, self.step + 1);
+        let (call, lr) = self.step_call(run, e, n, train, [&bufs.features, &bufs.labels]);
         let tl = train.targets.target_len();
-        let call = Call {
-            n,
-            features: &bufs.features[..n * self.input_len()],
-            labels: &bufs.labels[..n * tl],
-            scalars,
-            seed: run.seed,
-            step: self.step,
-            shard: crate::ir::Shard::WHOLE,
-        };
         (self.sharded_step(group, &call, tl, &mut bufs.output), lr)
     }
 
@@ -470,25 +483,7 @@ impl CompiledModel {
         train: &Dataset,
         bufs: &mut StepBuffers,
     ) -> (Result<f32, RunError>, f64) {
-        let plan = &run.plan;
-        let lr = learning_rate(
-            plan.optimizer.lr,
-            &plan.schedule,
-            run.epochs,
-            e,
-            self.step,
-            run.steps_per_epoch,
-        );
-        let scalars = plan.optimizer.kind.rule().step_scalars(lr, self.step + 1);
-        let call = Call {
-            n,
-            features: &bufs.features[..n * self.input_len()],
-            labels: &bufs.labels[..n * train.targets.target_len()],
-            scalars,
-            seed: run.seed,
-            step: self.step,
-            shard: crate::ir::Shard::WHOLE,
-        };
+        let (call, lr) = self.step_call(run, e, n, train, [&bufs.features, &bufs.labels]);
         (self.call(Entry::TrainStep, &call, &mut bufs.output), lr)
     }
 
@@ -598,6 +593,17 @@ impl CompiledModel {
     /// Loss and accuracy on a data set, in evaluation mode (running
     /// statistics, no dropout).
     pub fn evaluate(&mut self, ds: &Dataset) -> Result<Evaluation, RunError> {
+        let sums = self.evaluation_sums(ds, |_| true)?;
+        Ok(evaluation_of(ds, sums))
+    }
+
+    /// The sums an evaluation divides, over the batches of `ds` whose
+    /// number `take` accepts: loss times weight, weight, hits.
+    pub(crate) fn evaluation_sums(
+        &mut self,
+        ds: &Dataset,
+        take: impl Fn(usize) -> bool,
+    ) -> Result<[f64; 3], RunError> {
         self.require_class_weights()?;
         let width = self.output_width();
         let chunk = self.max_batch();
@@ -605,14 +611,19 @@ impl CompiledModel {
         let mut features = alloc::filled(batcher.features_len(), 0.0f32, "a batch of features")?;
         let mut labels = alloc::filled(batcher.targets_len(), 0.0f32, "a batch of targets")?;
         let mut output = alloc::filled(chunk * width, 0.0f32, "a batch of outputs")?;
-        let (mut loss_sum, mut loss_weight, mut correct) = (0.0f64, 0.0f64, 0usize);
+        let mut sums = [0.0f64; 3];
         let tl = ds.targets.target_len();
         let entry = if self.graphs.eval.is_some() {
             Entry::Eval
         } else {
             Entry::Predict
         };
+        let mut index = 0;
         while let Some(n) = batcher.next_batch(&mut features, &mut labels)? {
+            index += 1;
+            if !take(index - 1) {
+                continue;
+            }
             let call = Call {
                 n,
                 features: &features[..n * self.input_len()],
@@ -624,23 +635,16 @@ impl CompiledModel {
             };
             let loss = self.call(entry, &call, &mut output)?;
             let weight = self.loss_weight(&labels, n);
-            loss_sum += loss as f64 * weight;
-            loss_weight += weight;
-            correct += count_correct(
+            sums[0] += loss as f64 * weight;
+            sums[1] += weight;
+            sums[2] += count_correct(
                 self.loss_kind(),
                 &output[..n * width],
                 &labels[..n * tl],
                 width,
-            );
+            ) as f64;
         }
-        let samples = ds.len();
-        let accuracy = matches!(ds.targets, Targets::Classes { .. })
-            .then(|| correct as f64 / samples.max(1) as f64);
-        Ok(Evaluation {
-            loss: loss_sum / loss_weight.max(f64::MIN_POSITIVE),
-            accuracy,
-            samples,
-        })
+        Ok(sums)
     }
 
     /// The network's outputs (logits, or values for regression) for samples
@@ -683,6 +687,18 @@ impl CompiledModel {
 /// A loss that is not a number, or that grew a million-fold over the first
 /// step's (and is large in itself), means the optimizer is running away: no
 /// working training run does that, and every step after it is wasted.
+/// An evaluation of `ds` from its sums (see [`CompiledModel::evaluation_sums`]).
+pub(crate) fn evaluation_of(ds: &Dataset, [loss, weight, hits]: [f64; 3]) -> Evaluation {
+    let samples = ds.len();
+    let accuracy =
+        matches!(ds.targets, Targets::Classes { .. }).then(|| hits / samples.max(1) as f64);
+    Evaluation {
+        loss: loss / weight.max(f64::MIN_POSITIVE),
+        accuracy,
+        samples,
+    }
+}
+
 pub fn diverged(first: f32, loss: f32) -> bool {
     !loss.is_finite() || (loss > 1e6 * first.abs().max(1e-3) && loss > 1e3)
 }

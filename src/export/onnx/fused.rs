@@ -265,22 +265,6 @@ fn fuse(g: &Graph, layer: &Layer, region: &Region) -> Option<Fused> {
                 vec![Operand::Data, param("weight")?, param("bias")?],
             )
         }
-        // The convolution with its bias as `B` (one per filter), at the
-        // layer's kernel, strides and symmetric padding; without a bias the
-        // convolution alone is already a `Conv`.
-        Kind::Conv(l) if l.bias && rank == 4 => {
-            let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&d| d as i64).collect());
-            let [p0, p1] = l.pad;
-            (
-                "Conv",
-                vec![
-                    ("kernel_shape", ints(&l.kernel)),
-                    ("strides", ints(&l.stride)),
-                    ("pads", ints(&[p0, p1, p0, p1])),
-                ],
-                vec![Operand::Data, param("weight")?, param("bias")?],
-            )
-        }
         _ => return None,
     };
     // All but the dense and convolutional layers give a value of their
