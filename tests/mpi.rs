@@ -84,7 +84,7 @@ fn folder(name: &str) -> PathBuf {
     dir
 }
 
-fn mpirun(dir: &Path, ranks: Option<usize>, args: &[&str]) -> Output {
+fn mpirun(dir: &Path, ranks: Option<usize>, args: &[impl AsRef<std::ffi::OsStr>]) -> Output {
     let dlc = env!("CARGO_BIN_EXE_dlc");
     let mut cmd = match ranks {
         None => Command::new(dlc),
@@ -126,14 +126,15 @@ fn params(dir: &Path, out: &str) -> Vec<(String, Vec<f32>)> {
         .collect()
 }
 
-fn check(name: &str, program: &str) {
+/// `dlc run` with `extra` arguments alone, then on two and three ranks.
+fn check(name: &str, program: &str, extra: &[&str]) {
     let dir = folder(name);
     std::fs::write(dir.join("p.dl"), program).unwrap();
-    let alone = mpirun(
-        &dir,
-        None,
-        &["run", "p.dl", "--json", "-q", "--out", "alone"],
-    );
+    let args = |out: &str| -> Vec<String> {
+        let fixed = ["run", "p.dl", "--json", "-q", "--out", out];
+        fixed.iter().chain(extra).map(|a| a.to_string()).collect()
+    };
+    let alone = mpirun(&dir, None, &args("alone"));
     assert!(
         alone.status.success(),
         "{}",
@@ -143,11 +144,7 @@ fn check(name: &str, program: &str) {
     let expected_params = params(&dir, "alone");
     for ranks in [2, 3] {
         let out = format!("ranks{ranks}");
-        let o = mpirun(
-            &dir,
-            Some(ranks),
-            &["run", "p.dl", "--json", "-q", "--out", &out],
-        );
+        let o = mpirun(&dir, Some(ranks), &args(&out));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{name}, {ranks} ranks: {err}");
         let got = epochs(&o);
@@ -177,12 +174,18 @@ fn check(name: &str, program: &str) {
 
 #[test]
 fn an_mlp_with_batch_norm_and_dropout_trains_on_two_and_three_ranks_as_alone() {
-    check("mlp", MLP);
+    check("mlp", MLP, &[]);
+}
+
+#[test]
+fn the_interpreter_trains_on_ranks_as_alone_too() {
+    // Its batch norm sums across the ranks as the compiled code's does.
+    check("interpreted", MLP, &["--interpret"]);
 }
 
 #[test]
 fn the_digits_cnn_trains_on_two_and_three_ranks_as_alone() {
-    check("cnn", CNN);
+    check("cnn", CNN, &[]);
 }
 
 #[test]
