@@ -132,18 +132,19 @@ impl Collective for LocalRank {
 
     fn agree(&self, ok: bool, why: &str) -> Result<(), CollectiveError> {
         let mut state = self.lock();
-        state.reasons[self.rank] = if ok { String::new() } else { why.to_string() };
-        let mut state = self.meet(state)?;
+        // A failure without a reason still fails.
+        state.reasons[self.rank] = match (ok, why) {
+            (true, _) => String::new(),
+            (false, "") => "failed".into(),
+            (false, why) => why.to_string(),
+        };
+        let state = self.meet(state)?;
         let failed = (state.reasons.iter().enumerate()).find(|(_, r)| !r.is_empty());
         let verdict = failed.map(|(rank, why)| CollectiveError::RankFailed {
             rank,
             size: self.shared.size,
             why: why.clone(),
         });
-        if !ok && verdict.is_none() {
-            // A failure without a reason still fails.
-            state.reasons[self.rank] = "failed".into();
-        }
         drop(self.meet(state)?);
         verdict.map_or(Ok(()), Err)
     }
@@ -212,6 +213,18 @@ mod tests {
                 Err("rank 1 of 2 stopped: cannot read data.csv".to_string())
             );
         }
+    }
+
+    #[test]
+    fn a_failure_without_a_reason_still_fails() {
+        let ranks = group(2);
+        let results: Vec<bool> = std::thread::scope(|s| {
+            let handles: Vec<_> = (ranks.into_iter())
+                .map(|g| s.spawn(move || g.agree(g.rank() == 0, "").is_err()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(results, vec![true, true]);
     }
 
     #[test]

@@ -57,11 +57,6 @@ pub trait Collective: Send + Sync {
     /// Whether every rank is `ok`; on `false`, the first failing rank and
     /// its reason (each rank passes its own, empty when `ok`).
     fn agree(&self, ok: bool, why: &str) -> Result<(), CollectiveError>;
-    /// Ends every rank's process with `code`, for a failure the others may
-    /// not know of (they could be waiting in a collective).
-    fn abort(&self, code: i32) -> ! {
-        std::process::exit(code)
-    }
 }
 
 /// How many of the launcher's processes run on this machine, from the
@@ -128,11 +123,6 @@ impl Group {
     /// [`Collective::agree`], timed.
     pub fn agree(&self, ok: bool, why: &str) -> Result<(), CollectiveError> {
         self.timed(|c| c.agree(ok, why))
-    }
-
-    /// [`Collective::abort`].
-    pub fn abort(&self, code: i32) -> ! {
-        self.ranks.abort(code)
     }
 
     pub fn rank(&self) -> usize {

@@ -126,8 +126,4 @@ impl Collective for MpiWorld {
             why: String::from_utf8_lossy(&bytes).into_owned(),
         })
     }
-
-    fn abort(&self, code: i32) -> ! {
-        self.with(|world| world.abort(code))
-    }
 }

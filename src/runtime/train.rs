@@ -278,22 +278,7 @@ impl CompiledModel {
                 if n == 1 && run.skip_single {
                     continue;
                 }
-                let (result, step_lr) = match &group {
-                    Some(g) => self.train_step_split(g, &run, e, n, train, &mut bufs),
-                    None => {
-                        let (result, lr) = self.train_step(&run, e, n, train, &mut bufs);
-                        let counted = result.map(|loss| StepResult {
-                            loss,
-                            correct: count_correct(
-                                self.loss_kind(),
-                                &bufs.output[..n * width],
-                                &bufs.labels[..n * train.targets.target_len()],
-                                width,
-                            ),
-                        });
-                        (counted, lr)
-                    }
-                };
+                let (result, step_lr) = self.counted_step(group.as_ref(), &run, e, n, train, &mut bufs);
                 lr = step_lr;
                 let (loss, hits) = match result {
                     Ok(r) => (r.loss, r.correct),
@@ -457,20 +442,35 @@ impl CompiledModel {
         (call, lr)
     }
 
-    /// [`Self::train_step`] split over `group`: this rank's rows, the
-    /// gradients summed over the ranks (see `data_parallel.rs`).
-    fn train_step_split(
+    /// [`Self::train_step`] with the hits counted, alone or split over
+    /// `group` (this rank's rows, the gradients summed over the ranks, see
+    /// `data_parallel.rs`).
+    fn counted_step(
         &mut self,
-        group: &crate::distributed::Group,
+        group: Option<&crate::distributed::Group>,
         run: &RunPlan,
         e: usize,
         n: usize,
         train: &Dataset,
         bufs: &mut StepBuffers,
     ) -> (Result<StepResult, RunError>, f64) {
-        let (call, lr) = self.step_call(run, e, n, train, [&bufs.features, &bufs.labels]);
         let tl = train.targets.target_len();
-        (self.sharded_step(group, &call, tl, &mut bufs.output), lr)
+        if let Some(g) = group {
+            let (call, lr) = self.step_call(run, e, n, train, [&bufs.features, &bufs.labels]);
+            return (self.sharded_step(g, &call, tl, &mut bufs.output), lr);
+        }
+        let (result, lr) = self.train_step(run, e, n, train, bufs);
+        let width = self.output_width();
+        let counted = result.map(|loss| StepResult {
+            loss,
+            correct: count_correct(
+                self.loss_kind(),
+                &bufs.output[..n * width],
+                &bufs.labels[..n * tl],
+                width,
+            ),
+        });
+        (counted, lr)
     }
 
     /// One optimizer step of epoch `e` on the `n` samples in `bufs` (the
